@@ -1,0 +1,32 @@
+import { gunzip, inflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import { AppError } from '../shared/errors.js';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+/**
+ * Undoes Content-Encoding gzip/deflate (OTLP and Telegraf compress), bounded by
+ * `maxBytes` after decompression so a small bomb cannot exhaust memory. 415 for encodings
+ * Vigil does not speak.
+ */
+export async function decodeContentEncoding(body: Buffer, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
+  const name = (encoding ?? 'identity').trim().toLowerCase();
+  if (name === 'identity' || name === '') return body;
+  if (name !== 'gzip' && name !== 'deflate') {
+    throw new AppError('INGEST_UNSUPPORTED_ENCODING', `Content-Encoding ${name} is not supported here (use gzip, deflate or none)`, { httpStatus: 415 });
+  }
+  try {
+    return await (name === 'gzip' ? gunzipAsync : inflateAsync)(body, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new AppError('INGEST_PAYLOAD_TOO_LARGE', `body decompresses to more than ${maxBytes} bytes`, { httpStatus: 413 });
+    }
+    throw new AppError('INGEST_PAYLOAD_INVALID', `${name} decompression failed: ${(error as Error).message}`, { httpStatus: 400 });
+  }
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}

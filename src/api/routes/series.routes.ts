@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { parseSeriesSelector, type SeriesSelector } from '../../shared/series-selector.js';
+import type { Clock } from '../../shared/clock.js';
+import { AppError } from '../../shared/errors.js';
+import { exportSamples, findSeries, type SeriesQuery } from '../../storage/metrics.queries.js';
+import type { Store } from '../../storage/store.js';
+import { parseTimeParam } from '../time-params.js';
+
+export interface SeriesRouteDeps {
+  store: Store;
+  clock: Clock;
+}
+
+/** Default and ceiling for series returned by one call. */
+const DEFAULT_SERIES_LIMIT = 10_000;
+const MAX_SERIES_LIMIT = 100_000;
+
+/** Reading back what was stored: Prometheus' series listing and VictoriaMetrics' JSON-lines export. */
+export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps): Promise<void> {
+  const parseQuery = (raw: Record<string, string | string[] | undefined>): SeriesQuery => {
+    const matches = raw['match[]'];
+    const list = matches === undefined ? [] : Array.isArray(matches) ? matches : [matches];
+    if (list.length === 0) throw new AppError('REQUEST_INVALID', 'no match[] parameter: give at least one series selector, e.g. match[]=up', { httpStatus: 400 });
+    const selectors: SeriesSelector[] = list.map((text) => {
+      const parsed = parseSeriesSelector(text);
+      if (!parsed.ok) throw new AppError('REQUEST_INVALID', `match[] ${JSON.stringify(text)}: ${parsed.detail}`, { httpStatus: 400 });
+      return parsed.selector;
+    });
+    const single = (name: string) => {
+      const v = raw[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const nowMs = deps.clock.nowMs();
+    const endMs = parseTimeParam('end', single('end'), nowMs);
+    const startMs = parseTimeParam('start', single('start'), 0);
+    if (startMs > endMs) throw new AppError('REQUEST_INVALID', 'start is after end', { httpStatus: 400 });
+    const limitText = single('limit');
+    const limit = limitText === undefined ? DEFAULT_SERIES_LIMIT : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SERIES_LIMIT) {
+      throw new AppError('REQUEST_INVALID', `limit must be an integer from 1 to ${MAX_SERIES_LIMIT}`, { httpStatus: 400 });
+    }
+    return { selectors, startMs, endMs, limit };
+  };
+
+  app.get('/api/v1/series', async (request) => {
+    const series = await findSeries(deps.store, parseQuery(request.query as Record<string, string | string[] | undefined>));
+    return { status: 'success', data: series.map((s) => s.labels) };
+  });
+
+  app.get('/api/v1/export', async (request, reply) => {
+    const series = await exportSamples(deps.store, parseQuery(request.query as Record<string, string | string[] | undefined>));
+    const lines = series.map((s) => JSON.stringify(s)).join('\n');
+    return reply.type('application/stream+json').send(lines.length > 0 ? lines + '\n' : '');
+  });
+}

@@ -1,0 +1,45 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { healthRoutes } from './api/routes/health.routes.js';
+import { ingestRoutes } from './api/routes/ingest.routes.js';
+import { seriesRoutes } from './api/routes/series.routes.js';
+import { registerErrorHandler } from './api/error-handler.js';
+import type { Config } from './config/index.js';
+import type { IngestService } from './ingest/index.js';
+import type { Metrics } from './observability/index.js';
+import type { Clock } from './shared/clock.js';
+import type { Store } from './storage/store.js';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  store: Store;
+  ingest: IngestService;
+  isReady: () => Promise<boolean>;
+}
+
+/** Builds the HTTP application from its dependencies. Never listens: main.ts and tests do. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    // pino 10's Logger and Fastify's bundled pino typings differ only in optional members.
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // Ingest bodies have their own limits; this one covers the JSON API.
+    bodyLimit: 1024 * 1024,
+    // Ingest waits on durable storage; keep connections from senders open between batches.
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: true,
+  });
+  registerErrorHandler(app);
+  await app.register(healthRoutes, { metrics: deps.metrics, isReady: deps.isReady });
+  await app.register(ingestRoutes, {
+    ingest: deps.ingest,
+    clock: deps.clock,
+    maxBodyBytes: deps.config.ingest.maxBodyBytes,
+    maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
+  });
+  await app.register(seriesRoutes, { store: deps.store, clock: deps.clock });
+  return app;
+}

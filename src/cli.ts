@@ -1,0 +1,65 @@
+import { ConfigError, loadConfig } from './config/index.js';
+import { createLogger } from './observability/index.js';
+import { ddlContextOf, startVigil } from './main.js';
+import { migrate } from './storage/migrate.js';
+import { createStore } from './storage/store.js';
+
+const usage = `usage: vigil <command>
+
+commands:
+  serve     start the HTTP service (ingest, API) on the configured store
+  migrate   create or upgrade the ClickHouse schema, then exit
+
+configuration: VIGIL_CONFIG=path/to/vigil.yaml, overridden by VIGIL_LISTEN, VIGIL_DATA_DIR,
+CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, VIGIL_LOG_LEVEL`;
+
+/** The `vigil` command. Reads configuration once, then hands it down. */
+export async function runCli(argv: string[]): Promise<void> {
+  const command = argv[0];
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(usage);
+    return;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.log.level);
+  switch (command) {
+    case 'serve': {
+      const vigil = await startVigil(config, { logger });
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down');
+        vigil.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      return;
+    }
+    case 'migrate': {
+      const store = createStore(config.storage);
+      const applied = await migrate(store, ddlContextOf(config), logger);
+      await store.close();
+      console.log(applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'schema is up to date');
+      return;
+    }
+    default:
+      console.error(`unknown command ${JSON.stringify(command)}\n\n${usage}`);
+      process.exit(2);
+  }
+}

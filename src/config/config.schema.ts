@@ -1,0 +1,94 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** `host:port`; the default keeps Vigil on loopback until an operator opens it. */
+const ListenAddress = Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', description: 'host:port, e.g. 127.0.0.1:9470' });
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        listen: ListenAddress,
+        /** Roles split the process for scale (architecture.md); `all` runs everything. */
+        role: Type.Union([Type.Literal('all'), Type.Literal('ingest'), Type.Literal('core')]),
+      },
+      { additionalProperties: false },
+    ),
+    log: Type.Object(
+      { level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) },
+      { additionalProperties: false },
+    ),
+    storage: Type.Object(
+      {
+        /** Embedded store (chdb) and write-ahead segments live here. */
+        dataDir: Type.String({ minLength: 1 }),
+        /** Set to use a ClickHouse server instead of the embedded engine. */
+        clickhouseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+        user: Type.String(),
+        password: Type.String(),
+        database: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+        /** ClickHouse cluster name: migrations emit ON CLUSTER, Replicated* and Distributed tables. Server mode only. */
+        cluster: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$' })),
+        /** Raw samples are dropped whole days at a time once older than this. */
+        retentionDays: Type.Integer({ minimum: 1, maximum: 36500 }),
+        /** Rollups (1 m, 1 h) serve long ranges and forecasting, so they live longer. */
+        rollupRetentionDays: Type.Integer({ minimum: 1, maximum: 36500 }),
+      },
+      { additionalProperties: false },
+    ),
+    ingest: Type.Object(
+      {
+        /** Largest request body accepted on the wire (compressed). */
+        maxBodyBytes: Type.Integer({ minimum: 1024 }),
+        /** Largest body after decompression: the OTLP spec recommends 20 MiB as zip-bomb guard. */
+        maxDecompressedBytes: Type.Integer({ minimum: 1024 }),
+        /** Prometheus' receiver refuses samples further ahead than 10 minutes; so do we. */
+        maxFutureMs: Type.Integer({ minimum: 0 }),
+        maxLabelsPerSeries: Type.Integer({ minimum: 1, maximum: 1000 }),
+        maxLabelValueBytes: Type.Integer({ minimum: 16 }),
+      },
+      { additionalProperties: false },
+    ),
+    writer: Type.Object(
+      {
+        /** A flush starts once this many rows wait (ClickHouse likes 10k-100k rows per insert). */
+        maxBatchRows: Type.Integer({ minimum: 1 }),
+        /** ...or once the oldest waiting row is this old. Bounds ack latency at low rates. */
+        flushIntervalMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+        /** Past this many rows queued or in flight, ingest sheds load with 503 + Retry-After. Bounds memory. */
+        maxQueuedRows: Type.Integer({ minimum: 1 }),
+        /** fsync segments and ClickHouse parts before acknowledging: off only if you accept loss on power failure. */
+        fsync: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export const defaultConfig: Config = {
+  server: { listen: '127.0.0.1:9470', role: 'all' },
+  log: { level: 'info' },
+  storage: {
+    dataDir: './data',
+    user: 'default',
+    password: '',
+    database: 'vigil',
+    retentionDays: 30,
+    rollupRetentionDays: 400,
+  },
+  ingest: {
+    maxBodyBytes: 16 * 1024 * 1024,
+    maxDecompressedBytes: 64 * 1024 * 1024,
+    maxFutureMs: 10 * 60 * 1000,
+    maxLabelsPerSeries: 64,
+    maxLabelValueBytes: 16 * 1024,
+  },
+  writer: {
+    maxBatchRows: 200_000,
+    flushIntervalMs: 50,
+    maxQueuedRows: 2_000_000,
+    fsync: true,
+  },
+};

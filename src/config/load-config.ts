@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, defaultConfig, type Config } from './config.schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the YAML file named by VIGIL_CONFIG (if any), applies the environment overrides of
+ * api.md, fills defaults and validates. Throws ConfigError listing every problem.
+ * This is the only place that reads process.env (passed in as `env`).
+ */
+export function loadConfig(env: Env, overrides: Record<string, unknown> = {}): Readonly<Config> {
+  const fromFile = env.VIGIL_CONFIG ? readConfigFile(env.VIGIL_CONFIG) : {};
+  const merged = deepMerge(deepMerge(structuredClone(defaultConfig) as unknown as Record<string, unknown>, fromFile), overrides);
+  applyEnv(merged, env);
+  return validateConfig(merged);
+}
+
+/** Validates a full config object; throws ConfigError naming each bad key and what is allowed. */
+export function validateConfig(candidate: unknown): Readonly<Config> {
+  const problems = [...Value.Errors(ConfigSchema, candidate)].map((e) => describeProblem(e.path, e.message, e.value));
+  if (candidate && typeof candidate === 'object') {
+    const storage = (candidate as { storage?: { cluster?: unknown; clickhouseUrl?: unknown } }).storage;
+    if (storage?.cluster !== undefined && storage.clickhouseUrl === undefined) {
+      problems.push('storage.cluster: needs storage.clickhouseUrl (CLICKHOUSE_URL); the embedded engine has no cluster');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(candidate as Config);
+}
+
+function describeProblem(path: string, message: string, value: unknown): string {
+  const key = path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+  if (message.startsWith('Unexpected property')) return `${key}: unknown key`;
+  return `${key}: ${message} (got ${JSON.stringify(value)})`;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`VIGIL_CONFIG: cannot read ${path}: ${(error as Error).message}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError([`${path}: not valid YAML: ${(error as Error).message}`]);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError([`${path}: must be a YAML mapping of sections`]);
+  return parsed as Record<string, unknown>;
+}
+
+function applyEnv(config: Record<string, unknown>, env: Env): void {
+  const set = (section: string, key: string, value: string | undefined) => {
+    if (value === undefined || value === '') return;
+    const target = (config[section] ??= {}) as Record<string, unknown>;
+    target[key] = value;
+  };
+  set('server', 'listen', env.VIGIL_LISTEN);
+  set('storage', 'dataDir', env.VIGIL_DATA_DIR);
+  set('storage', 'clickhouseUrl', env.CLICKHOUSE_URL);
+  set('storage', 'user', env.CLICKHOUSE_USER);
+  set('storage', 'password', env.CLICKHOUSE_PASSWORD);
+  set('storage', 'database', env.CLICKHOUSE_DATABASE);
+  set('log', 'level', env.VIGIL_LOG_LEVEL);
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(extra)) {
+    const current = base[key];
+    if (isPlainObject(current) && isPlainObject(value)) deepMerge(current, value);
+    else base[key] = value;
+  }
+  return base;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

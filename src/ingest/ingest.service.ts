@@ -1,0 +1,120 @@
+import { uncompress } from 'snappy';
+import type { Config } from '../config/index.js';
+import type { Metrics } from '../observability/index.js';
+import type { Clock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
+import type { SampleWriter } from '../storage/sample-writer.js';
+import type { DecodeResult, DecodedSeries } from './decoded-series.js';
+import { decodeRemoteWrite } from './remote-write/decode-remote-write.js';
+import { SampleBatchBuilder, type SampleBatch } from './sample-batch.js';
+import { canonicalSeriesKey, type SeriesRegistry } from './series-registry.js';
+import { validateSeries } from './validate-series.js';
+
+export type Protocol = 'prometheus' | 'otlp' | 'influx';
+
+export interface IngestSummary {
+  samples: number;
+  series: number;
+  skipped: Record<string, number>;
+}
+
+export interface IngestService {
+  /** Decompresses, decodes and stores a remote-write 1.0 body; resolves once durable. Throws AppError. */
+  ingestRemoteWrite(snappyBody: Buffer): Promise<IngestSummary>;
+  /** Stores the result of another protocol's decoder; resolves once durable. Throws AppError. */
+  ingestDecoded(protocol: Exclude<Protocol, 'prometheus'>, decoded: DecodeResult): Promise<IngestSummary>;
+}
+
+export interface IngestDeps {
+  writer: SampleWriter;
+  registry: SeriesRegistry;
+  limits: Config['ingest'];
+  clock: Clock;
+  metrics: Metrics;
+}
+
+export function createIngestService(deps: IngestDeps): IngestService {
+  const { writer, registry, limits, clock, metrics } = deps;
+
+  async function store(protocol: Protocol, batch: SampleBatch, series: number, skipped: Record<string, number>): Promise<IngestSummary> {
+    try {
+      await writer.write(batch);
+    } catch (error) {
+      metrics.ingestRequest(protocol, error instanceof AppError && error.code === 'INGEST_OVERLOADED' ? 'overloaded' : 'failed');
+      throw error;
+    }
+    metrics.ingestRequest(protocol, 'stored');
+    metrics.ingestSamples(protocol, batch.sampleCount);
+    if (batch.seriesCount > 0) metrics.ingestNewSeries(protocol, batch.seriesCount);
+    for (const [reason, count] of Object.entries(skipped)) metrics.ingestSkipped(protocol, reason, count);
+    return { samples: batch.sampleCount, series, skipped };
+  }
+
+  function reject(protocol: Protocol, code: string, detail: string, httpStatus: number): never {
+    metrics.ingestRequest(protocol, httpStatus === 413 ? 'too_large' : httpStatus === 415 ? 'unsupported' : 'invalid');
+    throw new AppError(code, detail, { httpStatus });
+  }
+
+  return {
+    async ingestRemoteWrite(snappyBody) {
+      const declared = snappyDeclaredLength(snappyBody);
+      if (declared === null) reject('prometheus', 'INGEST_PAYLOAD_INVALID', 'body is not snappy block-compressed (bad length header)', 400);
+      if (declared > limits.maxDecompressedBytes) {
+        reject('prometheus', 'INGEST_PAYLOAD_TOO_LARGE', `body decompresses to ${declared} bytes, the limit is ${limits.maxDecompressedBytes}`, 413);
+      }
+      let raw: Buffer;
+      try {
+        // Async: runs on the libuv pool, off the event loop (5-8x the sync call's throughput).
+        raw = (await uncompress(snappyBody)) as Buffer;
+      } catch (error) {
+        reject('prometheus', 'INGEST_PAYLOAD_INVALID', `snappy decompression failed: ${(error as Error).message}`, 400);
+      }
+      const result = decodeRemoteWrite(raw, registry, {
+        maxLabelsPerSeries: limits.maxLabelsPerSeries,
+        maxLabelValueBytes: limits.maxLabelValueBytes,
+        maxTimestampMs: clock.nowMs() + limits.maxFutureMs,
+      });
+      if (!result.ok) reject('prometheus', 'INGEST_PAYLOAD_INVALID', result.detail, 400);
+      return store('prometheus', result.batch, result.seriesCount, result.skipped);
+    },
+
+    async ingestDecoded(protocol, decoded) {
+      if (!decoded.ok) {
+        const status = decoded.code === 'INGEST_PAYLOAD_TOO_LARGE' ? 413 : decoded.code === 'INGEST_UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
+        reject(protocol, decoded.code, decoded.detail, status);
+      }
+      const problem = validateAll(decoded.series, limits, clock.nowMs() + limits.maxFutureMs);
+      if (problem) reject(protocol, 'INGEST_PAYLOAD_INVALID', problem, 400);
+      let sampleCount = 0;
+      for (const s of decoded.series) sampleCount += s.values.length;
+      const builder = new SampleBatchBuilder(sampleCount, protocol);
+      for (const series of decoded.series) {
+        const key = canonicalSeriesKey(series.labels);
+        const entry = registry.get(key) ?? registry.add(key, series.labels);
+        for (let i = 0; i < series.values.length; i++) builder.addSample(entry, series.timestampsMs[i]!, series.values[i]!);
+      }
+      return store(protocol, builder.build(), decoded.series.length, decoded.skipped);
+    },
+  };
+}
+
+function validateAll(series: readonly DecodedSeries[], limits: Config['ingest'], maxTimestampMs: number): string | null {
+  for (let i = 0; i < series.length; i++) {
+    const problem = validateSeries(series[i]!, limits, maxTimestampMs);
+    if (problem) return `series ${i}: ${problem}`;
+  }
+  return null;
+}
+
+/** The uncompressed length a snappy block declares in its leading varint, or null if malformed. */
+export function snappyDeclaredLength(body: Buffer): number | null {
+  let result = 0;
+  let multiplier = 1;
+  for (let i = 0; i < 5 && i < body.length; i++) {
+    const byte = body[i]!;
+    result += (byte & 0x7f) * multiplier;
+    if (byte < 0x80) return result;
+    multiplier *= 128;
+  }
+  return null;
+}

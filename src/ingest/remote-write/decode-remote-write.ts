@@ -1,0 +1,284 @@
+import type { Label } from '../decoded-series.js';
+import { SampleBatchBuilder, type SampleBatch } from '../sample-batch.js';
+import type { SeriesEntry, SeriesRegistry } from '../series-registry.js';
+
+/**
+ * Remote-write 1.0 decoder (prompb WriteRequest), hand-written for speed: samples go straight
+ * into RowBinary rows, and a series is recognised by the raw bytes of its label fields, so
+ * label strings are decoded and validated only the first time a series is seen
+ * (research/ingest.md §5.1: ~2x protobufjs). Never throws on any input.
+ *
+ *   WriteRequest { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
+ *   TimeSeries   { repeated Label labels = 1; repeated Sample samples = 2; exemplars = 3; histograms = 4 }
+ *   Label        { string name = 1; string value = 2; }
+ *   Sample       { double value = 1; int64 timestamp = 2; }
+ */
+
+export interface RemoteWriteLimits {
+  maxLabelsPerSeries: number;
+  maxLabelValueBytes: number;
+  /** Samples later than this (ms since epoch) are refused, as Prometheus refuses >10 min ahead. */
+  maxTimestampMs: number;
+}
+
+export type RemoteWriteResult =
+  | { ok: true; batch: SampleBatch; seriesCount: number; skipped: Record<string, number> }
+  | { ok: false; detail: string };
+
+class DecodeFailure extends Error {}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** A sample is at least tag+len (2) + double (9) + timestamp tag and one varint byte (2). */
+const MIN_SAMPLE_BYTES = 13;
+const TWO_POW_53 = 2 ** 53;
+
+export function decodeRemoteWrite(body: Buffer, registry: SeriesRegistry, limits: RemoteWriteLimits): RemoteWriteResult {
+  const builder = new SampleBatchBuilder(Math.floor(body.length / MIN_SAMPLE_BYTES) + 1, 'prometheus');
+  const skipped: Record<string, number> = {};
+  let seriesCount = 0;
+  try {
+    let pos = 0;
+    const end = body.length;
+    while (pos < end) {
+      const tag = body[pos++]!;
+      if (tag === 0x0a) {
+        const length = readVarint(body, pos, end);
+        pos = varintEnd;
+        const seriesEnd = pos + length;
+        if (seriesEnd > end) throw new DecodeFailure(`timeseries[${seriesCount}]: length ${length} runs past the end of the body`);
+        decodeTimeSeries(body, pos, seriesEnd, seriesCount, registry, limits, builder, skipped);
+        seriesCount++;
+        pos = seriesEnd;
+      } else {
+        // metadata (3) and anything newer are skipped, as the spec allows.
+        pos = skipField(body, pos, end, tag, 'WriteRequest');
+      }
+    }
+  } catch (error) {
+    if (error instanceof DecodeFailure) return { ok: false, detail: error.message };
+    return { ok: false, detail: `malformed protobuf: ${(error as Error).message}` };
+  }
+  return { ok: true, batch: builder.build(), seriesCount, skipped };
+}
+
+// Set by readVarint: the position after the varint it read. Avoids allocating a tuple per call.
+let varintEnd = 0;
+
+/** Reads an unsigned varint of up to 64 bits into a double (exact below 2^53). */
+function readVarint(buf: Buffer, start: number, end: number): number {
+  let pos = start;
+  let result = 0;
+  let multiplier = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) throw new DecodeFailure('truncated varint');
+    const byte = buf[pos++]!;
+    result += (byte & 0x7f) * multiplier;
+    if (byte < 0x80) {
+      varintEnd = pos;
+      return result;
+    }
+    multiplier *= 128;
+  }
+  throw new DecodeFailure('varint longer than 10 bytes');
+}
+
+function skipField(buf: Buffer, pos: number, end: number, tag: number, message: string): number {
+  // The tag itself may be a multi-byte varint; `pos` is just past its first byte.
+  let key = tag;
+  let p = pos;
+  if (tag >= 0x80) {
+    key = readVarint(buf, pos - 1, end);
+    p = varintEnd;
+  }
+  const wireType = key & 7;
+  const fieldNumber = Math.floor(key / 8);
+  if (fieldNumber === 0) throw new DecodeFailure(`${message}: field number 0 is invalid`);
+  switch (wireType) {
+    case 0:
+      readVarint(buf, p, end);
+      return varintEnd;
+    case 1:
+      if (p + 8 > end) throw new DecodeFailure(`${message}: truncated fixed64 field ${fieldNumber}`);
+      return p + 8;
+    case 2: {
+      const length = readVarint(buf, p, end);
+      if (varintEnd + length > end) throw new DecodeFailure(`${message}: field ${fieldNumber} length ${length} runs past its message`);
+      return varintEnd + length;
+    }
+    case 5:
+      if (p + 4 > end) throw new DecodeFailure(`${message}: truncated fixed32 field ${fieldNumber}`);
+      return p + 4;
+    default:
+      throw new DecodeFailure(`${message}: unsupported wire type ${wireType} for field ${fieldNumber}`);
+  }
+}
+
+function decodeTimeSeries(
+  body: Buffer,
+  start: number,
+  end: number,
+  index: number,
+  registry: SeriesRegistry,
+  limits: RemoteWriteLimits,
+  builder: SampleBatchBuilder,
+  skipped: Record<string, number>,
+): void {
+  // First pass: where the labels are, and whether they are contiguous (Prometheus always
+  // writes all labels before the samples; anything else gets a concatenated key).
+  let labelsStart = -1;
+  let labelsEnd = -1;
+  let contiguous = true;
+  let labelRanges: number[] | null = null;
+  let firstSample = -1;
+  let pos = start;
+  while (pos < end) {
+    const fieldStart = pos;
+    const tag = body[pos++]!;
+    if (tag === 0x0a) {
+      const length = readVarint(body, pos, end);
+      const next = varintEnd + length;
+      if (next > end) throw new DecodeFailure(`timeseries[${index}]: label length ${length} runs past the series`);
+      if (labelsStart < 0) labelsStart = fieldStart;
+      else if (labelsEnd !== fieldStart) contiguous = false;
+      (labelRanges ??= []).push(fieldStart, next);
+      labelsEnd = next;
+      pos = next;
+    } else if (tag === 0x12) {
+      if (firstSample < 0) firstSample = fieldStart;
+      const length = readVarint(body, pos, end);
+      pos = varintEnd + length;
+      if (pos > end) throw new DecodeFailure(`timeseries[${index}]: sample length ${length} runs past the series`);
+    } else if (tag === 0x22) {
+      skipped.native_histogram = (skipped.native_histogram ?? 0) + 1;
+      pos = skipField(body, pos, end, tag, `timeseries[${index}]`);
+    } else {
+      pos = skipField(body, pos, end, tag, `timeseries[${index}]`);
+    }
+  }
+  if (labelsStart < 0) throw new DecodeFailure(`timeseries[${index}]: no labels; every series needs at least __name__`);
+  let key: string;
+  if (contiguous) key = body.toString('latin1', labelsStart, labelsEnd);
+  else {
+    key = '';
+    for (let i = 0; i < labelRanges!.length; i += 2) key += body.toString('latin1', labelRanges![i]!, labelRanges![i + 1]!);
+  }
+  let entry = registry.get(key);
+  if (!entry) entry = registry.add(key, decodeAndValidateLabels(body, labelRanges!, index, limits));
+  if (firstSample < 0) return;
+
+  // Second pass: samples.
+  pos = firstSample;
+  let sampleIndex = 0;
+  while (pos < end) {
+    const tag = body[pos++]!;
+    if (tag === 0x12) {
+      const length = readVarint(body, pos, end);
+      const sampleStart = varintEnd;
+      const sampleEnd = sampleStart + length;
+      decodeSample(body, sampleStart, sampleEnd, entry, index, sampleIndex++, limits, builder);
+      pos = sampleEnd;
+    } else if (tag === 0x0a) {
+      const length = readVarint(body, pos, end);
+      pos = varintEnd + length;
+    } else {
+      pos = skipField(body, pos, end, tag, `timeseries[${index}]`);
+    }
+  }
+}
+
+function decodeSample(
+  body: Buffer,
+  start: number,
+  end: number,
+  entry: SeriesEntry,
+  seriesIndex: number,
+  sampleIndex: number,
+  limits: RemoteWriteLimits,
+  builder: SampleBatchBuilder,
+): void {
+  let valueOffset = -1;
+  let timestamp = 0;
+  let pos = start;
+  while (pos < end) {
+    const tag = body[pos++]!;
+    if (tag === 0x09) {
+      if (pos + 8 > end) throw new DecodeFailure(`timeseries[${seriesIndex}].samples[${sampleIndex}]: truncated value`);
+      valueOffset = pos;
+      pos += 8;
+    } else if (tag === 0x10) {
+      timestamp = readVarint(body, pos, end);
+      pos = varintEnd;
+    } else {
+      pos = skipField(body, pos, end, tag, `timeseries[${seriesIndex}].samples[${sampleIndex}]`);
+    }
+  }
+  // A negative int64 arrives as a 10-byte varint >= 2^63, so this catches it too.
+  if (timestamp >= TWO_POW_53) throw new DecodeFailure(`timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp out of range (negative or beyond year 287396)`);
+  if (timestamp > limits.maxTimestampMs) {
+    throw new DecodeFailure(
+      `timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp ${new Date(timestamp).toISOString()} is too far in the future (series ${describeSeries(entry)})`,
+    );
+  }
+  if (valueOffset < 0) builder.addSample(entry, timestamp, 0); // proto3 default: absent double is 0
+  else builder.addSampleRawValue(entry, timestamp, body, valueOffset);
+}
+
+function describeSeries(entry: SeriesEntry): string {
+  return `${entry.metricName}{${entry.labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(',')}}`;
+}
+
+/** Decodes a new series' labels and checks the remote-write 1.0 rules on them. */
+function decodeAndValidateLabels(body: Buffer, ranges: number[], index: number, limits: RemoteWriteLimits): Label[] {
+  const labels: Label[] = [];
+  for (let i = 0; i < ranges.length; i += 2) {
+    const start = ranges[i]!;
+    const end = ranges[i + 1]!;
+    readVarint(body, start + 1, end); // skip the field's own length
+    let pos = varintEnd;
+    let name = '';
+    let value = '';
+    while (pos < end) {
+      const tag = body[pos++]!;
+      if (tag === 0x0a || tag === 0x12) {
+        const length = readVarint(body, pos, end);
+        const textEnd = varintEnd + length;
+        if (textEnd > end) throw new DecodeFailure(`timeseries[${index}].labels[${labels.length}]: string runs past the label`);
+        if (tag === 0x12 && length > limits.maxLabelValueBytes) {
+          throw new DecodeFailure(`timeseries[${index}].labels[${labels.length}]: value is ${length} bytes, the limit is ${limits.maxLabelValueBytes}`);
+        }
+        let text: string;
+        try {
+          text = utf8.decode(body.subarray(varintEnd, textEnd));
+        } catch {
+          throw new DecodeFailure(`timeseries[${index}].labels[${labels.length}]: ${tag === 0x0a ? 'name' : 'value'} is not valid UTF-8`);
+        }
+        if (tag === 0x0a) name = text;
+        else value = text;
+        pos = textEnd;
+      } else {
+        pos = skipField(body, pos, end, tag, `timeseries[${index}].labels[${labels.length}]`);
+      }
+    }
+    labels.push({ name, value });
+  }
+  const where = `timeseries[${index}]`;
+  if (labels.length > limits.maxLabelsPerSeries) throw new DecodeFailure(`${where}: ${labels.length} labels, the limit is ${limits.maxLabelsPerSeries}`);
+  let metricName: string | undefined;
+  for (let i = 0; i < labels.length; i++) {
+    const { name, value } = labels[i]!;
+    if (name === '') throw new DecodeFailure(`${where}.labels[${i}]: empty label name`);
+    if (!LABEL_NAME.test(name)) throw new DecodeFailure(`${where}: label name ${JSON.stringify(name)} is not a valid Prometheus label name`);
+    if (value === '') throw new DecodeFailure(`${where}: label ${name} has an empty value (remote-write 1.0 forbids it)`);
+    if (i > 0) {
+      const previous = labels[i - 1]!.name;
+      if (previous === name) throw new DecodeFailure(`${where}: label ${name} appears twice`);
+      if (previous > name) throw new DecodeFailure(`${where}: labels not sorted by name (${previous} before ${name})`);
+    }
+    if (name === '__name__') metricName = value;
+  }
+  if (metricName === undefined) throw new DecodeFailure(`${where}: no __name__ label`);
+  if (!METRIC_NAME.test(metricName)) throw new DecodeFailure(`${where}: metric name ${JSON.stringify(metricName)} is not a valid Prometheus metric name`);
+  return labels;
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import type { Label } from './decoded-series.js';
+
+const MS_PER_DAY = 86_400_000;
+
+/** A series known to this process. The id is stored as two uint32 halves for fast RowBinary writes. */
+export interface SeriesEntry {
+  readonly idLow: number;
+  readonly idHigh: number;
+  readonly metricName: string;
+  /** Sorted by name, `__name__` excluded. */
+  readonly labels: readonly Label[];
+  /** Last day (days since epoch) whose series row has been committed; -1 before the first. */
+  committedDay: number;
+}
+
+/**
+ * Series id = first 8 bytes (little-endian UInt64) of SHA-256 over the metric name and the
+ * labels sorted by name, each as `name 0xFF value 0xFF`. 0xFF never occurs in UTF-8, so
+ * the encoding is unambiguous. Stable across processes and versions: never change it.
+ */
+export function computeSeriesId(metricName: string, sortedLabels: readonly Label[]): { idLow: number; idHigh: number } {
+  const hash = createHash('sha256');
+  hash.update('__name__\xff', 'latin1');
+  hash.update(metricName, 'utf8');
+  for (const label of sortedLabels) {
+    hash.update('\xff', 'latin1');
+    hash.update(label.name, 'utf8');
+    hash.update('\xff', 'latin1');
+    hash.update(label.value, 'utf8');
+  }
+  const digest = hash.digest();
+  return { idLow: digest.readUInt32LE(0), idHigh: digest.readUInt32LE(4) };
+}
+
+export function seriesIdToString(entry: { idLow: number; idHigh: number }): string {
+  return ((BigInt(entry.idHigh) << 32n) | BigInt(entry.idLow)).toString();
+}
+
+export function dayOfMs(timestampMs: number): number {
+  return Math.floor(timestampMs / MS_PER_DAY);
+}
+
+/**
+ * Recognises series by a protocol-specific key (raw label bytes for remote_write, a canonical
+ * string otherwise) so a known series costs one Map lookup. Bounded: past `maxEntries` the
+ * cache starts over, which costs only re-hashing and a re-written (deduplicated) series row.
+ */
+export interface SeriesRegistry {
+  get(key: string): SeriesEntry | undefined;
+  /** Registers a series from validated labels (`__name__` included, any order). */
+  add(key: string, labels: readonly Label[]): SeriesEntry;
+  readonly size: number;
+}
+
+export function createSeriesRegistry(maxEntries = 2_000_000): SeriesRegistry {
+  let entries = new Map<string, SeriesEntry>();
+  return {
+    get: (key) => entries.get(key),
+    add(key, labels) {
+      if (entries.size >= maxEntries) entries = new Map();
+      let metricName = '';
+      const rest: Label[] = [];
+      for (const label of labels) {
+        if (label.name === '__name__') metricName = label.value;
+        else rest.push(label);
+      }
+      rest.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const entry: SeriesEntry = { ...computeSeriesId(metricName, rest), metricName, labels: rest, committedDay: -1 };
+      entries.set(key, entry);
+      return entry;
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+/** Key for protocols without raw label bytes: the canonical label text. */
+export function canonicalSeriesKey(labels: readonly Label[]): string {
+  const sorted = [...labels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let key = '';
+  for (const label of sorted) key += `${label.name}\xff${label.value}\xff`;
+  return key;
+}

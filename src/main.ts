@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Config } from './config/index.js';
+import { createIngestService, createSeriesRegistry } from './ingest/index.js';
+import { createLogger, createMetrics, type Logger } from './observability/index.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { migrate } from './storage/migrate.js';
+import { createSampleWriter } from './storage/sample-writer.js';
+import { createStore, type Store } from './storage/store.js';
+import type { DdlContext } from './storage/ddl.js';
+
+export interface RunningVigil {
+  app: FastifyInstance;
+  /** Actual address (the port may have been 0). */
+  address: string;
+  close(): Promise<void>;
+}
+
+export function ddlContextOf(config: Readonly<Config>): DdlContext {
+  return {
+    cluster: config.storage.cluster,
+    retentionDays: config.storage.retentionDays,
+    rollupRetentionDays: config.storage.rollupRetentionDays,
+    fsync: config.writer.fsync,
+  };
+}
+
+/**
+ * Starts Vigil: storage, migrations, replay of unfinished write-ahead segments, then the
+ * HTTP listener. `close()` stops in reverse order; the writer flushes before the store closes.
+ */
+export async function startVigil(config: Readonly<Config>, options: { logger?: Logger; clock?: Clock } = {}): Promise<RunningVigil> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const clock = options.clock ?? systemClock;
+  const metrics = createMetrics();
+  const store: Store = createStore(config.storage);
+  await migrate(store, ddlContextOf(config), logger);
+  const writer = createSampleWriter({
+    store,
+    walDir: join(config.storage.dataDir, 'wal'),
+    maxBatchRows: config.writer.maxBatchRows,
+    flushIntervalMs: config.writer.flushIntervalMs,
+    maxQueuedRows: config.writer.maxQueuedRows,
+    fsync: config.writer.fsync,
+    logger,
+    metrics: metrics.writer,
+  });
+  const replayed = await writer.replay();
+  if (replayed.segments > 0) logger.info(replayed, 'write-ahead segments replayed');
+  const ingest = createIngestService({ writer, registry: createSeriesRegistry(), limits: config.ingest, clock, metrics });
+  let ready = true;
+  const app = await buildApp({
+    config,
+    logger,
+    metrics,
+    clock,
+    store,
+    ingest,
+    isReady: async () => ready && (await store.query('readiness', 'SELECT 1 AS ok')).length === 1,
+  });
+  const [host, port] = splitListen(config.server.listen);
+  const address = await app.listen({ host, port });
+  logger.info({ address, storage: store.mode }, 'vigil listening');
+  return {
+    app,
+    address,
+    async close() {
+      ready = false;
+      await app.close();
+      await writer.close();
+      await store.close();
+    },
+  };
+}
+
+function splitListen(listen: string): [string, number] {
+  const at = listen.lastIndexOf(':');
+  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), Number(listen.slice(at + 1))];
+}

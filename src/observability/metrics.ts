@@ -1,0 +1,85 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WriterMetrics } from '../storage/sample-writer.js';
+
+/**
+ * Vigil's own metrics, on a registry of its own (no global state, so tests can build
+ * several apps). Metric names are public API: dashboards depend on them.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly writer: WriterMetrics;
+  /** Counts an ingest request by protocol and outcome (`stored`, `invalid`, `too_large`, `unsupported`, `overloaded`, `failed`). */
+  ingestRequest(protocol: string, outcome: string): void;
+  ingestSamples(protocol: string, count: number): void;
+  /** Data points not stored on purpose (string fields, native histograms), by reason. */
+  ingestSkipped(protocol: string, reason: string, count: number): void;
+  ingestNewSeries(protocol: string, count: number): void;
+}
+
+export function createMetrics(options: { collectProcessMetrics: boolean } = { collectProcessMetrics: true }): Metrics {
+  const registry = new Registry();
+  if (options.collectProcessMetrics) collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'vigil_ingest_requests_total',
+    help: 'Ingest requests by protocol and outcome.',
+    labelNames: ['protocol', 'outcome'],
+    registers: [registry],
+  });
+  const samples = new Counter({
+    name: 'vigil_ingest_samples_total',
+    help: 'Samples durably stored, by protocol.',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  const skipped = new Counter({
+    name: 'vigil_ingest_skipped_total',
+    help: 'Data points received but not stored as samples, by protocol and reason.',
+    labelNames: ['protocol', 'reason'],
+    registers: [registry],
+  });
+  const newSeries = new Counter({
+    name: 'vigil_ingest_new_series_total',
+    help: 'Series rows written (first sample of a series on a day), by protocol.',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  const queueRows = new Gauge({
+    name: 'vigil_writer_queue_rows',
+    help: 'Sample rows queued or being flushed by the group-commit writer.',
+    registers: [registry],
+  });
+  const flushRows = new Histogram({
+    name: 'vigil_writer_flush_rows',
+    help: 'Rows per flush of the group-commit writer.',
+    buckets: [100, 1_000, 5_000, 10_000, 50_000, 100_000, 200_000, 500_000],
+    registers: [registry],
+  });
+  const flushSeconds = new Histogram({
+    name: 'vigil_writer_flush_duration_seconds',
+    help: 'Time to write, fsync and insert one segment.',
+    labelNames: ['outcome'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'vigil_writer_rejected_total',
+    help: 'Writes refused before queueing (answered 503 with Retry-After), by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    writer: {
+      queueRows: (rows) => queueRows.set(rows),
+      flushed: (rows, seconds, outcome) => {
+        flushRows.observe(rows);
+        flushSeconds.observe({ outcome }, seconds);
+      },
+      rejected: (reason) => rejected.inc({ reason }),
+    },
+    ingestRequest: (protocol, outcome) => requests.inc({ protocol, outcome }),
+    ingestSamples: (protocol, count) => samples.inc({ protocol }, count),
+    ingestSkipped: (protocol, reason, count) => skipped.inc({ protocol, reason }, count),
+    ingestNewSeries: (protocol, count) => newSeries.inc({ protocol }, count),
+  };
+}

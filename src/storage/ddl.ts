@@ -1,0 +1,87 @@
+/**
+ * DDL builders, pure. The same table definition gives single-node DDL or, with a cluster,
+ * `ReplicatedMergeTree` local tables `ON CLUSTER` plus a `Distributed` table under the
+ * plain name, so the SQL that reads and writes is the same in every mode.
+ */
+export interface DdlContext {
+  /** ClickHouse cluster name (remote_servers); undefined on one node or embedded. */
+  cluster: string | undefined;
+  retentionDays: number;
+  rollupRetentionDays: number;
+  /** fsync parts before an insert returns: acknowledged rows survive power loss. */
+  fsync: boolean;
+}
+
+export type MergeTreeKind = 'MergeTree' | 'ReplacingMergeTree' | 'AggregatingMergeTree';
+
+export interface TableSpec {
+  name: string;
+  columns: string[];
+  engine: MergeTreeKind;
+  /** Arguments of the engine, e.g. the version column of ReplacingMergeTree. */
+  engineArgs?: string[];
+  orderBy: string;
+  partitionBy?: string;
+  ttl?: string;
+  settings?: Record<string, string | number>;
+  /** Sharding key of the Distributed table in cluster mode; `rand()` when absent. */
+  shardingKey?: string;
+}
+
+/** Name of the table that holds the rows: `<name>_local` on a cluster, `<name>` otherwise. */
+export function storageTableName(ctx: DdlContext, name: string): string {
+  return ctx.cluster ? `${name}_local` : name;
+}
+
+function onCluster(ctx: DdlContext): string {
+  return ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : '';
+}
+
+export function quoteIdentifier(name: string): string {
+  return '`' + name.replaceAll('\\', '\\\\').replaceAll('`', '\\`') + '`';
+}
+
+export function createTableStatements(ctx: DdlContext, spec: TableSpec): string[] {
+  const local = storageTableName(ctx, spec.name);
+  const args = spec.engineArgs ?? [];
+  const engine = ctx.cluster
+    ? `Replicated${spec.engine}(${["'/clickhouse/tables/{shard}/{database}/" + local + "'", "'{replica}'", ...args].join(', ')})`
+    : `${spec.engine}(${args.join(', ')})`;
+  const lines = [
+    `CREATE TABLE IF NOT EXISTS ${local}${onCluster(ctx)} (`,
+    spec.columns.map((c) => `  ${c}`).join(',\n'),
+    `) ENGINE = ${engine}`,
+  ];
+  if (spec.partitionBy) lines.push(`PARTITION BY ${spec.partitionBy}`);
+  lines.push(`ORDER BY ${spec.orderBy}`);
+  if (spec.ttl) lines.push(`TTL ${spec.ttl}`);
+  const settings = Object.entries(spec.settings ?? {});
+  if (settings.length > 0) lines.push(`SETTINGS ${settings.map(([k, v]) => `${k} = ${v}`).join(', ')}`);
+  const statements = [lines.join('\n')];
+  if (ctx.cluster) {
+    statements.push(
+      `CREATE TABLE IF NOT EXISTS ${spec.name}${onCluster(ctx)} AS ${local}\n` +
+        `ENGINE = Distributed(${quoteIdentifier(ctx.cluster)}, currentDatabase(), ${local}, ${spec.shardingKey ?? 'rand()'})`,
+    );
+  }
+  return statements;
+}
+
+/**
+ * A materialized view from one stored table into another. On a cluster it reads and writes
+ * the local tables, so each shard aggregates its own rows.
+ */
+export function createMaterializedViewStatement(ctx: DdlContext, spec: { name: string; from: string; to: string; select: string }): string {
+  const from = storageTableName(ctx, spec.from);
+  const to = storageTableName(ctx, spec.to);
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${spec.name}${onCluster(ctx)} TO ${to} AS\n${spec.select.replaceAll('{from}', from)}`;
+}
+
+export function createDatabaseStatement(ctx: DdlContext, database: string): string {
+  return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}${onCluster(ctx)}`;
+}
+
+/** Changes a table's TTL without rewriting existing parts (they expire as they are dropped). */
+export function modifyTtlStatement(ctx: DdlContext, table: string, ttl: string): string {
+  return `ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`;
+}

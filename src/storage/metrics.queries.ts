@@ -1,0 +1,115 @@
+import type { LabelMatcher, SeriesSelector } from '../shared/series-selector.js';
+import { compileMatcherRegex } from '../shared/series-selector.js';
+import type { Store } from './store.js';
+
+/** Bit pattern of Prometheus' stale marker NaN (0x7ff0000000000002) as an unsigned integer. */
+const STALE_MARKER_BITS = '9218868437227405314';
+
+export interface SeriesQuery {
+  selectors: SeriesSelector[];
+  startMs: number;
+  endMs: number;
+  limit: number;
+}
+
+export interface StoredSeries {
+  id: string;
+  labels: Record<string, string>;
+}
+
+/** A sample value as JSON can carry it: numbers, or the strings Prometheus uses for the rest. */
+export type ExportValue = number | 'NaN' | '+Inf' | '-Inf' | 'StaleNaN';
+
+export interface ExportedSeries {
+  metric: Record<string, string>;
+  values: ExportValue[];
+  timestamps: number[];
+}
+
+/**
+ * Builds the WHERE clause for a set of selectors over metric_series_v1. Values travel as
+ * server-side parameters; only parameter names are generated. Throws on an invalid regex
+ * (callers validate selectors first, so that is a programming error).
+ */
+export function buildSelectorCondition(selectors: SeriesSelector[], params: Record<string, unknown>): string {
+  let n = 0;
+  const matcherSql = (m: LabelMatcher): string => {
+    const column = m.name === '__name__' ? 'metric_name' : `labels[{l${n}:String}]`;
+    if (m.name !== '__name__') params[`l${n}`] = m.name;
+    const param = `v${n}`;
+    n++;
+    switch (m.op) {
+      case '=':
+        params[param] = m.value;
+        return `${column} = {${param}:String}`;
+      case '!=':
+        params[param] = m.value;
+        return `${column} != {${param}:String}`;
+      case '=~':
+      case '!~': {
+        const compiled = compileMatcherRegex(m.value);
+        if (!compiled.ok) throw new Error(`invalid regex ${m.value}: ${compiled.detail}`);
+        params[param] = compiled.source;
+        return `${m.op === '!~' ? 'NOT ' : ''}match(${column}, {${param}:String})`;
+      }
+      default:
+        throw new Error(`unknown matcher operator ${String(m.op)}`);
+    }
+  };
+  return selectors.map((s) => `(${s.matchers.map(matcherSql).join(' AND ') || '1'})`).join(' OR ');
+}
+
+function seriesFilter(query: SeriesQuery, params: Record<string, unknown>): string {
+  params.startMs = query.startMs;
+  params.endMs = query.endMs;
+  return `day BETWEEN toDate(fromUnixTimestamp64Milli({startMs:Int64}), 'UTC') AND toDate(fromUnixTimestamp64Milli({endMs:Int64}), 'UTC')
+    AND (${buildSelectorCondition(query.selectors, params)})`;
+}
+
+/** Series whose label sets match any selector and that have samples on a day within the range. */
+export async function findSeries(store: Store, query: SeriesQuery): Promise<StoredSeries[]> {
+  const params: Record<string, unknown> = { limit: query.limit };
+  const rows = await store.query<{ id: string; metric_name: string; labels: Record<string, string> }>(
+    'find series',
+    `SELECT toString(series_id) AS id, any(metric_name) AS metric_name, any(labels) AS labels
+     FROM metric_series_v1
+     WHERE ${seriesFilter(query, params)}
+     GROUP BY series_id
+     ORDER BY metric_name, id
+     LIMIT {limit:UInt32}`,
+    params,
+  );
+  return rows.map((r) => ({ id: r.id, labels: { __name__: r.metric_name, ...r.labels } }));
+}
+
+/** Samples of the matching series within [startMs, endMs], in time order per series. */
+export async function exportSamples(store: Store, query: SeriesQuery): Promise<ExportedSeries[]> {
+  const series = await findSeries(store, query);
+  if (series.length === 0) return [];
+  const rows = await store.query<{ id: string; points: [number, number, string][] }>(
+    'export samples',
+    `SELECT toString(series_id) AS id,
+            arraySort(p -> p.1, groupArray((toUnixTimestamp64Milli(ts), if(isFinite(value), value, 0),
+              multiIf(reinterpretAsUInt64(value) = ${STALE_MARKER_BITS}, 'StaleNaN', isNaN(value), 'NaN',
+                      value > 0 AND NOT isFinite(value), '+Inf', NOT isFinite(value), '-Inf', '')))) AS points
+     FROM metric_samples_v1
+     WHERE series_id IN {ids:Array(UInt64)}
+       AND ts BETWEEN fromUnixTimestamp64Milli({startMs:Int64}) AND fromUnixTimestamp64Milli({endMs:Int64})
+     GROUP BY series_id`,
+    { ids: series.map((s) => s.id), startMs: query.startMs, endMs: query.endMs },
+  );
+  const labelsById = new Map(series.map((s) => [s.id, s.labels]));
+  return rows
+    .map((row) => ({
+      metric: labelsById.get(row.id) ?? {},
+      timestamps: row.points.map((p) => Number(p[0])),
+      values: row.points.map((p): ExportValue => (p[2] === '' ? Number(p[1]) : (p[2] as ExportValue))),
+    }))
+    .sort((a, b) => seriesOrder(a.metric, b.metric));
+}
+
+function seriesOrder(a: Record<string, string>, b: Record<string, string>): number {
+  const ka = JSON.stringify(a);
+  const kb = JSON.stringify(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

@@ -1,0 +1,8 @@
+import { metricsMigration } from './001-metrics.js';
+import type { Migration } from './migration.js';
+
+/** Every migration, in version order. Append only. */
+export const migrations: readonly Migration[] = [metricsMigration];
+
+export type { Migration } from './migration.js';
+export { retentionTtl } from './001-metrics.js';

@@ -1,0 +1,110 @@
+import { createReadStream } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import type { Config } from '../config/index.js';
+import { AppError } from '../shared/errors.js';
+
+/**
+ * The only door to ClickHouse. Embedded (chdb, in-process) by default; a server when
+ * `storage.clickhouseUrl` is set. Every statement has a name, used in errors, logs and metrics.
+ */
+export interface Store {
+  readonly mode: 'embedded' | 'server';
+  /** Cluster name when migrations should emit ON CLUSTER / Replicated / Distributed DDL. */
+  readonly cluster: string | undefined;
+  /** Rows of a SELECT as objects. `params` bind `{name:Type}` placeholders server-side. */
+  query<Row>(name: string, sql: string, params?: Record<string, unknown>): Promise<Row[]>;
+  /** DDL or INSERT … SELECT; no result rows. */
+  command(name: string, sql: string, params?: Record<string, unknown>): Promise<void>;
+  /** Small inserts of JSON rows (catalog, incidents): not for samples. */
+  insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  /**
+   * Inserts a RowBinary file whose columns are `structure` (e.g. `id UInt64, ts DateTime64(3)`).
+   * `dedupToken` makes a replay of the same file a no-op (insert_deduplication_token).
+   */
+  insertRowBinaryFile(table: string, structure: string, filePath: string, dedupToken: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createStore(storage: Config['storage']): Store {
+  if (storage.clickhouseUrl) return createServerStore(storage);
+  return createEmbeddedStore(storage.dataDir);
+}
+
+function wrap<T>(name: string, run: () => Promise<T>): Promise<T> {
+  return run().catch((error: unknown) => {
+    throw new AppError('STORAGE_QUERY_FAILED', `${name}: ${(error as Error).message}`, { retryable: true, cause: error });
+  });
+}
+
+function createClientStore(client: ClickHouseClient, mode: Store['mode'], cluster: string | undefined, insertFile: Store['insertRowBinaryFile']): Store {
+  return {
+    mode,
+    cluster,
+    query: <Row>(name: string, sql: string, params?: Record<string, unknown>) =>
+      wrap(name, async () => {
+        const result = await client.query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
+        return (await result.json()) as Row[];
+      }),
+    command: (name, sql, params) =>
+      wrap(name, async () => {
+        await client.command({ query: sql, ...(params ? { query_params: params } : {}) });
+      }),
+    insertRows: (table, rows) =>
+      wrap(`insert ${table}`, async () => {
+        if (rows.length === 0) return;
+        await client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow' });
+      }),
+    insertRowBinaryFile: insertFile,
+    close: () => client.close(),
+  };
+}
+
+function createEmbeddedStore(dataDir: string): Store {
+  const path = join(dataDir, 'clickhouse');
+  mkdirSync(path, { recursive: true });
+  // chdb ignores the client's `database` option: the embedded store uses `default`, the
+  // data directory being a dedicated instance anyway.
+  const client = createClient({ connection: asClientConnection(createChdbConnection({ path })) });
+  // The engine reads the segment itself: no bytes cross into JS (4.2 M rows/s measured).
+  const insertFile: Store['insertRowBinaryFile'] = (table, structure, filePath, dedupToken) =>
+    wrap(`insert ${table} from segment`, async () => {
+      await client.command({
+        query: `INSERT INTO ${table} SETTINGS insert_deduplication_token = {token:String} SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
+        query_params: { token: dedupToken, path: filePath, structure },
+      });
+    });
+  return createClientStore(client, 'embedded', undefined, insertFile);
+}
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/** chdb types its connection against @clickhouse/client-common, which the client now bundles: same shape, two declarations. */
+function asClientConnection(connection: ReturnType<typeof createChdbConnection>): ClientConnection {
+  return connection as unknown as ClientConnection;
+}
+
+function createServerStore(storage: Config['storage']): Store {
+  const client = createClient({
+    url: storage.clickhouseUrl,
+    username: storage.user,
+    password: storage.password,
+    database: storage.database,
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+  });
+  // A server cannot read our files: stream the segment as the INSERT body instead.
+  const insertFile: Store['insertRowBinaryFile'] = (table, structure, filePath, dedupToken) =>
+    wrap(`insert ${table} from segment`, async () => {
+      const columns = structure.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
+      const result = await client.exec({
+        query: `INSERT INTO ${table} (${columns}) FORMAT RowBinary`,
+        values: createReadStream(filePath),
+        clickhouse_settings: { insert_deduplication_token: dedupToken },
+      });
+      result.stream.resume();
+      await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
+    });
+  return createClientStore(client, 'server', storage.cluster, insertFile);
+}
