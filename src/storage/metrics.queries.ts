@@ -69,17 +69,18 @@ function seriesFilter(query: SeriesQuery, params: Record<string, unknown>): stri
 /** Series whose label sets match any selector and that have samples on a day within the range. */
 export async function findSeries(store: Store, query: SeriesQuery): Promise<StoredSeries[]> {
   const params: Record<string, unknown> = { limit: query.limit };
-  const rows = await store.query<{ id: string; metric_name: string; labels: Record<string, string> }>(
+  // Aliases differ from column names: ClickHouse would resolve WHERE's columns to them.
+  const rows = await store.query<{ id: string; name: string; label_map: Record<string, string> }>(
     'find series',
-    `SELECT toString(series_id) AS id, any(metric_name) AS metric_name, any(labels) AS labels
+    `SELECT toString(series_id) AS id, any(metric_name) AS name, any(labels) AS label_map
      FROM metric_series_v1
      WHERE ${seriesFilter(query, params)}
      GROUP BY series_id
-     ORDER BY metric_name, id
+     ORDER BY name, id
      LIMIT {limit:UInt32}`,
     params,
   );
-  return rows.map((r) => ({ id: r.id, labels: { __name__: r.metric_name, ...r.labels } }));
+  return rows.map((r) => ({ id: r.id, labels: { __name__: r.name, ...r.label_map } }));
 }
 
 /** Samples of the matching series within [startMs, endMs], in time order per series. */
@@ -93,7 +94,7 @@ export async function exportSamples(store: Store, query: SeriesQuery): Promise<E
               multiIf(reinterpretAsUInt64(value) = ${STALE_MARKER_BITS}, 'StaleNaN', isNaN(value), 'NaN',
                       value > 0 AND NOT isFinite(value), '+Inf', NOT isFinite(value), '-Inf', '')))) AS points
      FROM metric_samples_v1
-     WHERE series_id IN {ids:Array(UInt64)}
+     WHERE series_id IN (SELECT toUInt64(arrayJoin({ids:Array(String)})))
        AND ts BETWEEN fromUnixTimestamp64Milli({startMs:Int64}) AND fromUnixTimestamp64Milli({endMs:Int64})
      GROUP BY series_id`,
     { ids: series.map((s) => s.id), startMs: query.startMs, endMs: query.endMs },
