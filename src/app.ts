@@ -17,6 +17,7 @@ export interface AppDeps {
   clock: Clock;
   store: Store;
   ingest: IngestService;
+  whenWritesVisible: () => Promise<void>;
   isReady: () => Promise<boolean>;
 }
 
@@ -40,6 +41,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxBodyBytes: deps.config.ingest.maxBodyBytes,
     maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
   });
-  await app.register(seriesRoutes, { store: deps.store, clock: deps.clock });
+  await app.register(seriesRoutes, { store: deps.store, clock: deps.clock, whenWritesVisible: deps.whenWritesVisible });
   return app;
 }

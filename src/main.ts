@@ -57,6 +57,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     clock,
     store,
     ingest,
+    whenWritesVisible: () => writer.whenInserted(),
     isReady: async () => ready && (await store.query('readiness', 'SELECT 1 AS ok')).length === 1,
   });
   const [host, port] = splitListen(config.server.listen);

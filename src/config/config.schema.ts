@@ -50,11 +50,11 @@ export const ConfigSchema = Type.Object(
     ),
     writer: Type.Object(
       {
-        /** A flush starts once this many rows wait (ClickHouse likes 10k-100k rows per insert). */
+        /** An insert into ClickHouse starts once this many acknowledged rows wait (it likes 10k-1M rows per insert). */
         maxBatchRows: Type.Integer({ minimum: 1 }),
-        /** ...or once the oldest waiting row is this old. Bounds ack latency at low rates. */
+        /** ...or once the oldest acknowledged row has waited this long: how stale reads outside the API may be. */
         flushIntervalMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
-        /** Past this many rows queued or in flight, ingest sheds load with 503 + Retry-After. Bounds memory. */
+        /** Past this many rows not yet inserted, ingest sheds load with 503 + Retry-After. Bounds memory and disk. */
         maxQueuedRows: Type.Integer({ minimum: 1 }),
         /** fsync segments and ClickHouse parts before acknowledging: off only if you accept loss on power failure. */
         fsync: Type.Boolean(),
@@ -86,8 +86,8 @@ export const defaultConfig: Config = {
     maxLabelValueBytes: 16 * 1024,
   },
   writer: {
-    maxBatchRows: 200_000,
-    flushIntervalMs: 50,
+    maxBatchRows: 500_000,
+    flushIntervalMs: 500,
     maxQueuedRows: 2_000_000,
     fsync: true,
   },

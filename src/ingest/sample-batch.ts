@@ -43,8 +43,11 @@ export class SampleBatchBuilder {
 
   /** Appends a sample whose value is given as a number (NaN payload bits are not preserved). */
   addSample(entry: SeriesEntry, timestampMs: number, value: number): void {
-    const offset = this.beginRow(entry, timestampMs);
-    this.samples.writeDoubleLE(value, offset + 16);
+    const offset = this.beginRow(entry, timestampMs) + 16;
+    this.samples.writeDoubleLE(value, offset);
+    // V8 sets the quiet bit of a signalling NaN held in a number, turning Prometheus' stale
+    // marker 0x7ff0000000000002 into 0x7ff8000000000002: restore it.
+    if (value !== value && this.samples.readUInt32LE(offset) === 2) this.samples.writeUInt32LE(0x7ff00000, offset + 4);
   }
 
   /**

@@ -45,20 +45,34 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
   });
   const queueRows = new Gauge({
     name: 'vigil_writer_queue_rows',
-    help: 'Sample rows queued or being flushed by the group-commit writer.',
+    help: 'Sample rows accepted or waiting but not yet inserted into ClickHouse.',
     registers: [registry],
   });
-  const flushRows = new Histogram({
-    name: 'vigil_writer_flush_rows',
-    help: 'Rows per flush of the group-commit writer.',
-    buckets: [100, 1_000, 5_000, 10_000, 50_000, 100_000, 200_000, 500_000],
+  const rowBuckets = [100, 1_000, 5_000, 10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
+  const secondBuckets = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+  const commitRows = new Histogram({
+    name: 'vigil_writer_commit_rows',
+    help: 'Rows per write-ahead segment (one group commit: the rows acknowledged together).',
+    buckets: rowBuckets,
     registers: [registry],
   });
-  const flushSeconds = new Histogram({
-    name: 'vigil_writer_flush_duration_seconds',
-    help: 'Time to write, fsync and insert one segment.',
+  const commitSeconds = new Histogram({
+    name: 'vigil_writer_commit_duration_seconds',
+    help: 'Time to write and fsync one write-ahead segment.',
+    buckets: secondBuckets,
+    registers: [registry],
+  });
+  const insertRows = new Histogram({
+    name: 'vigil_writer_insert_rows',
+    help: 'Rows per ClickHouse insert of committed segments.',
+    buckets: rowBuckets,
+    registers: [registry],
+  });
+  const insertSeconds = new Histogram({
+    name: 'vigil_writer_insert_duration_seconds',
+    help: 'Time of one ClickHouse insert of committed segments, by outcome (errors are retried).',
     labelNames: ['outcome'],
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: secondBuckets,
     registers: [registry],
   });
   const rejected = new Counter({
@@ -71,9 +85,13 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     registry,
     writer: {
       queueRows: (rows) => queueRows.set(rows),
-      flushed: (rows, seconds, outcome) => {
-        flushRows.observe(rows);
-        flushSeconds.observe({ outcome }, seconds);
+      committed: (rows, seconds) => {
+        commitRows.observe(rows);
+        commitSeconds.observe(seconds);
+      },
+      inserted: (rows, seconds, outcome) => {
+        if (outcome === 'ok') insertRows.observe(rows);
+        insertSeconds.observe({ outcome }, seconds);
       },
       rejected: (reason) => rejected.inc({ reason }),
     },

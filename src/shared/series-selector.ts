@@ -503,6 +503,8 @@ class Re2Translator {
   private atom: number | undefined;
   private lastWasRepeat = false;
   private readonly groupNames = new Set<string>();
+  /** Next `:]` at or after the last search, so `[[:[[:[[:...` stays linear. */
+  private posixEnd = -1;
 
   constructor(private readonly pattern: string) {
     this.chars = Array.from(pattern);
@@ -811,8 +813,12 @@ class Re2Translator {
 
   /** `[:name:]` or `[:^name:]` at `i`; undefined when no `:]` follows (then `[` is literal), as in RE2. */
   private posixClass(): string | undefined {
-    let end = this.i + 2;
-    while (end + 1 < this.chars.length && !(this.chars[end] === ':' && this.chars[end + 1] === ']')) end++;
+    if (this.posixEnd < this.i + 2) {
+      let end = this.i + 2;
+      while (end + 1 < this.chars.length && !(this.chars[end] === ':' && this.chars[end + 1] === ']')) end++;
+      this.posixEnd = end;
+    }
+    const end = this.posixEnd;
     if (end + 1 >= this.chars.length) return undefined;
     const text = this.chars.slice(this.i, end + 2).join('');
     const negated = text.startsWith('[:^');

@@ -132,7 +132,7 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     ]);
     const response = await write(body);
     expect(response.status).toBe(400);
-    expect((await response.json()).detail).toMatch(/timeseries\[1\].*__name__/);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(/timeseries\[1\].*__name__/);
     expect(await exportSeries('partial_good')).toEqual([]);
   });
 
@@ -155,7 +155,7 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     for (const query of ['match[]=up{', 'match[]=up&start=yesterday', '', 'match[]={a=~".*"}']) {
       const response = await fetch(`${vigil.url}/api/v1/series?${query}`);
       expect(response.status, query).toBe(400);
-      expect((await response.json()).error).toBe('REQUEST_INVALID');
+      expect(((await response.json()) as { error: string }).error).toBe('REQUEST_INVALID');
     }
   });
 
@@ -163,6 +163,6 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     const text = await (await fetch(`${vigil.url}/metrics`)).text();
     expect(text).toMatch(/vigil_ingest_requests_total\{protocol="prometheus",outcome="stored"\} \d+/);
     expect(text).toMatch(/vigil_ingest_requests_total\{protocol="prometheus",outcome="invalid"\} \d+/);
-    expect(text).toMatch(/vigil_writer_flush_duration_seconds_bucket/);
+    expect(text).toMatch(/vigil_writer_insert_duration_seconds_bucket/);
   });
 });

@@ -9,6 +9,8 @@ import { parseTimeParam } from '../time-params.js';
 export interface SeriesRouteDeps {
   store: Store;
   clock: Clock;
+  /** Resolves once every acknowledged write is queryable, so reads see what was acknowledged. */
+  whenWritesVisible: () => Promise<void>;
 }
 
 /** Default and ceiling for series returned by one call. */
@@ -43,11 +45,13 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
   };
 
   app.get('/api/v1/series', async (request) => {
+    await deps.whenWritesVisible();
     const series = await findSeries(deps.store, parseQuery(request.query as Record<string, string | string[] | undefined>));
     return { status: 'success', data: series.map((s) => s.labels) };
   });
 
   app.get('/api/v1/export', async (request, reply) => {
+    await deps.whenWritesVisible();
     const series = await exportSamples(deps.store, parseQuery(request.query as Record<string, string | string[] | undefined>));
     const lines = series.map((s) => JSON.stringify(s)).join('\n');
     return reply.type('application/stream+json').send(lines.length > 0 ? lines + '\n' : '');

@@ -106,9 +106,16 @@ interface SeriesSlot {
   lastPoint: number;
 }
 
-interface NumericField {
-  metricName: string;
-  value: number;
+/** The series of one canonical tag set, by metric name. */
+interface TagSetSeries {
+  labels: Label[];
+  byMetricName: Map<string, SeriesSlot>;
+}
+
+/** Sanitized names of one raw measurement: `<measurement>_` and the metric name per raw field key. */
+interface MeasurementNames {
+  prefix: string;
+  metricNames: Map<string, string>;
 }
 
 class LineProtocolParser {
@@ -122,8 +129,14 @@ class LineProtocolParser {
   private pointLine = 1;
   private pointIndex = 0;
   private error = '';
-  private readonly slots = new Map<string, SeriesSlot>();
+  private readonly tagSets = new Map<string, TagSetSeries>();
   private readonly series: DecodedSeries[] = [];
+  // Batches repeat measurements and field keys; caching their sanitized names per body saves
+  // most string building, and reusing one string object lets V8 reuse its hash in lookups.
+  private readonly names = new Map<string, MeasurementNames>();
+  // Numeric fields of the current point, reused across points (the timestamp comes after them).
+  private readonly fieldNames: string[] = [];
+  private readonly fieldValues: number[] = [];
   private stringFields = 0;
   private reservedTags = 0;
 
@@ -194,8 +207,8 @@ class LineProtocolParser {
     i = this.skipBlanks(i);
     if (this.isLineEnd(i)) return this.fail('missing fields');
 
-    const fields: NumericField[] = [];
-    let metricPrefix = '';
+    let fieldCount = 0;
+    let names: MeasurementNames | undefined;
     for (;;) {
       const keyStart = i;
       i = this.scanName(keyStart, true);
@@ -218,9 +231,16 @@ class LineProtocolParser {
         if (i === valueStart) return this.fail(`field ${quote(this.readName(keyStart, keyEnd, true))} has no value`);
         const value = this.parseFieldValue(valueStart, i);
         if (value === undefined) return false;
-        if (metricPrefix === '') metricPrefix = sanitizeName(measurement, true, true) + '_';
+        names ??= this.namesOf(measurement);
         const key = this.readName(keyStart, keyEnd, true);
-        fields.push({ metricName: metricPrefix + sanitizeName(key, true, false), value });
+        let metricName = names.metricNames.get(key);
+        if (metricName === undefined) {
+          metricName = names.prefix + sanitizeName(key, true, false);
+          names.metricNames.set(key, metricName);
+        }
+        this.fieldNames[fieldCount] = metricName;
+        this.fieldValues[fieldCount] = value;
+        fieldCount++;
       }
       if (i < this.length && b.charCodeAt(i) === COMMA) {
         i++;
@@ -243,34 +263,49 @@ class LineProtocolParser {
     this.pos = i;
     this.consumeLineEnd();
 
-    if (fields.length > 0) this.addSamples(fields, tags, timestampMs);
+    if (fieldCount > 0) this.addSamples(fieldCount, tags, timestampMs);
     return true;
   }
 
-  private addSamples(fields: NumericField[], tags: Label[], timestampMs: number): void {
+  private namesOf(measurement: string): MeasurementNames {
+    let names = this.names.get(measurement);
+    if (names === undefined) {
+      names = { prefix: `${sanitizeName(measurement, true, true)}_`, metricNames: new Map() };
+      this.names.set(measurement, names);
+    }
+    return names;
+  }
+
+  /** Adds the current point's `fieldCount` numeric fields as samples of their series. */
+  private addSamples(fieldCount: number, tags: Label[], timestampMs: number): void {
     const labels = canonicalTags(tags);
     let tagKey = '';
     // Names are [a-zA-Z0-9_] and never hold "=", and the value's length is spelled out: unambiguous.
     for (const tag of labels) tagKey += `${tag.name}=${tag.value.length}:${tag.value}`;
-    for (const field of fields) {
-      // Metric names never hold "\u0000", so it cannot be confused with the tag part.
-      const key = `${field.metricName}\u0000${tagKey}`;
-      const slot = this.slots.get(key);
+    let tagSet = this.tagSets.get(tagKey);
+    if (tagSet === undefined) {
+      tagSet = { labels, byMetricName: new Map() };
+      this.tagSets.set(tagKey, tagSet);
+    }
+    for (let k = 0; k < fieldCount; k++) {
+      const metricName = this.fieldNames[k] ?? '';
+      const value = this.fieldValues[k] ?? 0;
+      const slot = tagSet.byMetricName.get(metricName);
       if (slot === undefined) {
         const series: DecodedSeries = {
-          labels: [{ name: '__name__', value: field.metricName }, ...labels],
+          labels: [{ name: '__name__', value: metricName }, ...tagSet.labels],
           timestampsMs: [timestampMs],
-          values: [field.value],
+          values: [value],
         };
-        this.slots.set(key, { series, lastPoint: this.pointIndex });
+        tagSet.byMetricName.set(metricName, { series, lastPoint: this.pointIndex });
         this.series.push(series);
       } else if (slot.lastPoint === this.pointIndex) {
         // Same field (or two keys sanitizing alike) twice in one point: the last one wins.
-        slot.series.values[slot.series.values.length - 1] = field.value;
+        slot.series.values[slot.series.values.length - 1] = value;
       } else {
         slot.lastPoint = this.pointIndex;
         slot.series.timestampsMs.push(timestampMs);
-        slot.series.values.push(field.value);
+        slot.series.values.push(value);
       }
     }
   }

@@ -87,23 +87,23 @@ export class ProtoReader {
 
   int64(tag: number, field: string): bigint {
     this.expectWire(tag, WIRE_VARINT, field);
-    return BigInt.asIntN(64, this.varintBig());
+    return BigInt.asIntN(64, this.varintBig(field));
   }
 
   uint32(tag: number, field: string): number {
     this.expectWire(tag, WIRE_VARINT, field);
-    return Number(BigInt.asUintN(32, this.varintBig()));
+    return Number(BigInt.asUintN(32, this.varintBig(field)));
   }
 
   /** Enum values are int32 on the wire; negative ones arrive as 10-byte varints. */
   enumValue(tag: number, field: string): number {
     this.expectWire(tag, WIRE_VARINT, field);
-    return Number(BigInt.asIntN(32, this.varintBig()));
+    return Number(BigInt.asIntN(32, this.varintBig(field)));
   }
 
   bool(tag: number, field: string): boolean {
     this.expectWire(tag, WIRE_VARINT, field);
-    return this.varintBig() !== 0n;
+    return this.varintBig(field) !== 0n;
   }
 
   /** Repeated fixed64: parsers must accept both packed (length-delimited) and one-per-tag encodings. */
@@ -128,7 +128,7 @@ export class ProtoReader {
   skip(tag: number): void {
     const wireType = tag & 7;
     const field = `field ${tag >>> 3}`;
-    if (wireType === WIRE_VARINT) this.varintBig();
+    if (wireType === WIRE_VARINT) this.varintBig(field);
     else if (wireType === WIRE_I64) this.advance(8, field);
     else if (wireType === WIRE_LEN) this.lengthStart(tag, field);
     else if (wireType === WIRE_I32) this.advance(4, field);
@@ -152,7 +152,7 @@ export class ProtoReader {
   /** Reads a length prefix, checks it fits, moves past the payload and returns where it starts. */
   private lengthStart(tag: number, field: string): number {
     this.expectWire(tag, WIRE_LEN, field);
-    const length = this.varint();
+    const length = this.varint(field);
     const left = this.end - this.pos;
     if (length > left) this.fail(`length ${length} runs past the end (${left} bytes left)`, field);
     const start = this.pos;
@@ -176,30 +176,30 @@ export class ProtoReader {
   }
 
   /** Varint as a double: exact up to 2^53, which covers tags and lengths (larger ones fail the bounds checks). */
-  private varint(): number {
+  private varint(field?: string): number {
     let result = 0;
     let multiplier = 1;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
-      const byte = this.nextByte();
+      const byte = this.nextByte(field);
       result += (byte & 0x7f) * multiplier;
       if (byte < 0x80) return result;
       multiplier *= 128;
     }
-    return this.fail('varint longer than 10 bytes');
+    return this.fail('varint longer than 10 bytes', field);
   }
 
-  private varintBig(): bigint {
+  private varintBig(field?: string): bigint {
     let result = 0n;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
-      const byte = this.nextByte();
+      const byte = this.nextByte(field);
       result |= BigInt(byte & 0x7f) << BigInt(7 * i);
       if (byte < 0x80) return BigInt.asUintN(64, result);
     }
-    return this.fail('varint longer than 10 bytes');
+    return this.fail('varint longer than 10 bytes', field);
   }
 
-  private nextByte(): number {
-    if (this.pos >= this.end) this.fail('truncated varint');
+  private nextByte(field?: string): number {
+    if (this.pos >= this.end) this.fail('truncated varint', field);
     const byte = this.bytes[this.pos] ?? 0;
     this.pos += 1;
     return byte;
