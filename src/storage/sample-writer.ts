@@ -1,7 +1,7 @@
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { markSeriesCommitted, SAMPLE_ROW_BYTES, SAMPLE_ROW_STRUCTURE, SERIES_ROW_STRUCTURE, type SampleBatch } from '../ingest/sample-batch.js';
+import { completeSeriesRowsLength, markSeriesCommitted, SAMPLE_ROW_BYTES, SAMPLE_ROW_STRUCTURE, SERIES_ROW_STRUCTURE, type SampleBatch } from '../ingest/sample-batch.js';
 import { AppError } from '../shared/errors.js';
 import type { Store } from './store.js';
 
@@ -56,6 +56,14 @@ interface Segment {
   hasSeries: boolean;
 }
 
+/** The segment commits append to until the inserter takes it. */
+interface OpenSegment extends Segment {
+  samples: FileHandle;
+  series: FileHandle | null;
+  samplesBytes: number;
+  seriesBytes: number;
+}
+
 const SAMPLES_SUFFIX = '.samples.rb';
 const SERIES_SUFFIX = '.series.rb';
 /** Backoff between attempts to insert an acknowledged batch: it is never dropped. */
@@ -84,6 +92,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
   let committing: Promise<void> | null = null;
   let commitScheduled = false;
   let committed: Segment[] = [];
+  let current: OpenSegment | null = null;
   let committedRows = 0;
   let oldestCommittedAt = 0;
   let inserting: Promise<void> | null = null;
@@ -121,25 +130,52 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
   async function commitSegment(taken: Pending[]): Promise<void> {
     const started = process.hrtime.bigint();
     const rows = taken.reduce((n, p) => n + p.batch.sampleCount, 0);
-    const id = nextId();
+    const series = taken.map((p) => p.batch.seriesRows).filter((b) => b.length > 0);
+    let segment: OpenSegment | null = current;
     try {
       await ready;
-      const series = taken.map((p) => p.batch.seriesRows).filter((b) => b.length > 0);
-      if (series.length > 0) await writeFileDurably(join(pendingDir, id + SERIES_SUFFIX), series, options.fsync);
-      await writeFileDurably(join(pendingDir, id + SAMPLES_SUFFIX), taken.map((p) => p.batch.samples), options.fsync);
-      if (options.fsync) await fsyncDirectory(pendingDir);
+      if (!segment) {
+        const id = nextId();
+        segment = current = {
+          id,
+          rows: 0,
+          hasSeries: false,
+          samples: await open(join(pendingDir, id + SAMPLES_SUFFIX), 'a'),
+          series: null,
+          samplesBytes: 0,
+          seriesBytes: 0,
+        };
+        committed.push(segment);
+      }
+      if (series.length > 0) {
+        if (!segment.series) {
+          segment.series = await open(join(pendingDir, segment.id + SERIES_SUFFIX), 'a');
+          segment.hasSeries = true;
+        }
+        await appendDurably(segment.series, series, options.fsync);
+        segment.seriesBytes += series.reduce((n, b) => n + b.length, 0);
+      }
+      const samples = taken.map((p) => p.batch.samples);
+      await appendDurably(segment.samples, samples, options.fsync);
+      segment.samplesBytes += samples.reduce((n, b) => n + b.length, 0);
+      // A new file's directory entry must be durable too; later appends need only fdatasync.
+      if (options.fsync && segment.rows === 0) await fsyncDirectory(pendingDir);
     } catch (error) {
       queuedRows -= rows;
       metrics?.queueRows(queuedRows);
-      logger.error({ err: error, segment: id }, 'write-ahead segment failed; senders will retry');
-      await removeSegmentFiles(pendingDir, id).catch(() => undefined);
+      logger.error({ err: error, segment: segment?.id }, 'write-ahead append failed; senders will retry');
+      // Cut what this commit may have appended, so the segment holds only acknowledged rows.
+      if (segment) {
+        await segment.samples.truncate(segment.samplesBytes).catch(() => undefined);
+        await segment.series?.truncate(segment.seriesBytes).catch(() => undefined);
+      }
       const failure = new AppError('STORAGE_WRITE_FAILED', `write-ahead log write failed: ${(error as Error).message}`, { retryable: true, cause: error });
       for (const p of taken) p.reject(failure);
       return;
     }
     for (const p of taken) markSeriesCommitted(p.batch);
-    if (committed.length === 0) oldestCommittedAt = Date.now();
-    committed.push({ id, rows, hasSeries: taken.some((p) => p.batch.seriesCount > 0) });
+    if (committedRows === 0) oldestCommittedAt = Date.now();
+    segment.rows += rows;
     committedRows += rows;
     committedSeq++;
     metrics?.committed(rows, Number(process.hrtime.bigint() - started) / 1e9);
@@ -163,12 +199,24 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
   }
 
   function startInsert(): void {
-    const segments = committed;
-    const rows = committedRows;
-    const upToSeq = committedSeq;
-    committed = [];
-    committedRows = 0;
-    inserting = insertWithRetry(segments, rows).finally(() => {
+    inserting = (async () => {
+      // Wait out a running commit, then take every committed segment at once: nothing
+      // below may await before the take, or a new commit could slip into a taken segment.
+      while (committing) await committing;
+      const open = current;
+      current = null;
+      const segments = committed;
+      const rows = committedRows;
+      const upToSeq = committedSeq;
+      committed = [];
+      committedRows = 0;
+      if (open) {
+        await open.samples.close();
+        await open.series?.close();
+      }
+      await insertWithRetry(segments, rows);
+      return { rows, upToSeq };
+    })().then(({ rows, upToSeq }) => {
       inserting = null;
       insertedSeq = upToSeq;
       queuedRows -= rows;
@@ -280,7 +328,16 @@ async function segmentsIn(dir: string): Promise<Segment[]> {
   for (const name of names.filter((n) => n.endsWith(SAMPLES_SUFFIX)).sort()) {
     const id = name.slice(0, -SAMPLES_SUFFIX.length);
     const size = (await stat(join(dir, name))).size;
-    segments.push({ id, rows: Math.floor(size / SAMPLE_ROW_BYTES), hasSeries: names.includes(id + SERIES_SUFFIX) });
+    // A crash mid-append can leave part of an unacknowledged row: cut it off.
+    if (size % SAMPLE_ROW_BYTES !== 0) await truncate(join(dir, name), size - (size % SAMPLE_ROW_BYTES));
+    const hasSeries = names.includes(id + SERIES_SUFFIX);
+    if (hasSeries) {
+      const seriesPath = join(dir, id + SERIES_SUFFIX);
+      const bytes = await readFile(seriesPath);
+      const whole = completeSeriesRowsLength(bytes);
+      if (whole !== bytes.length) await truncate(seriesPath, whole);
+    }
+    segments.push({ id, rows: Math.floor(size / SAMPLE_ROW_BYTES), hasSeries });
   }
   for (const name of names.filter((n) => n.endsWith(SERIES_SUFFIX))) {
     if (!names.includes(name.slice(0, -SERIES_SUFFIX.length) + SAMPLES_SUFFIX)) await unlink(join(dir, name));
@@ -298,14 +355,9 @@ async function insertBatch(store: Store, batchDir: string, segments: Segment[]):
   if (samples.length > 0) await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_STRUCTURE, samples, `samples-${token}`);
 }
 
-async function writeFileDurably(path: string, buffers: Buffer[], fsync: boolean): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writev(buffers);
-    if (fsync) await handle.datasync();
-  } finally {
-    await handle.close();
-  }
+async function appendDurably(handle: FileHandle, buffers: Buffer[], fsync: boolean): Promise<void> {
+  await handle.writev(buffers);
+  if (fsync) await handle.datasync();
 }
 
 /** A new or renamed file survives power loss only once its directory entry is synced too. */
@@ -318,7 +370,3 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-async function removeSegmentFiles(dir: string, id: string): Promise<void> {
-  await rm(join(dir, id + SAMPLES_SUFFIX), { force: true });
-  await rm(join(dir, id + SERIES_SUFFIX), { force: true });
-}

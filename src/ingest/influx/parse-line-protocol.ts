@@ -182,7 +182,11 @@ class LineProtocolParser {
     if (i === measurementStart) return this.fail('missing measurement');
     const measurement = this.readName(measurementStart, i, false);
 
+    const measurementEnd = i;
     const tags: Label[] = [];
+    // Whether the raw tag section already is the canonical tag-set key (see tagSetKey).
+    let tagsCanonical = true;
+    let previousName = '';
     while (i < this.length && b.charCodeAt(i) === COMMA) {
       const keyStart = i + 1;
       i = this.scanName(keyStart, true);
@@ -195,14 +199,21 @@ class LineProtocolParser {
         return this.fail(`tag ${quote(key)} has an unescaped "=" in its value`);
       }
       // InfluxDB does not allow empty tag values; a tag with none is treated as absent.
-      if (i === valueStart) continue;
+      if (i === valueStart) {
+        tagsCanonical = false;
+        continue;
+      }
       const name = sanitizeName(key, false, true);
       if (name.charCodeAt(0) === 95 && name.charCodeAt(1) === 95) {
         this.reservedTags++;
+        tagsCanonical = false;
         continue;
       }
+      if (name !== key || name <= previousName) tagsCanonical = false;
+      previousName = name;
       tags.push({ name, value: this.readName(valueStart, i, true) });
     }
+    const tagsEnd = i;
 
     i = this.skipBlanks(i);
     if (this.isLineEnd(i)) return this.fail('missing fields');
@@ -263,7 +274,11 @@ class LineProtocolParser {
     this.pos = i;
     this.consumeLineEnd();
 
-    if (fieldCount > 0) this.addSamples(fieldCount, tags, timestampMs);
+    if (fieldCount > 0) {
+      const rawTags = b.slice(measurementEnd, tagsEnd);
+      const tagKey = tagsCanonical && !rawTags.includes('\\') ? rawTags : tagSetKey(canonicalTags(tags));
+      this.addSamples(fieldCount, tagKey, tags, timestampMs);
+    }
     return true;
   }
 
@@ -277,14 +292,10 @@ class LineProtocolParser {
   }
 
   /** Adds the current point's `fieldCount` numeric fields as samples of their series. */
-  private addSamples(fieldCount: number, tags: Label[], timestampMs: number): void {
-    const labels = canonicalTags(tags);
-    let tagKey = '';
-    // Names are [a-zA-Z0-9_] and never hold "=", and the value's length is spelled out: unambiguous.
-    for (const tag of labels) tagKey += `${tag.name}=${tag.value.length}:${tag.value}`;
+  private addSamples(fieldCount: number, tagKey: string, tags: Label[], timestampMs: number): void {
     let tagSet = this.tagSets.get(tagKey);
     if (tagSet === undefined) {
-      tagSet = { labels, byMetricName: new Map() };
+      tagSet = { labels: canonicalTags(tags), byMetricName: new Map() };
       this.tagSets.set(tagKey, tagSet);
     }
     for (let k = 0; k < fieldCount; k++) {
@@ -401,6 +412,8 @@ class LineProtocolParser {
     }
     const last = b.charCodeAt(end - 1);
     if (last === LOWER_I || last === LOWER_U) return this.parseInteger(start, end - 1, last === LOWER_U);
+    const fast = decimalFastPath(b, start, end);
+    if (fast !== undefined) return fast;
     if (!isFloatSyntax(b, start, end)) {
       this.fail(`field value ${quote(b.slice(start, end))} is not a number`);
       return undefined;
@@ -428,8 +441,8 @@ class LineProtocolParser {
       this.fail(`field value ${quote(b.slice(start, end + 1))} is out of range`);
       return undefined;
     }
-    // Above 2^53 the sample loses precision like any float64 sample; Number() rounds correctly.
-    const magnitude = Number(b.slice(i, end));
+    // Up to 15 digits the sum is exact; above, Number() rounds to float64 like any sample.
+    const magnitude = end - i <= 15 ? digitsValue(b, i, end) : Number(b.slice(i, end));
     return negative ? -magnitude : magnitude;
   }
 
@@ -449,12 +462,12 @@ class LineProtocolParser {
     }
     let ms: number;
     if (this.precision === 's') {
-      ms = Number(b.slice(i, end)) * 1000;
+      ms = digitsValue(b, i, end) * 1000;
     } else {
       const dropped = DIGITS_BELOW_MS[this.precision];
       const wholeEnd = Math.max(i, end - dropped);
       // At most 13 digits remain after the range check, far below 2^53.
-      ms = wholeEnd > i ? Number(b.slice(i, wholeEnd)) : 0;
+      ms = digitsValue(b, i, wholeEnd);
       if (negative && !allZeros(b, wholeEnd, end)) ms += 1; // floor, not truncation, below zero
     }
     return negative && ms !== 0 ? -ms : ms;
@@ -516,6 +529,65 @@ function isDigit(c: number): boolean {
 function allDigits(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return false;
   return true;
+}
+
+/** Value of the decimal digits s[start, end); exact while it stays below 2^53 (15 digits). */
+function digitsValue(s: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (s.charCodeAt(i) - DIGIT_0);
+  return value;
+}
+
+/** 10^0 … 10^22, the powers of ten a float64 holds exactly. */
+const EXACT_POWERS_OF_TEN = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+  1e19, 1e20, 1e21, 1e22,
+];
+
+/**
+ * `-?digits[.digits]` with at most 15 digits, without building a string: the digits and the
+ * power of ten are exact doubles, so one division is correctly rounded (Clinger's fast path)
+ * and equals Number(). Undefined for anything else (exponents, long mantissas, syntax errors).
+ */
+function decimalFastPath(s: string, start: number, end: number): number | undefined {
+  let i = start;
+  const negative = s.charCodeAt(i) === MINUS;
+  if (negative) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let fractionDigits = 0;
+  let seenDot = false;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (isDigit(c)) {
+      mantissa = mantissa * 10 + (c - DIGIT_0);
+      digits++;
+      if (seenDot) fractionDigits++;
+    } else if (c === DOT && !seenDot) {
+      seenDot = true;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || digits > 15) return undefined;
+  const value = mantissa / (EXACT_POWERS_OF_TEN[fractionDigits] ?? Number.NaN);
+  return negative ? -value : value;
+}
+
+/**
+ * The canonical key of a canonical tag set: `,name=value` per tag, with `\`, `,` and `=`
+ * escaped in values (names are [a-zA-Z0-9_]). A raw tag section that is sorted, escape-free and
+ * has valid names is byte-identical, so the parser can use it without building anything.
+ */
+function tagSetKey(tags: Label[]): string {
+  let key = '';
+  for (const tag of tags) key += `,${tag.name}=${escapeTagValue(tag.value)}`;
+  return key;
+}
+
+function escapeTagValue(value: string): string {
+  if (!/[\\,=]/.test(value)) return value;
+  return value.replace(/[\\,=]/g, '\\$&');
 }
 
 function allZeros(s: string, start: number, end: number): boolean {

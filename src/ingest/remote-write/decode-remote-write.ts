@@ -158,14 +158,15 @@ function decodeTimeSeries(
     }
   }
   if (labelsStart < 0) throw new DecodeFailure(`timeseries[${index}]: no labels; every series needs at least __name__`);
-  let key: string;
-  if (contiguous) key = body.toString('latin1', labelsStart, labelsEnd);
-  else {
-    key = '';
+  let entry: SeriesEntry | undefined;
+  if (contiguous) {
+    entry = registry.getByBytes(body, labelsStart, labelsEnd);
+    entry ??= registry.addByBytes(body, labelsStart, labelsEnd, decodeAndValidateLabels(body, labelRanges!, index, limits));
+  } else {
+    let key = '';
     for (let i = 0; i < labelRanges!.length; i += 2) key += body.toString('latin1', labelRanges![i]!, labelRanges![i + 1]!);
+    entry = registry.get(key) ?? registry.add(key, decodeAndValidateLabels(body, labelRanges!, index, limits));
   }
-  let entry = registry.get(key);
-  if (!entry) entry = registry.add(key, decodeAndValidateLabels(body, labelRanges!, index, limits));
   if (firstSample < 0) return;
 
   // Second pass: samples.
