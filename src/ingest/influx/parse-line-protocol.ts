@@ -14,9 +14,13 @@
  *
  * Naming follows VictoriaMetrics' default (`-influxMeasurementFieldSeparator="_"`, with
  * `-influxSkipSingleField` off, so a field called `value` is not special): the metric name is
- * `{measurement}_{field}` and tags become labels as they are
+ * `{measurement}_{field}` and tags become labels
  * (https://docs.victoriametrics.com/victoriametrics/integrations/influxdb/#data-transformations),
- * then names are made Prometheus-valid as with VictoriaMetrics' `-usePromCompatibleNaming`.
+ * then names are made Prometheus-valid as VictoriaMetrics' `-usePromCompatibleNaming` does.
+ *
+ * Speed: one pass of index scanning over the body, no regular expressions on the hot path;
+ * sanitized names are memoised per measurement and key position because Telegraf writes the
+ * same keys in the same order on every line.
  */
 import { rejectPayload, type DecodeResult, type DecodedSeries, type Label } from '../decoded-series.js';
 
@@ -31,10 +35,10 @@ export interface ParseLineProtocolOptions {
 
 /** Skip reasons, each a metric label on /metrics. */
 const SKIP_STRING_FIELD = 'influx_string_field';
-/** Tag keys that sanitize to a `__`-prefixed name would clash with `__name__` and Prometheus' reserved labels. */
+/** Tag keys that sanitize to a `__` prefix would clash with `__name__` and Prometheus' reserved labels. */
 const SKIP_RESERVED_TAG = 'influx_reserved_tag';
 
-// v1 `/write` accepts n, u and µ as well as the v2 spellings; v1's m and h have no v2 equivalent.
+// v1 `/write` also spells them n, u and µ; v1's m and h have no v2 equivalent and are refused.
 const PRECISION_BY_PARAMETER: ReadonlyMap<string, InfluxPrecision> = new Map<string, InfluxPrecision>([
   ['n', 'ns'],
   ['ns', 'ns'],
@@ -56,7 +60,7 @@ export function parsePrecision(value: string | undefined): InfluxPrecision | nul
 
 /**
  * Decodes a line protocol body. All or nothing: the first malformed line rejects the body with
- * `INGEST_PAYLOAD_INVALID` and a detail naming the (1-based, physical) line. Never throws.
+ * `INGEST_PAYLOAD_INVALID` and a detail naming its (1-based, physical) line. Never throws.
  * Points with the same measurement, tags and field share one series; a field repeated within a
  * point keeps its last numeric value. String fields are counted in `skipped`, not decoded.
  */
@@ -70,18 +74,30 @@ const CR = 13;
 const SPACE = 32;
 const QUOTE = 34;
 const HASH = 35;
+const PLUS = 43;
 const COMMA = 44;
 const MINUS = 45;
 const DOT = 46;
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
+const COLON = 58;
 const EQUALS = 61;
-const BACKSLASH = 92;
-const LOWER_E = 101;
 const UPPER_E = 69;
+const BACKSLASH = 92;
+const UNDERSCORE = 95;
+const LOWER_E = 101;
 const LOWER_I = 105;
 const LOWER_U = 117;
 const BOM = 0xfeff;
+
+/** Bits of STOP: which ASCII characters end (or need a closer look inside) each kind of token. */
+const STOPS_MEASUREMENT = 1;
+const STOPS_KEY = 2; // tag keys, tag values, field keys
+const STOPS_VALUE = 4; // unquoted field values, timestamps
+const STOP = new Uint8Array(128);
+for (const c of [COMMA, SPACE, TAB, LF, CR]) STOP[c] = STOPS_MEASUREMENT | STOPS_KEY | STOPS_VALUE;
+STOP[BACKSLASH] = STOPS_MEASUREMENT | STOPS_KEY;
+STOP[EQUALS] = STOPS_KEY;
 
 const MAX_INT64 = '9223372036854775807';
 const MIN_INT64_ABS = '9223372036854775808';
@@ -97,25 +113,46 @@ const MAX_TIMESTAMP: Readonly<Record<InfluxPrecision, string>> = {
 const DIGITS_BELOW_MS: Readonly<Record<InfluxPrecision, number>> = { ns: 6, us: 3, ms: 0, s: 0 };
 const TRUE_LITERALS: ReadonlySet<string> = new Set(['t', 'T', 'true', 'True', 'TRUE']);
 const FALSE_LITERALS: ReadonlySet<string> = new Set(['f', 'F', 'false', 'False', 'FALSE']);
+/** 10^0 … 10^22, the powers of ten a float64 holds exactly. */
+const EXACT_POWERS_OF_TEN = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+  1e19, 1e20, 1e21, 1e22,
+];
+/** Fields per tag set up to which a linear search beats a Map. */
+const MAX_LINEAR_SLOTS = 16;
 /** Longest excerpt of the input quoted in an error detail. */
 const MAX_QUOTED_CHARS = 64;
 
+/** A key as written (`raw`, still escaped) and its sanitized name. */
+interface KeyName {
+  raw: string;
+  name: string;
+}
+
+/** Per raw measurement: `<measurement>_` and the names of the keys last seen at each position. */
+interface MeasurementNames {
+  raw: string;
+  prefix: string;
+  /** Tag keys; `name` is the label name. */
+  tagKeys: KeyName[];
+  /** Field keys; `name` is the whole metric name. */
+  fieldKeys: KeyName[];
+}
+
+/** The series of one canonical tag set. */
+interface TagSetSeries {
+  labels: Label[];
+  /** Searched linearly while short: cheaper than a Map per tag set, and names are mostly the same objects. */
+  slots: SeriesSlot[];
+  /** Built once `slots` outgrows MAX_LINEAR_SLOTS. */
+  byMetricName: Map<string, SeriesSlot> | undefined;
+}
+
 interface SeriesSlot {
+  metricName: string;
   series: DecodedSeries;
   /** Index of the point that last added a sample, so a repeated field overwrites instead of appending. */
   lastPoint: number;
-}
-
-/** The series of one canonical tag set, by metric name. */
-interface TagSetSeries {
-  labels: Label[];
-  byMetricName: Map<string, SeriesSlot>;
-}
-
-/** Sanitized names of one raw measurement: `<measurement>_` and the metric name per raw field key. */
-interface MeasurementNames {
-  prefix: string;
-  metricNames: Map<string, string>;
 }
 
 class LineProtocolParser {
@@ -131,14 +168,19 @@ class LineProtocolParser {
   private error = '';
   private readonly tagSets = new Map<string, TagSetSeries>();
   private readonly series: DecodedSeries[] = [];
-  // Batches repeat measurements and field keys; caching their sanitized names per body saves
-  // most string building, and reusing one string object lets V8 reuse its hash in lookups.
   private readonly names = new Map<string, MeasurementNames>();
-  // Numeric fields of the current point, reused across points (the timestamp comes after them).
-  private readonly fieldNames: string[] = [];
-  private readonly fieldValues: number[] = [];
+  private lastNames: MeasurementNames | undefined;
   private stringFields = 0;
   private reservedTags = 0;
+  // The current point's kept tags and numeric fields, reused from point to point: the
+  // timestamp comes last, and labels are only built when a tag set is new.
+  private tagCount = 0;
+  private readonly tagNames: string[] = [];
+  private readonly tagValueStarts: number[] = [];
+  private readonly tagValueEnds: number[] = [];
+  private fieldCount = 0;
+  private readonly fieldNames: string[] = [];
+  private readonly fieldValues: number[] = [];
 
   constructor(body: string, options: ParseLineProtocolOptions) {
     this.body = body;
@@ -176,88 +218,79 @@ class LineProtocolParser {
     const b = this.body;
     this.pointLine = this.line;
     this.pointIndex++;
+    this.tagCount = 0;
+    this.fieldCount = 0;
 
     const measurementStart = this.pos;
-    let i = this.scanName(measurementStart, false);
+    let i = this.scanName(measurementStart, STOPS_MEASUREMENT);
     if (i === measurementStart) return this.fail('missing measurement');
-    const measurement = this.readName(measurementStart, i, false);
+    const names = this.measurementNames(measurementStart, i);
+    const tagsStart = i;
 
-    const measurementEnd = i;
-    const tags: Label[] = [];
-    // Whether the raw tag section already is the canonical tag-set key (see tagSetKey).
+    // Whether the raw tag section is already the canonical tag-set key (see tagSetKey).
     let tagsCanonical = true;
     let previousName = '';
-    while (i < this.length && b.charCodeAt(i) === COMMA) {
+    for (let position = 0; i < this.length && b.charCodeAt(i) === COMMA; position++) {
       const keyStart = i + 1;
-      i = this.scanName(keyStart, true);
+      i = this.scanName(keyStart, STOPS_KEY);
       if (i === keyStart) return this.fail('empty tag key');
-      const key = this.readName(keyStart, i, true);
-      if (b.charCodeAt(i) !== EQUALS) return this.fail(`tag ${quote(key)} is missing "="`);
+      const keyEnd = i;
+      if (b.charCodeAt(i) !== EQUALS) return this.fail(`tag ${this.quoteKey(keyStart, keyEnd)} is missing "="`);
       const valueStart = i + 1;
-      i = this.scanName(valueStart, true);
-      if (i < this.length && b.charCodeAt(i) === EQUALS) {
-        return this.fail(`tag ${quote(key)} has an unescaped "=" in its value`);
+      i = this.scanName(valueStart, STOPS_KEY);
+      if (b.charCodeAt(i) === EQUALS) {
+        return this.fail(`tag ${this.quoteKey(keyStart, keyEnd)} has an unescaped "=" in its value`);
       }
       // InfluxDB does not allow empty tag values; a tag with none is treated as absent.
       if (i === valueStart) {
         tagsCanonical = false;
         continue;
       }
-      const name = sanitizeName(key, false, true);
-      if (name.charCodeAt(0) === 95 && name.charCodeAt(1) === 95) {
+      const key = this.keyName(names.tagKeys, position, keyStart, keyEnd, '');
+      const name = key.name;
+      if (name.charCodeAt(0) === UNDERSCORE && name.charCodeAt(1) === UNDERSCORE) {
         this.reservedTags++;
         tagsCanonical = false;
         continue;
       }
-      if (name !== key || name <= previousName) tagsCanonical = false;
+      if (key.raw !== name || name <= previousName) tagsCanonical = false;
       previousName = name;
-      tags.push({ name, value: this.readName(valueStart, i, true) });
+      this.tagNames[this.tagCount] = name;
+      this.tagValueStarts[this.tagCount] = valueStart;
+      this.tagValueEnds[this.tagCount] = i;
+      this.tagCount++;
     }
     const tagsEnd = i;
 
     i = this.skipBlanks(i);
     if (this.isLineEnd(i)) return this.fail('missing fields');
 
-    let fieldCount = 0;
-    let names: MeasurementNames | undefined;
-    for (;;) {
+    for (let position = 0; ; position++) {
       const keyStart = i;
-      i = this.scanName(keyStart, true);
+      i = this.scanName(keyStart, STOPS_KEY);
       if (i === keyStart) return this.fail('empty field key');
       const keyEnd = i;
-      if (b.charCodeAt(i) !== EQUALS) {
-        return this.fail(`field ${quote(this.readName(keyStart, keyEnd, true))} is missing "="`);
-      }
+      if (b.charCodeAt(i) !== EQUALS) return this.fail(`field ${this.quoteKey(keyStart, keyEnd)} is missing "="`);
       i++;
-      if (i < this.length && b.charCodeAt(i) === QUOTE) {
+      if (b.charCodeAt(i) === QUOTE) {
         i = this.skipString(i);
-        if (i < 0) return this.fail(`unterminated string in field ${quote(this.readName(keyStart, keyEnd, true))}`);
+        if (i < 0) return this.fail(`unterminated string in field ${this.quoteKey(keyStart, keyEnd)}`);
         if (!this.isSeparator(i)) {
-          return this.fail(`unexpected text after the string in field ${quote(this.readName(keyStart, keyEnd, true))}`);
+          return this.fail(`unexpected text after the string in field ${this.quoteKey(keyStart, keyEnd)}`);
         }
         this.stringFields++;
       } else {
         const valueStart = i;
         i = this.scanValue(valueStart);
-        if (i === valueStart) return this.fail(`field ${quote(this.readName(keyStart, keyEnd, true))} has no value`);
+        if (i === valueStart) return this.fail(`field ${this.quoteKey(keyStart, keyEnd)} has no value`);
         const value = this.parseFieldValue(valueStart, i);
         if (value === undefined) return false;
-        names ??= this.namesOf(measurement);
-        const key = this.readName(keyStart, keyEnd, true);
-        let metricName = names.metricNames.get(key);
-        if (metricName === undefined) {
-          metricName = names.prefix + sanitizeName(key, true, false);
-          names.metricNames.set(key, metricName);
-        }
-        this.fieldNames[fieldCount] = metricName;
-        this.fieldValues[fieldCount] = value;
-        fieldCount++;
+        this.fieldNames[this.fieldCount] = this.keyName(names.fieldKeys, position, keyStart, keyEnd, names.prefix).name;
+        this.fieldValues[this.fieldCount] = value;
+        this.fieldCount++;
       }
-      if (i < this.length && b.charCodeAt(i) === COMMA) {
-        i++;
-        continue;
-      }
-      break;
+      if (b.charCodeAt(i) !== COMMA) break;
+      i++;
     }
 
     i = this.skipBlanks(i);
@@ -269,46 +302,45 @@ class LineProtocolParser {
       if (parsed === undefined) return false;
       timestampMs = parsed;
       i = this.skipBlanks(i);
-      if (!this.isLineEnd(i)) return this.fail(`unexpected text after the timestamp: ${quote(this.lineRest(i))}`);
+      if (!this.isLineEnd(i)) return this.fail(`unexpected text after the timestamp: ${quote(this.restOfLine(i))}`);
     }
     this.pos = i;
     this.consumeLineEnd();
 
-    if (fieldCount > 0) {
-      const rawTags = b.slice(measurementEnd, tagsEnd);
-      const tagKey = tagsCanonical && !rawTags.includes('\\') ? rawTags : tagSetKey(canonicalTags(tags));
-      this.addSamples(fieldCount, tagKey, tags, timestampMs);
+    if (this.fieldCount > 0) {
+      const rawTags = b.slice(tagsStart, tagsEnd);
+      this.addSamples(tagsCanonical && !rawTags.includes('\\') ? rawTags : null, timestampMs);
     }
     return true;
   }
 
-  private namesOf(measurement: string): MeasurementNames {
-    let names = this.names.get(measurement);
-    if (names === undefined) {
-      names = { prefix: `${sanitizeName(measurement, true, true)}_`, metricNames: new Map() };
-      this.names.set(measurement, names);
+  /**
+   * Adds the current point's numeric fields as samples. `canonicalKey` is the raw tag section when
+   * it already is the canonical key, null when the key has to be built from sorted labels.
+   */
+  private addSamples(canonicalKey: string | null, timestampMs: number): void {
+    let labels: Label[] | undefined;
+    let tagKey = canonicalKey;
+    if (tagKey === null) {
+      labels = canonicalTags(this.currentTags());
+      tagKey = tagSetKey(labels);
     }
-    return names;
-  }
-
-  /** Adds the current point's `fieldCount` numeric fields as samples of their series. */
-  private addSamples(fieldCount: number, tagKey: string, tags: Label[], timestampMs: number): void {
     let tagSet = this.tagSets.get(tagKey);
     if (tagSet === undefined) {
-      tagSet = { labels: canonicalTags(tags), byMetricName: new Map() };
+      tagSet = { labels: labels ?? this.currentTags(), slots: [], byMetricName: undefined };
       this.tagSets.set(tagKey, tagSet);
     }
-    for (let k = 0; k < fieldCount; k++) {
+    for (let k = 0; k < this.fieldCount; k++) {
       const metricName = this.fieldNames[k] ?? '';
       const value = this.fieldValues[k] ?? 0;
-      const slot = tagSet.byMetricName.get(metricName);
+      const slot = findSlot(tagSet, metricName);
       if (slot === undefined) {
         const series: DecodedSeries = {
           labels: [{ name: '__name__', value: metricName }, ...tagSet.labels],
           timestampsMs: [timestampMs],
           values: [value],
         };
-        tagSet.byMetricName.set(metricName, { series, lastPoint: this.pointIndex });
+        addSlot(tagSet, { metricName, series, lastPoint: this.pointIndex });
         this.series.push(series);
       } else if (slot.lastPoint === this.pointIndex) {
         // Same field (or two keys sanitizing alike) twice in one point: the last one wins.
@@ -321,43 +353,71 @@ class LineProtocolParser {
     }
   }
 
+  /** The current point's kept tags as labels, in line order. */
+  private currentTags(): Label[] {
+    const labels: Label[] = [];
+    for (let t = 0; t < this.tagCount; t++) {
+      const start = this.tagValueStarts[t] ?? 0;
+      const end = this.tagValueEnds[t] ?? 0;
+      labels.push({ name: this.tagNames[t] ?? '', value: unescapeToken(this.body.slice(start, end), true) });
+    }
+    return labels;
+  }
+
+  /** Names of the measurement at [start, end): the previous line's when the text is the same. */
+  private measurementNames(start: number, end: number): MeasurementNames {
+    const last = this.lastNames;
+    if (last !== undefined && last.raw.length === end - start && this.body.startsWith(last.raw, start)) return last;
+    const raw = this.body.slice(start, end);
+    let names = this.names.get(raw);
+    if (names === undefined) {
+      const prefix = `${sanitizeName(unescapeToken(raw, false), true, true)}_`;
+      names = { raw, prefix, tagKeys: [], fieldKeys: [] };
+      this.names.set(raw, names);
+    }
+    this.lastNames = names;
+    return names;
+  }
+
   /**
-   * End of a measurement (`keyLike` false) or of a tag key, tag value or field key (`keyLike`
-   * true): the first unescaped comma, space, tab or line end, and for keys the first unescaped "=".
+   * The key at [start, end), remembered per position: on a hit no string is built, and the same
+   * name object comes back, whose hash V8 has already computed for the map lookups that follow.
+   * Metric names (`metricPrefix` set) may hold ":", label names may not.
    */
-  private scanName(start: number, keyLike: boolean): number {
+  private keyName(memo: KeyName[], position: number, start: number, end: number, metricPrefix: string): KeyName {
+    const known = memo[position];
+    if (known !== undefined && known.raw.length === end - start && this.body.startsWith(known.raw, start)) {
+      return known;
+    }
+    const raw = this.body.slice(start, end);
+    const key = unescapeToken(raw, true);
+    const name = metricPrefix === '' ? sanitizeName(key, false, true) : metricPrefix + sanitizeName(key, true, false);
+    const fresh: KeyName = { raw, name: name === raw ? raw : name };
+    memo[position] = fresh;
+    return fresh;
+  }
+
+  /**
+   * End of a measurement (`stops` STOPS_MEASUREMENT) or of a tag key, tag value or field key
+   * (STOPS_KEY): the first unescaped comma, space, tab or line end, and for keys the first "=".
+   */
+  private scanName(start: number, stops: number): number {
     const b = this.body;
     const n = this.length;
     let i = start;
     while (i < n) {
       const c = b.charCodeAt(i);
-      if (c === BACKSLASH) {
-        i += i + 1 < n && isEscapable(b.charCodeAt(i + 1), keyLike) ? 2 : 1;
-        continue;
+      if (c >= 128 || ((STOP[c] ?? 0) & stops) === 0) {
+        i++;
+      } else if (c === BACKSLASH) {
+        i += i + 1 < n && isEscapable(b.charCodeAt(i + 1), stops === STOPS_KEY) ? 2 : 1;
+      } else if (c === CR && !this.isLineEnd(i)) {
+        i++;
+      } else {
+        break;
       }
-      if (c === COMMA || c === SPACE || c === TAB || c === LF) break;
-      if (c === EQUALS && keyLike) break;
-      if (c === CR && this.isLineEnd(i)) break;
-      i++;
     }
     return i;
-  }
-
-  /** The unescaped text of a token delimited by scanName. */
-  private readName(start: number, end: number, keyLike: boolean): string {
-    const b = this.body;
-    const raw = b.slice(start, end);
-    if (!raw.includes('\\')) return raw;
-    let out = '';
-    let from = start;
-    for (let i = start; i < end - 1; i++) {
-      if (b.charCodeAt(i) === BACKSLASH && isEscapable(b.charCodeAt(i + 1), keyLike)) {
-        out += b.slice(from, i);
-        from = i + 1;
-        i++;
-      }
-    }
-    return out + b.slice(from, end);
   }
 
   /** End of an unquoted field value or timestamp: comma, space, tab or line end. */
@@ -367,9 +427,8 @@ class LineProtocolParser {
     let i = start;
     while (i < n) {
       const c = b.charCodeAt(i);
-      if (c === COMMA || c === SPACE || c === TAB || c === LF) break;
-      if (c === CR && this.isLineEnd(i)) break;
-      i++;
+      if (c >= 128 || ((STOP[c] ?? 0) & STOPS_VALUE) === 0 || (c === CR && !this.isLineEnd(i))) i++;
+      else break;
     }
     return i;
   }
@@ -436,8 +495,7 @@ class LineProtocolParser {
       return undefined;
     }
     while (i < end - 1 && b.charCodeAt(i) === DIGIT_0) i++;
-    const limit = unsigned ? MAX_UINT64 : negative ? MIN_INT64_ABS : MAX_INT64;
-    if (exceeds(b, i, end, limit)) {
+    if (exceeds(b, i, end, unsigned ? MAX_UINT64 : negative ? MIN_INT64_ABS : MAX_INT64)) {
       this.fail(`field value ${quote(b.slice(start, end + 1))} is out of range`);
       return undefined;
     }
@@ -464,9 +522,8 @@ class LineProtocolParser {
     if (this.precision === 's') {
       ms = digitsValue(b, i, end) * 1000;
     } else {
-      const dropped = DIGITS_BELOW_MS[this.precision];
-      const wholeEnd = Math.max(i, end - dropped);
-      // At most 13 digits remain after the range check, far below 2^53.
+      // Drop the sub-millisecond digits; at most 13 digits remain, far below 2^53.
+      const wholeEnd = Math.max(i, end - DIGITS_BELOW_MS[this.precision]);
       ms = digitsValue(b, i, wholeEnd);
       if (negative && !allZeros(b, wholeEnd, end)) ms += 1; // floor, not truncation, below zero
     }
@@ -476,6 +533,10 @@ class LineProtocolParser {
   private fail(detail: string): false {
     this.error = detail;
     return false;
+  }
+
+  private quoteKey(start: number, end: number): string {
+    return quote(unescapeToken(this.body.slice(start, end), true));
   }
 
   private skipBlanks(start: number): number {
@@ -496,7 +557,7 @@ class LineProtocolParser {
     return c === CR && (i + 1 >= this.length || this.body.charCodeAt(i + 1) === LF);
   }
 
-  /** After a field value: another field, the timestamp's separator, or the line end. */
+  /** After a string field value: another field, the timestamp's separator, or the line end. */
   private isSeparator(i: number): boolean {
     if (this.isLineEnd(i)) return true;
     const c = this.body.charCodeAt(i);
@@ -512,14 +573,30 @@ class LineProtocolParser {
     }
   }
 
-  private lineRest(start: number): string {
+  private restOfLine(start: number): string {
     const lf = this.body.indexOf('\n', start);
     return this.body.slice(start, lf === -1 ? this.length : lf);
   }
 }
 
+/** In keys and tag values a backslash escapes `,`, `=`, space and itself; in measurements not `=`. */
 function isEscapable(c: number, keyLike: boolean): boolean {
   return c === COMMA || c === SPACE || c === BACKSLASH || (keyLike && c === EQUALS);
+}
+
+/** The text of a raw (escaped) measurement, key or tag value. */
+function unescapeToken(raw: string, keyLike: boolean): string {
+  if (!raw.includes('\\')) return raw;
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < raw.length - 1; i++) {
+    if (raw.charCodeAt(i) === BACKSLASH && isEscapable(raw.charCodeAt(i + 1), keyLike)) {
+      out += raw.slice(from, i);
+      from = i + 1;
+      i++;
+    }
+  }
+  return out + raw.slice(from);
 }
 
 function isDigit(c: number): boolean {
@@ -531,23 +608,29 @@ function allDigits(s: string, start: number, end: number): boolean {
   return true;
 }
 
-/** Value of the decimal digits s[start, end); exact while it stays below 2^53 (15 digits). */
+function allZeros(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) !== DIGIT_0) return false;
+  return true;
+}
+
+/** Value of the decimal digits s[start, end); exact while below 2^53 (always, up to 15 digits). */
 function digitsValue(s: string, start: number, end: number): number {
   let value = 0;
   for (let i = start; i < end; i++) value = value * 10 + (s.charCodeAt(i) - DIGIT_0);
   return value;
 }
 
-/** 10^0 … 10^22, the powers of ten a float64 holds exactly. */
-const EXACT_POWERS_OF_TEN = [
-  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
-  1e19, 1e20, 1e21, 1e22,
-];
+/** Whether the digits s[start, end) (no leading zeros) exceed the decimal `limit`. */
+function exceeds(s: string, start: number, end: number, limit: string): boolean {
+  const length = end - start;
+  if (length !== limit.length) return length > limit.length;
+  return s.slice(start, end) > limit;
+}
 
 /**
- * `-?digits[.digits]` with at most 15 digits, without building a string: the digits and the
- * power of ten are exact doubles, so one division is correctly rounded (Clinger's fast path)
- * and equals Number(). Undefined for anything else (exponents, long mantissas, syntax errors).
+ * `-?digits[.digits]` with at most 15 digits, without building a string: digits and power of ten
+ * are exact doubles, so one division is correctly rounded (Clinger's fast path) and equals
+ * Number(). Undefined for anything else (exponents, longer mantissas, malformed text).
  */
 function decimalFastPath(s: string, start: number, end: number): number | undefined {
   let i = start;
@@ -574,35 +657,7 @@ function decimalFastPath(s: string, start: number, end: number): number | undefi
   return negative ? -value : value;
 }
 
-/**
- * The canonical key of a canonical tag set: `,name=value` per tag, with `\`, `,` and `=`
- * escaped in values (names are [a-zA-Z0-9_]). A raw tag section that is sorted, escape-free and
- * has valid names is byte-identical, so the parser can use it without building anything.
- */
-function tagSetKey(tags: Label[]): string {
-  let key = '';
-  for (const tag of tags) key += `,${tag.name}=${escapeTagValue(tag.value)}`;
-  return key;
-}
-
-function escapeTagValue(value: string): string {
-  if (!/[\\,=]/.test(value)) return value;
-  return value.replace(/[\\,=]/g, '\\$&');
-}
-
-function allZeros(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (s.charCodeAt(i) !== DIGIT_0) return false;
-  return true;
-}
-
-/** Whether the digits s[start, end) (no leading zeros) exceed the decimal `limit`. */
-function exceeds(s: string, start: number, end: number, limit: string): boolean {
-  const length = end - start;
-  if (length !== limit.length) return length > limit.length;
-  return s.slice(start, end) > limit;
-}
-
-/** Line protocol floats: `-?(digits[.digits]|.digits)([eE][+-]?digits)?`, no NaN, Inf or `+`. */
+/** Line protocol floats: `-?(digits[.digits]|.digits)([eE][+-]?digits)?`; no NaN, Inf or leading `+`. */
 function isFloatSyntax(s: string, start: number, end: number): boolean {
   let i = start;
   if (s.charCodeAt(i) === MINUS) i++;
@@ -624,14 +679,12 @@ function isFloatSyntax(s: string, start: number, end: number): boolean {
   if (e !== LOWER_E && e !== UPPER_E) return false;
   i++;
   const sign = s.charCodeAt(i);
-  if (sign === MINUS || sign === 43) i++;
+  if (sign === MINUS || sign === PLUS) i++;
   return i < end && allDigits(s, i, end);
 }
 
 function isNameChar(c: number, allowColon: boolean): boolean {
-  return (
-    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95 || (allowColon && c === 58)
-  );
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === UNDERSCORE || (allowColon && c === COLON);
 }
 
 /**
@@ -652,19 +705,29 @@ function sanitizeName(name: string, allowColon: boolean, isStart: boolean): stri
       continue;
     }
     out += '_';
-    const isHighSurrogate = c >= 0xd800 && c <= 0xdbff;
     const next = name.charCodeAt(i + 1);
-    if (isHighSurrogate && next >= 0xdc00 && next <= 0xdfff) i++;
+    if (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
   }
   return out;
 }
 
+function findSlot(tagSet: TagSetSeries, metricName: string): SeriesSlot | undefined {
+  if (tagSet.byMetricName !== undefined) return tagSet.byMetricName.get(metricName);
+  for (const slot of tagSet.slots) if (slot.metricName === metricName) return slot;
+  return undefined;
+}
+
+function addSlot(tagSet: TagSetSeries, slot: SeriesSlot): void {
+  tagSet.slots.push(slot);
+  if (tagSet.byMetricName !== undefined) {
+    tagSet.byMetricName.set(slot.metricName, slot);
+  } else if (tagSet.slots.length > MAX_LINEAR_SLOTS) {
+    tagSet.byMetricName = new Map(tagSet.slots.map((s) => [s.metricName, s]));
+  }
+}
+
 /** Tags sorted by name, so tag order in the line does not matter; of equal names the last in the line wins. */
 function canonicalTags(tags: Label[]): Label[] {
-  if (tags.length < 2) return tags;
-  let sorted = true;
-  for (let i = 1; sorted && i < tags.length; i++) sorted = compareNames(tags[i - 1], tags[i]) < 0;
-  if (sorted) return tags;
   tags.sort(compareNames); // stable: equal names keep their line order
   const unique: Label[] = [];
   for (const tag of tags) {
@@ -674,10 +737,32 @@ function canonicalTags(tags: Label[]): Label[] {
   return unique;
 }
 
-function compareNames(a: Label | undefined, b: Label | undefined): number {
-  const x = a?.name ?? '';
-  const y = b?.name ?? '';
-  return x < y ? -1 : x > y ? 1 : 0;
+function compareNames(a: Label, b: Label): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * The key of a canonical tag set: `,name=value` per tag with `\`, `,` and `=` escaped in values
+ * (names are [a-zA-Z0-9_]). A raw tag section that is sorted, escape-free and has valid names is
+ * byte-identical to it, which lets the parser use such a section as it is.
+ */
+function tagSetKey(tags: Label[]): string {
+  let key = '';
+  for (const tag of tags) key += `,${tag.name}=${escapeTagValue(tag.value)}`;
+  return key;
+}
+
+function escapeTagValue(value: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === BACKSLASH || c === COMMA || c === EQUALS) {
+      out += `${value.slice(from, i)}\\`;
+      from = i;
+    }
+  }
+  return out === '' ? value : out + value.slice(from);
 }
 
 /** A token of the input for an error detail: JSON-quoted (control characters escaped) and bounded. */
