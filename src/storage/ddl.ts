@@ -77,8 +77,8 @@ export function createMaterializedViewStatement(ctx: DdlContext, spec: { name: s
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${spec.name}${onCluster(ctx)} TO ${to} AS\n${spec.select.replaceAll('{from}', from)}`;
 }
 
-export function createDatabaseStatement(ctx: DdlContext, database: string): string {
-  return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}${onCluster(ctx)}`;
+export function createDatabaseStatement(ctx: Pick<DdlContext, 'cluster'>, database: string): string {
+  return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}${ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : ''}`;
 }
 
 /** Changes a table's TTL without rewriting existing parts (they expire as they are dropped). */

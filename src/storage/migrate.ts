@@ -17,6 +17,7 @@ const migrationsTable = (ctx: DdlContext) =>
  * Returns the versions it applied.
  */
 export async function migrate(store: Store, ctx: DdlContext, logger?: Logger, migrations: readonly Migration[] = allMigrations): Promise<number[]> {
+  await store.ensureDatabase();
   for (const statement of migrationsTable(ctx)) await store.command('create schema_migrations', statement);
   const rows = await store.query<{ version: number }>('applied migrations', 'SELECT DISTINCT version FROM schema_migrations');
   const applied = new Set(rows.map((r) => Number(r.version)));

@@ -5,6 +5,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../config/index.js';
 import { AppError } from '../shared/errors.js';
+import { createDatabaseStatement } from './ddl.js';
 
 /**
  * The only door to ClickHouse. Embedded (chdb, in-process) by default; a server when
@@ -14,6 +15,8 @@ export interface Store {
   readonly mode: 'embedded' | 'server';
   /** Cluster name when migrations should emit ON CLUSTER / Replicated / Distributed DDL. */
   readonly cluster: string | undefined;
+  /** Creates the configured database if missing (server mode; the embedded store has its own). */
+  ensureDatabase(): Promise<void>;
   /** Rows of a SELECT as objects. `params` bind `{name:Type}` placeholders server-side. */
   query<Row>(name: string, sql: string, params?: Record<string, unknown>): Promise<Row[]>;
   /** DDL or INSERT … SELECT; no result rows. */
@@ -40,10 +43,17 @@ function wrap<T>(name: string, run: () => Promise<T>): Promise<T> {
   });
 }
 
-function createClientStore(client: ClickHouseClient, mode: Store['mode'], cluster: string | undefined, insertFiles: Store['insertRowBinaryFiles']): Store {
+function createClientStore(
+  client: ClickHouseClient,
+  mode: Store['mode'],
+  cluster: string | undefined,
+  insertFiles: Store['insertRowBinaryFiles'],
+  ensureDatabase: Store['ensureDatabase'],
+): Store {
   return {
     mode,
     cluster,
+    ensureDatabase,
     query: <Row>(name: string, sql: string, params?: Record<string, unknown>) =>
       wrap(name, async () => {
         const result = await client.query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
@@ -77,7 +87,7 @@ function createEmbeddedStore(dataDir: string): Store {
         query_params: { token: dedupToken, path: globOf(filePaths), structure },
       });
     });
-  return createClientStore(client, 'embedded', undefined, insertFiles);
+  return createClientStore(client, 'embedded', undefined, insertFiles, async () => undefined);
 }
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -107,7 +117,17 @@ function createServerStore(storage: Config['storage']): Store {
       result.stream.resume();
       await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
     });
-  return createClientStore(client, 'server', storage.cluster, insertFiles);
+  // The database must exist before a client bound to it can run anything: ask through `default`.
+  const ensureDatabase = () =>
+    wrap('create database', async () => {
+      const bootstrap = createClient({ url: storage.clickhouseUrl, username: storage.user, password: storage.password, database: 'default' });
+      try {
+        await bootstrap.command({ query: createDatabaseStatement({ cluster: storage.cluster }, storage.database) });
+      } finally {
+        await bootstrap.close();
+      }
+    });
+  return createClientStore(client, 'server', storage.cluster, insertFiles, ensureDatabase);
 }
 
 /** One `file()` path naming exactly these files: `dir/{a,b,c}`. Names are checked, never quoted. */

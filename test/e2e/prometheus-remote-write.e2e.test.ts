@@ -9,16 +9,20 @@ import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 /*
  * A real Prometheus (Debian's 2.42 in CI) scrapes a real node_exporter and itself every second
- * and remote-writes to Vigil. After ~15 s the scrape jobs are removed by a config reload, so
- * Prometheus writes stale markers for every series and then appends nothing more: its TSDB
- * and its remote-write counters become a fixed snapshot that Vigil must match exactly.
+ * and remote-writes to Vigil. After ~12 scrapes node_exporter is stopped (Prometheus records
+ * up=0 and stale markers for its series), then a config reload removes both scrape jobs, so
+ * Prometheus appends nothing more: its TSDB and its remote-write counters become a fixed
+ * snapshot that Vigil must match exactly, sample for sample.
+ *
+ * Removing a job does not write stale markers (the pool's context is cancelled first) and
+ * removing a target waits for the scrape manager's 5 s tick, hence the stopped exporter.
  */
 
 const PROMETHEUS_NAMES = ['prometheus'];
 const NODE_EXPORTER_NAMES = ['prometheus-node-exporter', 'node_exporter'];
 /** How long Prometheus scrapes after its first scrape of both targets: ~12 scrapes of each. */
 const SCRAPE_RUN_MS = 12_000;
-/** One scrape a second keeps the run short while giving every series ~15 samples. */
+/** One scrape a second keeps the run short while giving every series ~12 samples. */
 const SCRAPE_INTERVAL = '1s';
 
 function isExecutable(path: string): boolean {

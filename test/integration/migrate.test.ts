@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/index.js';
+import type { DdlContext } from '../../src/storage/ddl.js';
+import { migrate } from '../../src/storage/migrate.js';
+import { migrations } from '../../src/storage/migrations/index.js';
+import { createStore, type Store } from '../../src/storage/store.js';
+
+// chdb allows one data directory per process: one store for the whole file.
+const dataDir = mkdtempSync(join(tmpdir(), 'vigil-migrate-'));
+const store: Store = createStore({ ...defaultConfig.storage, dataDir });
+const ctx: DdlContext = {
+  cluster: undefined,
+  retentionDays: defaultConfig.storage.retentionDays,
+  rollupRetentionDays: defaultConfig.storage.rollupRetentionDays,
+  fsync: true,
+};
+
+interface TableRow {
+  name: string;
+  engine: string;
+  create_table_query: string;
+}
+
+const tables = () =>
+  store.query<TableRow>('tables', 'SELECT name, engine, create_table_query FROM system.tables WHERE database = currentDatabase() ORDER BY name');
+
+async function createQuery(table: string): Promise<string> {
+  const rows = await store.query<{ create_table_query: string }>(
+    'create query',
+    'SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = {name:String}',
+    { name: table },
+  );
+  expect(rows).toHaveLength(1);
+  return rows[0]!.create_table_query;
+}
+
+afterAll(async () => {
+  await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('migrate on the embedded engine', () => {
+  let afterFirst: TableRow[] = [];
+
+  beforeAll(async () => {
+    expect(await migrate(store, ctx)).toEqual([1]);
+    afterFirst = await tables();
+  });
+
+  it('creates every table and view of migration 1 once', () => {
+    expect(afterFirst.map((t) => [t.name, t.engine])).toEqual([
+      ['metric_samples_1h_mv_v1', 'MaterializedView'],
+      ['metric_samples_1h_v1', 'AggregatingMergeTree'],
+      ['metric_samples_1m_mv_v1', 'MaterializedView'],
+      ['metric_samples_1m_v1', 'AggregatingMergeTree'],
+      ['metric_samples_v1', 'MergeTree'],
+      ['metric_series_v1', 'ReplacingMergeTree'],
+      ['schema_migrations', 'ReplacingMergeTree'],
+    ]);
+  });
+
+  it('a second run applies nothing and changes no definition', async () => {
+    expect(await migrate(store, ctx)).toEqual([]);
+    expect(await tables()).toEqual(afterFirst);
+    const shown = await store.query<{ statement: string }>('show create', 'SHOW CREATE TABLE metric_samples_v1');
+    expect(shown).toHaveLength(1);
+    expect(shown[0]!.statement).toContain('CODEC(DoubleDelta, ZSTD(1))');
+    expect(shown[0]!.statement).toContain('fsync_after_insert = 1');
+  });
+
+  it('records version 1 once in schema_migrations', async () => {
+    const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
+    expect(rows.map((r) => [Number(r.version), r.name])).toEqual([[1, 'metrics']]);
+    const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
+    expect(Number(all[0]!.n)).toBe(1);
+  });
+
+  it('re-running the exact migration statements is a no-op (IF NOT EXISTS)', async () => {
+    for (const statement of migrations[0]!.statements(ctx)) await store.command('rerun', statement);
+    expect(await tables()).toEqual(afterFirst);
+  });
+
+  it('rolls raw samples up into 1 m and 1 h, keeping NaN out of the aggregates', async () => {
+    await store.command(
+      'x',
+      "INSERT INTO metric_samples_v1 VALUES (1, '2026-11-20 10:00:00.000', 1.5), (1, '2026-11-20 10:00:30.000', 2.5), (1, '2026-11-20 10:00:45.000', nan)",
+    );
+    const raw = await store.query<{ n: string | number }>('raw', 'SELECT count() AS n FROM metric_samples_v1 WHERE series_id = 1');
+    expect(Number(raw[0]!.n)).toBe(3);
+
+    type Rollup = { mn: number; mx: number; s: number; c: string | number; last: number };
+    const normalise = (rows: Rollup[]) => rows.map((r) => ({ min: r.mn, max: r.mx, sum: r.s, count: Number(r.c), last: r.last }));
+    const expected = [{ min: 1.5, max: 2.5, sum: 4, count: 2, last: 2.5 }];
+
+    const minute = await store.query<Rollup>(
+      '1m',
+      'SELECT min(min) AS mn, max(max) AS mx, sum(sum) AS s, sum(count) AS c, argMaxMerge(last) AS last FROM metric_samples_1m_v1 WHERE series_id = 1 GROUP BY minute',
+    );
+    expect(normalise(minute)).toEqual(expected);
+    const hour = await store.query<Rollup>(
+      '1h',
+      'SELECT min(min) AS mn, max(max) AS mx, sum(sum) AS s, sum(count) AS c, argMaxMerge(last) AS last FROM metric_samples_1h_v1 WHERE series_id = 1 GROUP BY hour',
+    );
+    expect(normalise(hour)).toEqual(expected);
+  });
+
+  it('a changed retention is applied by ALTER ... MODIFY TTL', async () => {
+    const short = { ...ctx, retentionDays: 7 };
+    expect(await migrate(store, short)).toEqual([]);
+    // ClickHouse stores `INTERVAL 7 DAY` normalised as `toIntervalDay(7)`.
+    const samples = await createQuery('metric_samples_v1');
+    expect(samples).toContain('TTL toDateTime(ts) + toIntervalDay(7) ');
+    expect(samples).not.toContain('toIntervalDay(30)');
+    expect(await createQuery('metric_series_v1')).toContain('TTL day + toIntervalDay(7) ');
+    // Rollups keep their own retention.
+    expect(await createQuery('metric_samples_1m_v1')).toContain('TTL minute + toIntervalDay(400) ');
+    expect(await createQuery('metric_samples_1h_v1')).toContain('TTL hour + toIntervalDay(400) ');
+
+    const before = await tables();
+    expect(await migrate(store, short)).toEqual([]);
+    expect(await tables()).toEqual(before);
+    expect(before.map((t) => t.name)).toEqual(afterFirst.map((t) => t.name));
+    // Rows written before the change are still there (materialize_ttl_after_modify = 0, dates in the future).
+    const raw = await store.query<{ n: string | number }>('raw', 'SELECT count() AS n FROM metric_samples_v1');
+    expect(Number(raw[0]!.n)).toBe(3);
+  });
+
+  // BUG (src/storage/migrate.ts, applyRetention): it looks for /INTERVAL (\d+) DAY/ in
+  // system.tables.create_table_query, but ClickHouse stores the TTL as `toIntervalDay(N)`, so the
+  // check never matches and every run issues ALTER ... MODIFY TTL on all four tables (ON CLUSTER
+  // on a cluster). Remove `.fails` once applyRetention compares against the stored form.
+  it.fails('a run with unchanged retention issues no ALTER', async () => {
+    const issued: string[] = [];
+    const recording: Store = {
+      ...store,
+      command: (name, sql, params) => {
+        issued.push(sql);
+        return store.command(name, sql, params);
+      },
+    };
+    expect(await migrate(recording, { ...ctx, retentionDays: 7 })).toEqual([]);
+    expect(issued.filter((sql) => sql.startsWith('ALTER'))).toEqual([]);
+  });
+});
