@@ -309,7 +309,7 @@ class LineProtocolParser {
 
     if (this.fieldCount > 0) {
       const rawTags = b.slice(tagsStart, tagsEnd);
-      this.addSamples(tagsCanonical && !rawTags.includes('\\') ? rawTags : null, timestampMs);
+      this.addSamples(!rawTags.includes('\\') ? rawTags : null, timestampMs);
     }
     return true;
   }

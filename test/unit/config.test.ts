@@ -1,0 +1,240 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, it, expect } from 'vitest';
+import { ConfigError, defaultConfig, loadConfig, validateConfig, type Config } from '../../src/config/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let fileCount = 0;
+function writeConfig(text: string): string {
+  const path = join(dir, `config-${++fileCount}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** The problems of the ConfigError `run` throws; fails the test if it throws anything else or nothing. */
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const withDefaults = (patch: (c: Config) => void): Config => {
+  const candidate = structuredClone(defaultConfig) as Config;
+  patch(candidate);
+  return candidate;
+};
+
+const fileYaml = `
+server:
+  listen: 0.0.0.0:9999
+  role: ingest
+log:
+  level: debug
+storage:
+  dataDir: /var/lib/vigil
+  retentionDays: 14
+writer:
+  maxBatchRows: 1000
+  fsync: false
+`;
+
+/** Sets every key an environment variable can override, so each override is seen to win. */
+const everyEnvKeyYaml = `
+server:
+  listen: 0.0.0.0:9999
+log:
+  level: debug
+storage:
+  dataDir: /from/file
+  clickhouseUrl: http://file:8123
+  user: fileuser
+  password: filepass
+  database: filedb
+`;
+
+describe('loadConfig: sources', () => {
+  it('gives the defaults with no file and no environment', () => {
+    expect(loadConfig({})).toEqual(defaultConfig);
+  });
+
+  it('does not mutate the defaults', () => {
+    loadConfig({ VIGIL_LISTEN: '10.0.0.1:1', VIGIL_DATA_DIR: '/x' });
+    expect(defaultConfig.server.listen).toBe('127.0.0.1:9470');
+    expect(defaultConfig.storage.dataDir).toBe('./data');
+  });
+
+  it('reads the YAML file named by VIGIL_CONFIG over the defaults', () => {
+    const config = loadConfig({ VIGIL_CONFIG: writeConfig(fileYaml) });
+    expect(config.server).toEqual({ listen: '0.0.0.0:9999', role: 'ingest' });
+    expect(config.log.level).toBe('debug');
+    expect(config.storage).toEqual({ ...defaultConfig.storage, dataDir: '/var/lib/vigil', retentionDays: 14 });
+    expect(config.writer).toEqual({ ...defaultConfig.writer, maxBatchRows: 1000, fsync: false });
+    expect(config.ingest).toEqual(defaultConfig.ingest);
+  });
+
+  it.each(['', '# only a comment\n'])('an empty file %j gives the defaults', (text) => {
+    expect(loadConfig({ VIGIL_CONFIG: writeConfig(text) })).toEqual(defaultConfig);
+  });
+
+  it.each([
+    ['VIGIL_LISTEN', '127.0.0.1:1234', (c: Config) => c.server.listen],
+    ['VIGIL_DATA_DIR', '/env/data', (c: Config) => c.storage.dataDir],
+    ['CLICKHOUSE_URL', 'http://ch:8123', (c: Config) => c.storage.clickhouseUrl],
+    ['VIGIL_LOG_LEVEL', 'warn', (c: Config) => c.log.level],
+    ['CLICKHOUSE_USER', 'vigil', (c: Config) => c.storage.user],
+    ['CLICKHOUSE_PASSWORD', 's3cret', (c: Config) => c.storage.password],
+    ['CLICKHOUSE_DATABASE', 'metrics', (c: Config) => c.storage.database],
+  ])('%s wins over the file', (name, value, read) => {
+    const config = loadConfig({ VIGIL_CONFIG: writeConfig(everyEnvKeyYaml), [name]: value });
+    expect(read(config)).toBe(value);
+  });
+
+  it('environment wins over file and file keeps what env does not touch', () => {
+    const config = loadConfig({
+      VIGIL_CONFIG: writeConfig(fileYaml),
+      VIGIL_LISTEN: '127.0.0.1:1',
+      VIGIL_DATA_DIR: '/env',
+      CLICKHOUSE_URL: 'https://ch.example:8443',
+      VIGIL_LOG_LEVEL: 'error',
+    });
+    expect(config.server).toEqual({ listen: '127.0.0.1:1', role: 'ingest' });
+    expect(config.storage.dataDir).toBe('/env');
+    expect(config.storage.clickhouseUrl).toBe('https://ch.example:8443');
+    expect(config.storage.retentionDays).toBe(14);
+    expect(config.log.level).toBe('error');
+  });
+
+  it('ignores empty environment values', () => {
+    const config = loadConfig({ VIGIL_CONFIG: writeConfig(fileYaml), VIGIL_LISTEN: '', VIGIL_DATA_DIR: '' });
+    expect(config.server.listen).toBe('0.0.0.0:9999');
+    expect(config.storage.dataDir).toBe('/var/lib/vigil');
+  });
+
+  it('overrides apply over the file; the environment still wins', () => {
+    const config = loadConfig(
+      { VIGIL_CONFIG: writeConfig(fileYaml), VIGIL_LISTEN: '127.0.0.1:2' },
+      { writer: { maxBatchRows: 7 }, server: { listen: '127.0.0.1:3' } },
+    );
+    expect(config.writer.maxBatchRows).toBe(7);
+    expect(config.writer.fsync).toBe(false);
+    expect(config.server.listen).toBe('127.0.0.1:2');
+  });
+});
+
+describe('loadConfig: refusals', () => {
+  it('lists every problem with its key path', () => {
+    const path = writeConfig(`
+server:
+  listen: localhost
+writer:
+  maxBatchRows: "1000"
+storage:
+  foo: 1
+  cluster: prod
+`);
+    const problems = problemsOf(() => loadConfig({ VIGIL_CONFIG: path }));
+    expect(problems.some((p) => p.startsWith('writer.maxBatchRows: '))).toBe(true);
+    expect(problems.some((p) => p.startsWith('server.listen: '))).toBe(true);
+    expect(problems).toContain('storage.foo: unknown key');
+    expect(problems.some((p) => p.startsWith('storage.cluster: ') && p.includes('clickhouseUrl'))).toBe(true);
+    // Each bad key is named; nothing else is.
+    const keys = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
+    expect([...keys].sort()).toEqual(['server.listen', 'storage.cluster', 'storage.foo', 'writer.maxBatchRows']);
+  });
+
+  it('the error message lists every problem', () => {
+    try {
+      loadConfig({ VIGIL_LISTEN: 'nohost', VIGIL_LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const e = error as ConfigError;
+      expect(e.name).toBe('ConfigError');
+      expect(e.message).toContain('server.listen');
+      expect(e.message).toContain('log.level');
+      for (const p of e.problems) expect(e.message).toContain(p);
+    }
+  });
+
+  it.each([
+    ['server.listen without port', (c: Config) => (c.server.listen = 'localhost'), 'server.listen: '],
+    ['server.listen port too long', (c: Config) => (c.server.listen = 'localhost:123456'), 'server.listen: '],
+    ['server.role unknown', (c: Config) => ((c.server as { role: string }).role = 'everything'), 'server.role: '],
+    ['writer.maxBatchRows a string', (c: Config) => ((c.writer as { maxBatchRows: unknown }).maxBatchRows = '1000'), 'writer.maxBatchRows: '],
+    ['writer.maxBatchRows zero', (c: Config) => (c.writer.maxBatchRows = 0), 'writer.maxBatchRows: '],
+    ['writer.flushIntervalMs fractional', (c: Config) => (c.writer.flushIntervalMs = 1.5), 'writer.flushIntervalMs: '],
+    ['writer.fsync a string', (c: Config) => ((c.writer as { fsync: unknown }).fsync = 'yes'), 'writer.fsync: '],
+    ['storage.dataDir empty', (c: Config) => (c.storage.dataDir = ''), 'storage.dataDir: '],
+    ['storage.clickhouseUrl not http', (c: Config) => (c.storage.clickhouseUrl = 'tcp://ch:9000'), 'storage.clickhouseUrl: '],
+    ['storage.database with a dash', (c: Config) => (c.storage.database = 'my-db'), 'storage.database: '],
+    ['storage.retentionDays zero', (c: Config) => (c.storage.retentionDays = 0), 'storage.retentionDays: '],
+    ['storage.foo unknown', (c: Config) => ((c.storage as Record<string, unknown>).foo = 1), 'storage.foo: unknown key'],
+    ['unknown section', (c: Config) => ((c as unknown as Record<string, unknown>).extra = {}), 'extra: unknown key'],
+    ['storage.cluster without clickhouseUrl', (c: Config) => (c.storage.cluster = 'prod'), 'storage.cluster: '],
+  ])('validateConfig refuses %s', (_what, patch, prefix) => {
+    const problems = problemsOf(() => validateConfig(withDefaults(patch)));
+    expect(problems.some((p) => p.startsWith(prefix)), problems.join('\n')).toBe(true);
+  });
+
+  it('accepts storage.cluster with a clickhouseUrl', () => {
+    const config = validateConfig(withDefaults((c) => Object.assign(c.storage, { cluster: 'prod', clickhouseUrl: 'http://ch:8123' })));
+    expect(config.storage.cluster).toBe('prod');
+  });
+
+  it('refuses a non-object candidate', () => {
+    expect(problemsOf(() => validateConfig(null)).length).toBeGreaterThan(0);
+    expect(problemsOf(() => validateConfig('config')).length).toBeGreaterThan(0);
+  });
+
+  it('a missing config file names the file', () => {
+    const path = join(dir, 'does-not-exist.yaml');
+    const problems = problemsOf(() => loadConfig({ VIGIL_CONFIG: path }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(path);
+    expect(problems[0]).toContain('VIGIL_CONFIG');
+  });
+
+  it('invalid YAML names the file', () => {
+    const path = writeConfig('server:\n  listen: [unclosed\n');
+    const problems = problemsOf(() => loadConfig({ VIGIL_CONFIG: path }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(path);
+    expect(problems[0]).toContain('not valid YAML');
+  });
+
+  it.each(['- a\n- b\n', '42\n', 'just text\n'])('a YAML file that is not a mapping (%j) names the file', (text) => {
+    const path = writeConfig(text);
+    const problems = problemsOf(() => loadConfig({ VIGIL_CONFIG: path }));
+    expect(problems).toEqual([`${path}: must be a YAML mapping of sections`]);
+  });
+});
+
+describe('loadConfig: result', () => {
+  it('is deeply frozen', () => {
+    const config = loadConfig({ VIGIL_CONFIG: writeConfig(fileYaml) });
+    expect(Object.isFrozen(config)).toBe(true);
+    for (const section of Object.values(config)) expect(Object.isFrozen(section)).toBe(true);
+    expect(() => {
+      (config.server as { listen: string }).listen = '0.0.0.0:1';
+    }).toThrow(TypeError);
+    expect(() => {
+      (config as { log: unknown }).log = {};
+    }).toThrow(TypeError);
+    expect(config.server.listen).toBe('0.0.0.0:9999');
+  });
+
+  it('returns fresh objects: two loads do not share state, defaults stay unfrozen', () => {
+    const a = loadConfig({});
+    const b = loadConfig({});
+    expect(a).not.toBe(b);
+    expect(a.storage).not.toBe(defaultConfig.storage);
+    expect(Object.isFrozen(defaultConfig)).toBe(false);
+  });
+});
