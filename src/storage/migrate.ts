@@ -48,7 +48,8 @@ async function applyRetention(store: Store, ctx: DdlContext): Promise<void> {
   for (const table of tables) {
     const wanted = retentionTtl[table](ctx);
     const definition = rows.find((r) => r.name === (ctx.cluster ? `${table}_local` : table))?.create_table_query ?? '';
-    const days = /INTERVAL (\d+) DAY/.exec(definition)?.[1];
+    // ClickHouse stores `INTERVAL 30 DAY` as `toIntervalDay(30)` in create_table_query.
+    const days = /(?:INTERVAL (\d+) DAY|toIntervalDay\((\d+)\))/.exec(definition)?.slice(1).find((d) => d !== undefined);
     if (days !== undefined && wanted.endsWith(`INTERVAL ${days} DAY`)) continue;
     if (definition === '') continue;
     await store.command(`retention ${table}`, modifyTtlStatement(ctx, table, wanted));

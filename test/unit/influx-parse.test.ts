@@ -322,6 +322,25 @@ describe('parseLineProtocol: series grouping', () => {
     expect(series.map((s) => s.labels)).toEqual([{ t: 'a,b=c' }, { b: 'c', t: 'a' }]);
   });
 
+  it('keeps apart a tag value that spells out other tags', () => {
+    const { series } = decode('m,a=x\\,b\\=y v=1\nm,a=x,b=y v=2\nm,b=y,a=x v=3');
+    expect(series.map((s) => [s.labels, s.values])).toEqual([
+      [{ a: 'x,b=y' }, [1]],
+      [{ a: 'x', b: 'y' }, [2, 3]],
+    ]);
+  });
+
+  it('names each key by its own text, not by a key of an earlier line that it starts with', () => {
+    const { series } = decode('m,host=a v=1,w=2\nm,hostname=b vv=3,w=4\nmm,host=c v=5');
+    expect(series.map((s) => [s.name, s.labels])).toEqual([
+      ['m_v', { host: 'a' }],
+      ['m_w', { host: 'a' }],
+      ['m_vv', { hostname: 'b' }],
+      ['m_w', { hostname: 'b' }],
+      ['mm_v', { host: 'c' }],
+    ]);
+  });
+
   it('keeps measurements and fields apart', () => {
     const { series } = decode('a,h=1 x=1,y=2\nb,h=1 x=3');
     expect(series.map((s) => s.name)).toEqual(['a_x', 'a_y', 'b_x']);
@@ -490,6 +509,11 @@ describe('parseLineProtocol: malformed lines reject the whole body', () => {
     const detail = rejection(`m v=${'9'.repeat(100)}x`);
     expect(detail).toBe(`line 1: field value "${'9'.repeat(64)}…" is not a number`);
     expect(rejection('m v=1\u0007')).toBe('line 1: field value "1\\u0007" is not a number');
+  });
+
+  it('leaves the CR of a CRLF out of quoted names', () => {
+    expect(rejection('m v=1\r\nm v\r\n')).toBe('line 2: field "v" is missing "="');
+    expect(rejection('m,t\r\n')).toBe('line 1: tag "t" is missing "="');
   });
 
   it('unescapes key names quoted in details', () => {

@@ -309,7 +309,7 @@ class LineProtocolParser {
 
     if (this.fieldCount > 0) {
       const rawTags = b.slice(tagsStart, tagsEnd);
-      this.addSamples(!rawTags.includes('\\') ? rawTags : null, timestampMs);
+      this.addSamples(tagsCanonical && !rawTags.includes('\\') ? rawTags : null, timestampMs);
     }
     return true;
   }
@@ -411,7 +411,7 @@ class LineProtocolParser {
         i++;
       } else if (c === BACKSLASH) {
         i += i + 1 < n && isEscapable(b.charCodeAt(i + 1), stops === STOPS_KEY) ? 2 : 1;
-      } else if (c === CR && !this.isLineEnd(i)) {
+      } else if (c === CR) {
         i++;
       } else {
         break;
