@@ -359,7 +359,7 @@ class LineProtocolParser {
     for (let t = 0; t < this.tagCount; t++) {
       const start = this.tagValueStarts[t] ?? 0;
       const end = this.tagValueEnds[t] ?? 0;
-      labels.push({ name: this.tagNames[t] ?? '', value: unescapeToken(this.body.slice(start, end), true) });
+      labels.push({ name: this.tagNames[t] ?? '', value: detach(unescapeToken(this.body.slice(start, end), true)) });
     }
     return labels;
   }
@@ -391,8 +391,8 @@ class LineProtocolParser {
     }
     const raw = this.body.slice(start, end);
     const key = unescapeToken(raw, true);
-    const name = metricPrefix === '' ? sanitizeName(key, false, true) : metricPrefix + sanitizeName(key, true, false);
-    const fresh: KeyName = { raw, name: name === raw ? raw : name };
+    const name = detach(metricPrefix === '' ? sanitizeName(key, false, true) : metricPrefix + sanitizeName(key, true, false));
+    const fresh: KeyName = { raw, name };
     memo[position] = fresh;
     return fresh;
   }
@@ -411,7 +411,7 @@ class LineProtocolParser {
         i++;
       } else if (c === BACKSLASH) {
         i += i + 1 < n && isEscapable(b.charCodeAt(i + 1), stops === STOPS_KEY) ? 2 : 1;
-      } else if (c === CR) {
+      } else if (c === CR && !this.isLineEnd(i)) {
         i++;
       } else {
         break;
@@ -577,6 +577,17 @@ class LineProtocolParser {
     const lf = this.body.indexOf('\n', start);
     return this.body.slice(start, lf === -1 ? this.length : lf);
   }
+}
+
+/**
+ * A copy of `text` sharing no memory with the body. V8 keeps slices (and concatenations) as
+ * views of their parent, and the series registry keeps labels for as long as a series lives:
+ * without this, each retained label would keep its whole request body alive. Only names and
+ * labels of new series pass here, so the copy is cheap.
+ */
+function detach(text: string): string {
+  // Concatenating then slicing flattens into a fresh string; the slice then views that copy.
+  return ` ${text}`.slice(1);
 }
 
 /** In keys and tag values a backslash escapes `,`, `=`, space and itself; in measurements not `=`. */
