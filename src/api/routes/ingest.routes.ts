@@ -71,7 +71,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     const query = request.query as Record<string, string | undefined>;
     const precision = parsePrecision(query.precision);
     if (precision === null) {
-      throw new AppError('INGEST_PAYLOAD_INVALID', `precision ${JSON.stringify(query.precision)} is not one of ns, us, ms, s`, { httpStatus: 400 });
+      throw new AppError('INGEST_PAYLOAD_INVALID', `precision ${JSON.stringify(query.precision)} is not one of ns, us, ms, s (or InfluxDB 1.x's n, u, µ)`, { httpStatus: 400 });
     }
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
     await deps.ingest.ingestDecoded('influx', parseLineProtocol(body.toString('utf8'), { precision, nowMs: deps.clock.nowMs() }));
