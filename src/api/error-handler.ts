@@ -21,7 +21,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isAppError(error)) {
       if (error.retryable) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
-      if (error.httpStatus >= 500) request.log.warn({ err: error }, 'request failed');
+      // Shedding is expected under load and counted on /metrics; logging each one would add to the load.
+      if (error.httpStatus >= 500 && error.code !== 'INGEST_OVERLOADED') request.log.warn({ err: error }, 'request failed');
       return reply.status(error.httpStatus).send({ error: error.code, detail: error.message });
     }
     if (error.validation) {
