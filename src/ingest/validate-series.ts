@@ -1,8 +1,9 @@
 import type { Config } from '../config/index.js';
 import type { DecodedSeries } from './decoded-series.js';
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Prometheus' metric and label name rules (remote-write 1.0 spec). */
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TWO_POW_53 = 2 ** 53;
 
 /**

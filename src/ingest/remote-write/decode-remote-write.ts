@@ -1,6 +1,7 @@
 import type { Label } from '../decoded-series.js';
 import { SampleBatchBuilder, type SampleBatch } from '../sample-batch.js';
 import type { SeriesEntry, SeriesRegistry } from '../series-registry.js';
+import { LABEL_NAME, METRIC_NAME } from '../validate-series.js';
 
 /**
  * Remote-write 1.0 decoder (prompb WriteRequest), hand-written for speed: samples go straight
@@ -28,8 +29,6 @@ export type RemoteWriteResult =
 class DecodeFailure extends Error {}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** A sample is at least tag+len (2) + double (9) + timestamp tag and one varint byte (2). */
 const MIN_SAMPLE_BYTES = 13;
 const TWO_POW_53 = 2 ** 53;
