@@ -1,0 +1,456 @@
+/**
+ * Source-specific mapping of alert bodies to `AlertEvent` (the "normalise" step of the
+ * correlation core). Pure: the caller passes the arrival time; nothing here reads a clock
+ * or throws. Every rejection names the JSON path of the first problem found.
+ */
+import { fingerprintLabels } from './alert-fingerprint.js';
+import { SEVERITIES, type AlertEvent, type AlertSource, type AlertStatus, type Severity } from './alert.js';
+
+/** Outcome of one body: every alert, or none and why (nothing of a rejected body is kept). */
+export type NormalizeResult = { ok: true; alerts: AlertEvent[] } | { ok: false; detail: string };
+
+/** Go's zero `time.Time`, which Alertmanager sends as `endsAt` for "no end". */
+const GO_ZERO_TIME_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
+/** Events API v2 limits (PagerDuty developer docs, 02-Trigger-Events.md). */
+const PD_MAX_DEDUP_KEY_CHARS = 255;
+const PD_MAX_SUMMARY_CHARS = 1024;
+const PD_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+const PD_ACTIONS = ['trigger', 'acknowledge', 'resolve'] as const;
+/** The fields of Vigil's own alert JSON (api.md "Vigil's own alert"); anything else is rejected. */
+const VIGIL_FIELDS = ['labels', 'annotations', 'status', 'severity', 'startsAt', 'endsAt', 'source', 'fingerprint'];
+
+/** Internal early exit carrying the path-qualified reason; never escapes this module. */
+class Invalid extends Error {}
+
+function fail(path: string, message: string): never {
+  throw new Invalid(path === '' ? message : `${path}: ${message}`);
+}
+
+function run(produce: () => AlertEvent[]): NormalizeResult {
+  try {
+    return { ok: true, alerts: produce() };
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, detail: err.message };
+    // A bug or a hostile object (cyclic custom_details); still a value, never a throw.
+    return { ok: false, detail: `body could not be read: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+function child(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  if (!IDENTIFIER.test(key)) return `${path}[${JSON.stringify(key)}]`;
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function expectObject(value: unknown, path: string): Record<string, unknown> {
+  if (value === undefined) fail(path, 'is required');
+  if (!isObject(value)) fail(path, `must be an object, got ${typeName(value)}`);
+  return value;
+}
+
+function expectArray(value: unknown, path: string): unknown[] {
+  if (value === undefined) fail(path, 'is required');
+  if (!Array.isArray(value)) fail(path, `must be an array, got ${typeName(value)}`);
+  return value;
+}
+
+function optionalString(obj: Record<string, unknown>, key: string, path: string): string | undefined {
+  const value = obj[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') fail(child(path, key), `must be a string, got ${typeName(value)}`);
+  return value;
+}
+
+function requiredString(obj: Record<string, unknown>, key: string, path: string): string {
+  const value = optionalString(obj, key, path);
+  if (value === undefined) fail(child(path, key), 'is required');
+  return value;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], path: string): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) fail(path, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return found;
+}
+
+/** A string→string map; `Object.fromEntries` keeps a `__proto__` key as an ordinary label. */
+function stringMap(value: unknown, path: string, opts: { nonEmpty: boolean }): Record<string, string> {
+  const obj = expectObject(value, path);
+  const entries: [string, string][] = [];
+  for (const [name, v] of Object.entries(obj)) {
+    if (name === '') fail(path, 'names must not be empty');
+    if (typeof v !== 'string') fail(child(path, name), `must be a string, got ${typeName(v)}`);
+    entries.push([name, v]);
+  }
+  if (opts.nonEmpty && entries.length === 0) fail(path, 'must hold at least one label');
+  return Object.fromEntries(entries);
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** RFC 3339 date-time; also `+hhmm` offsets, which PagerDuty's own examples use. */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+/**
+ * Milliseconds since 1970 of an RFC 3339 timestamp (sub-millisecond digits truncated), or
+ * null when malformed. Built field by field: `Date.parse` is lenient and maps years < 100
+ * to the 1900s, which would move Go's zero time.
+ */
+export function parseTimestampMs(text: string): number | null {
+  const m = TIMESTAMP.exec(text);
+  if (m === null) return null;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return null;
+  const maxDay = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 31);
+  if (day < 1 || day > maxDay) return null;
+  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  let offsetMinutes = 0;
+  if (m[9] !== undefined) {
+    const offH = Number(m[10]);
+    const offM = Number(m[11]);
+    if (offH > 23 || offM > 59) return null;
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (offH * 60 + offM);
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  // A leap second (:60) counts as the last millisecond-aligned moment of that minute's end.
+  date.setUTCHours(hour, minute, Math.min(second, 59), second === 60 ? 999 : millis);
+  return date.getTime() - offsetMinutes * 60_000;
+}
+
+function timestampAt(value: string, path: string): number {
+  const ms = parseTimestampMs(value);
+  if (ms === null) fail(path, `must be an RFC 3339 timestamp, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+/** endsAt: absent, empty or Go's zero time all mean "no end" (null). */
+function endsAtMs(obj: Record<string, unknown>, path: string): number | null {
+  const text = optionalString(obj, 'endsAt', path);
+  if (text === undefined || text === '') return null;
+  const ms = timestampAt(text, child(path, 'endsAt'));
+  return ms <= GO_ZERO_TIME_MS ? null : ms;
+}
+
+const SEVERITY_WORDS = new Map<string, Severity>(Object.entries({
+  critical: 'critical', crit: 'critical', page: 'critical', p1: 'critical', fatal: 'critical', emergency: 'critical',
+  error: 'major', major: 'major', high: 'major', p2: 'major',
+  minor: 'minor', medium: 'minor', p3: 'minor',
+  warning: 'warning', warn: 'warning',
+  info: 'info', informational: 'info', low: 'info', none: 'info', p4: 'info', p5: 'info',
+} satisfies Record<string, Severity>));
+
+/**
+ * Vigil severity of a sender's severity word (case and surrounding space ignored);
+ * `warning` when absent or unknown, the middle ground that neither pages nor hides.
+ */
+export function mapSeverity(word: string | undefined): Severity {
+  if (word === undefined) return 'warning';
+  return SEVERITY_WORDS.get(word.trim().toLowerCase()) ?? 'warning';
+}
+
+interface AlertParts {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  status: AlertStatus;
+  severity: Severity;
+  startsAtMs: number;
+  endsAtMs: number | null;
+  fingerprint?: string | undefined;
+  generatorUrl?: string | undefined;
+  groupKey?: string | undefined;
+  origin?: string | undefined;
+  acknowledged?: boolean;
+}
+
+function buildAlert(source: AlertSource, parts: AlertParts, nowMs: number): AlertEvent {
+  const fingerprint = parts.fingerprint !== undefined && parts.fingerprint !== '' ? parts.fingerprint : fingerprintLabels(parts.labels);
+  const alert: AlertEvent = {
+    source,
+    fingerprint,
+    labels: parts.labels,
+    annotations: parts.annotations,
+    status: parts.status,
+    severity: parts.severity,
+    startsAtMs: parts.startsAtMs,
+    endsAtMs: parts.endsAtMs,
+    receivedAtMs: nowMs,
+  };
+  if (parts.generatorUrl !== undefined && parts.generatorUrl !== '') alert.generatorUrl = parts.generatorUrl;
+  if (parts.groupKey !== undefined && parts.groupKey !== '') alert.groupKey = parts.groupKey;
+  if (parts.origin !== undefined && parts.origin !== '') alert.origin = parts.origin;
+  if (parts.acknowledged === true) alert.acknowledged = true;
+  return alert;
+}
+
+/**
+ * Alertmanager webhook body (`"version": "4"`, `webhook_configs`). Keeps each alert's own
+ * `fingerprint` and the message's `groupKey`; tolerates fields newer releases add
+ * (`notification_reason`, `routeLabels`).
+ */
+export function normalizeAlertmanagerWebhook(body: unknown, nowMs: number): NormalizeResult {
+  return run(() => {
+    const root = expectObject(body, 'body');
+    const version = requiredString(root, 'version', '');
+    if (version !== '4') fail('version', `unsupported webhook version ${JSON.stringify(version)}, expected "4"`);
+    const groupKey = optionalString(root, 'groupKey', '');
+    return expectArray(root['alerts'], 'alerts').map((item, i) => {
+      const path = `alerts[${i}]`;
+      const a = expectObject(item, path);
+      const labels = stringMap(a['labels'], child(path, 'labels'), { nonEmpty: true });
+      const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
+      return buildAlert('alertmanager', {
+        labels,
+        annotations,
+        status: oneOf(requiredString(a, 'status', path), ['firing', 'resolved'], child(path, 'status')),
+        severity: mapSeverity(labels['severity']),
+        startsAtMs: timestampAt(requiredString(a, 'startsAt', path), child(path, 'startsAt')),
+        endsAtMs: endsAtMs(a, path),
+        fingerprint: optionalString(a, 'fingerprint', path),
+        generatorUrl: optionalString(a, 'generatorURL', path),
+        groupKey,
+      }, nowMs);
+    });
+  });
+}
+
+/**
+ * Alertmanager API v2 `postableAlerts` (what Prometheus POSTs to /api/v2/alerts). Status is
+ * derived as Alertmanager does: resolved when `endsAt` ≤ now. A missing `startsAt` becomes
+ * `endsAt` if set, else now (Alertmanager's `postAlertsHandler`); a missing `endsAt` stays
+ * null (no lease; the caller applies its resolve timeout).
+ */
+export function normalizeAlertmanagerV2Alerts(body: unknown, nowMs: number): NormalizeResult {
+  return run(() =>
+    expectArray(body, 'body').map((item, i) => {
+      const path = `alerts[${i}]`;
+      const a = expectObject(item, path);
+      const labels = stringMap(a['labels'], child(path, 'labels'), { nonEmpty: true });
+      const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
+      const ends = endsAtMs(a, path);
+      const startsText = optionalString(a, 'startsAt', path);
+      const starts = startsText === undefined || startsText === '' ? (ends ?? nowMs) : timestampAt(startsText, child(path, 'startsAt'));
+      return buildAlert('prometheus', {
+        labels,
+        annotations,
+        status: ends !== null && ends <= nowMs ? 'resolved' : 'firing',
+        severity: mapSeverity(labels['severity']),
+        startsAtMs: starts,
+        endsAtMs: ends,
+        generatorUrl: optionalString(a, 'generatorURL', path),
+      }, nowMs);
+    }),
+  );
+}
+
+function normalizeVigilAlert(item: unknown, path: string, nowMs: number): AlertEvent {
+  const a = expectObject(item, path === '' ? 'body' : path);
+  for (const key of Object.keys(a)) {
+    if (!VIGIL_FIELDS.includes(key)) fail(child(path, key), `unknown field; allowed fields: ${VIGIL_FIELDS.join(', ')}`);
+  }
+  const labels = stringMap(a['labels'], child(path, 'labels'), { nonEmpty: true });
+  const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
+  const severityText = optionalString(a, 'severity', path);
+  return buildAlert('vigil', {
+    labels,
+    annotations,
+    status: oneOf(requiredString(a, 'status', path), ['firing', 'resolved'], child(path, 'status')),
+    // The explicit field wins; the label is the Prometheus convention scripts often follow.
+    severity: severityText === undefined ? mapSeverity(labels['severity']) : oneOf(severityText, SEVERITIES, child(path, 'severity')),
+    startsAtMs: timestampAt(requiredString(a, 'startsAt', path), child(path, 'startsAt')),
+    endsAtMs: endsAtMs(a, path),
+    fingerprint: optionalString(a, 'fingerprint', path),
+    origin: optionalString(a, 'source', path),
+  }, nowMs);
+}
+
+/**
+ * Vigil's own alert JSON (api.md), a list or one object. Strict: unknown fields are
+ * rejected naming the allowed ones; `status` and `startsAt` are required; `severity`, when
+ * absent, comes from the `severity` label.
+ */
+export function normalizeVigilAlerts(body: unknown, nowMs: number): NormalizeResult {
+  return run(() =>
+    Array.isArray(body) ? body.map((item, i) => normalizeVigilAlert(item, `alerts[${i}]`, nowMs)) : [normalizeVigilAlert(body, '', nowMs)],
+  );
+}
+
+/** Alertmanager's default PagerDuty `custom_details` value for one alert list (`__text_alert_list`). */
+export interface TextAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  generatorUrl: string;
+}
+
+/**
+ * Parses Alertmanager's `__text_alert_list` rendering ("Labels:\n - k = v\n…Annotations:\n
+ * - k = v\n…Source: url\n" per alert). Null when the text is not in that shape (a user
+ * template): the caller then keeps the group as one alert. Lines that do not start a new
+ * pair continue the previous value (multi-line descriptions).
+ */
+export function parseAlertmanagerTextAlerts(text: string): TextAlert[] | null {
+  const alerts: TextAlert[] = [];
+  let current: { labels: [string, string][]; annotations: [string, string][] } | null = null;
+  let section: 'labels' | 'annotations' | null = null;
+  for (const line of text.split('\n')) {
+    if (line === 'Labels:') {
+      if (current !== null) return null; // previous alert had no Source: line
+      current = { labels: [], annotations: [] };
+      section = 'labels';
+    } else if (current === null) {
+      if (line.trim() !== '') return null;
+    } else if (line === 'Annotations:' && section === 'labels') {
+      section = 'annotations';
+    } else if (line.startsWith('Source: ') || line === 'Source:') {
+      if (section !== 'annotations' || current.labels.length === 0) return null;
+      alerts.push({
+        labels: Object.fromEntries(current.labels),
+        annotations: Object.fromEntries(current.annotations),
+        generatorUrl: line.slice('Source:'.length).trim(),
+      });
+      current = null;
+      section = null;
+    } else {
+      const pairs = section === 'labels' ? current.labels : current.annotations;
+      const eq = line.startsWith(' - ') ? line.indexOf(' = ', 3) : -1;
+      if (eq > 3) {
+        pairs.push([line.slice(3, eq), line.slice(eq + 3)]);
+      } else {
+        const last = pairs[pairs.length - 1];
+        if (last === undefined) return null;
+        last[1] += `\n${line}`;
+      }
+    }
+  }
+  return current === null ? alerts : null;
+}
+
+function detailText(details: Record<string, unknown>, key: string): string | undefined {
+  const value = details[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Counts Alertmanager announces beside the lists; a mismatch means a custom template. */
+function countMatches(details: Record<string, unknown>, key: string, parsed: number): boolean {
+  const value = details[key];
+  if (value === undefined) return true;
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+  return n === parsed;
+}
+
+/**
+ * The individual alerts inside an event Alertmanager sent (default details: `firing`,
+ * `resolved`, `num_firing`, `num_resolved`), or null when the details are not that shape.
+ */
+function unpackAlertmanagerDetails(details: Record<string, unknown>): { firing: TextAlert[]; resolved: TextAlert[] } | null {
+  const firingText = detailText(details, 'firing');
+  const resolvedText = detailText(details, 'resolved');
+  if (firingText === undefined && resolvedText === undefined) return null;
+  const firing = firingText === undefined ? [] : parseAlertmanagerTextAlerts(firingText);
+  const resolved = resolvedText === undefined ? [] : parseAlertmanagerTextAlerts(resolvedText);
+  if (firing === null || resolved === null || firing.length + resolved.length === 0) return null;
+  if (!countMatches(details, 'num_firing', firing.length) || !countMatches(details, 'num_resolved', resolved.length)) return null;
+  return { firing, resolved };
+}
+
+/** custom_details values become annotation strings; structured values as compact JSON. */
+function detailsToAnnotations(details: unknown): Record<string, string> {
+  if (details === undefined || details === null) return {};
+  if (!isObject(details)) return { details: typeof details === 'string' ? details : JSON.stringify(details) };
+  return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v) ?? String(v)]));
+}
+
+/**
+ * PagerDuty Events API v2 event (POST /v2/enqueue). Identity is `dedup_key`. When the event
+ * came from Alertmanager (one event per group, `dedup_key` = sha256(groupKey), alert lists as
+ * text in `custom_details`), each alert is unpacked with its label fingerprint (the same as
+ * via the webhook) and the dedup_key as `groupKey`; otherwise the event is one alert.
+ * A trigger without `dedup_key` is keyed by the fingerprint of its payload labels (no random
+ * keys in a pure function). The `routing_key` is checked but not kept: it is a credential.
+ */
+export function normalizePagerDutyEvent(body: unknown, nowMs: number): NormalizeResult {
+  return run(() => {
+    const root = expectObject(body, 'body');
+    const routingKey = requiredString(root, 'routing_key', '');
+    if (routingKey === '') fail('routing_key', 'must not be empty');
+    const action = oneOf(requiredString(root, 'event_action', ''), PD_ACTIONS, 'event_action');
+    const dedupKey = optionalString(root, 'dedup_key', '');
+    if (dedupKey !== undefined && dedupKey.length > PD_MAX_DEDUP_KEY_CHARS) fail('dedup_key', `must be at most ${PD_MAX_DEDUP_KEY_CHARS} characters`);
+    if (action !== 'trigger' && (dedupKey === undefined || dedupKey === '')) fail('dedup_key', `is required for ${action}`);
+    const client = optionalString(root, 'client', '');
+    const clientUrl = optionalString(root, 'client_url', '');
+
+    const payload = root['payload'] === undefined && action !== 'trigger' ? undefined : expectObject(root['payload'], 'payload');
+    const summary = payload === undefined ? undefined : action === 'trigger' ? requiredString(payload, 'summary', 'payload') : optionalString(payload, 'summary', 'payload');
+    if (summary !== undefined && summary.length > PD_MAX_SUMMARY_CHARS) fail('payload.summary', `must be at most ${PD_MAX_SUMMARY_CHARS} characters`);
+    const pdSource = payload === undefined ? undefined : action === 'trigger' ? requiredString(payload, 'source', 'payload') : optionalString(payload, 'source', 'payload');
+    const severityText = payload === undefined ? undefined : action === 'trigger' ? requiredString(payload, 'severity', 'payload') : optionalString(payload, 'severity', 'payload');
+    const pdSeverity = severityText === undefined ? undefined : oneOf(severityText, PD_SEVERITIES, 'payload.severity');
+    const timestampText = payload === undefined ? undefined : optionalString(payload, 'timestamp', 'payload');
+    const eventMs = timestampText === undefined ? nowMs : timestampAt(timestampText, 'payload.timestamp');
+    const optionalLabels: [string, string | undefined][] = payload === undefined ? [] : ['component', 'group', 'class'].map((k) => [k, optionalString(payload, k, 'payload')]);
+    const details = payload?.['custom_details'];
+    const status: AlertStatus = action === 'resolve' ? 'resolved' : 'firing';
+    const acknowledged = action === 'acknowledge';
+
+    const unpacked = isObject(details) && dedupKey !== undefined && dedupKey !== '' ? unpackAlertmanagerDetails(details) : null;
+    if (unpacked !== null) {
+      const toAlert = (a: TextAlert, alertStatus: AlertStatus): AlertEvent =>
+        buildAlert('pagerduty', {
+          labels: a.labels,
+          annotations: a.annotations,
+          status: alertStatus,
+          severity: mapSeverity(a.labels['severity'] ?? severityText),
+          // The text carries no times: the event's time (arrival when absent) stands for both.
+          startsAtMs: eventMs,
+          endsAtMs: alertStatus === 'resolved' ? eventMs : null,
+          generatorUrl: a.generatorUrl,
+          groupKey: dedupKey,
+          origin: client,
+          acknowledged,
+        }, nowMs);
+      // Alertmanager never sends acknowledge; a resolve event resolves the whole group.
+      return [
+        ...unpacked.firing.map((a) => toAlert(a, status === 'resolved' ? 'resolved' : 'firing')),
+        ...unpacked.resolved.map((a) => toAlert(a, 'resolved')),
+      ];
+    }
+
+    const labels: [string, string][] = [];
+    if (pdSource !== undefined) labels.push(['source', pdSource]);
+    if (severityText !== undefined) labels.push(['severity', severityText]);
+    for (const [k, v] of optionalLabels) if (v !== undefined) labels.push([k, v]);
+    const annotations = detailsToAnnotations(details);
+    if (summary !== undefined) annotations['summary'] = summary;
+    if (clientUrl !== undefined && clientUrl !== '') annotations['client_url'] = clientUrl;
+    return [
+      buildAlert('pagerduty', {
+        labels: Object.fromEntries(labels),
+        annotations,
+        status,
+        severity: mapSeverity(pdSeverity),
+        startsAtMs: eventMs,
+        endsAtMs: status === 'resolved' ? eventMs : null,
+        fingerprint: dedupKey,
+        origin: client,
+        acknowledged,
+      }, nowMs),
+    ];
+  });
+}
