@@ -1,10 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { alertRoutes } from './api/routes/alerts.routes.js';
 import { healthRoutes } from './api/routes/health.routes.js';
 import { ingestRoutes } from './api/routes/ingest.routes.js';
 import { seriesRoutes } from './api/routes/series.routes.js';
 import { registerErrorHandler } from './api/error-handler.js';
 import type { Config } from './config/index.js';
+import type { AlertService } from './incidents/alert.service.js';
 import type { IngestService } from './ingest/index.js';
 import type { Metrics } from './observability/index.js';
 import type { Clock } from './shared/clock.js';
@@ -17,6 +19,7 @@ export interface AppDeps {
   clock: Clock;
   store: Store;
   ingest: IngestService;
+  alerts: AlertService;
   whenWritesVisible: () => Promise<void>;
   isReady: () => Promise<boolean>;
 }
@@ -41,6 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxBodyBytes: deps.config.ingest.maxBodyBytes,
     maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
   });
+  await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock });
   await app.register(seriesRoutes, { store: deps.store, clock: deps.clock, whenWritesVisible: deps.whenWritesVisible });
   return app;
 }

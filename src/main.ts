@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
+import { createAlertService } from './incidents/alert.service.js';
 import { createIngestService, createSeriesRegistry } from './ingest/index.js';
 import { createLogger, createMetrics, type Logger } from './observability/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { migrate } from './storage/migrate.js';
 import { createSampleWriter } from './storage/sample-writer.js';
+import { createRowBatcher } from './storage/row-batcher.js';
 import { createStore, type Store } from './storage/store.js';
 import type { DdlContext } from './storage/ddl.js';
 
@@ -49,6 +51,15 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   const replayed = await writer.replay();
   if (replayed.segments > 0) logger.info(replayed, 'write-ahead segments replayed');
   const ingest = createIngestService({ writer, registry: createSeriesRegistry(), limits: config.ingest, clock, metrics });
+  const alerts = createAlertService({
+    store,
+    batcher: createRowBatcher(store),
+    clock,
+    logger,
+    resolveTimeoutMs: config.alerts.resolveTimeoutMs,
+    keepResolvedMs: config.alerts.keepResolvedMs,
+  });
+  await alerts.start();
   let ready = true;
   const app = await buildApp({
     config,
@@ -57,6 +68,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     clock,
     store,
     ingest,
+    alerts,
     whenWritesVisible: () => writer.whenInserted(),
     isReady: async () => ready && (await store.query('readiness', 'SELECT 1 AS ok')).length === 1,
   });
@@ -69,6 +81,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     async close() {
       ready = false;
       await app.close();
+      await alerts.close();
       await writer.close();
       await store.close();
     },

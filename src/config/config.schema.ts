@@ -48,6 +48,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    alerts: Type.Object(
+      {
+        /** A firing alert sent without endsAt resolves this long after it was last seen (Alertmanager's resolve_timeout). */
+        resolveTimeoutMs: Type.Integer({ minimum: 1_000 }),
+        /** Resolved alerts stay in memory this long, so a late repeat of a resolve is recognised. */
+        keepResolvedMs: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
     writer: Type.Object(
       {
         /** An insert into ClickHouse starts once this many acknowledged rows wait (it likes 10k-1M rows per insert). */
@@ -84,6 +93,10 @@ export const defaultConfig: Config = {
     maxFutureMs: 10 * 60 * 1000,
     maxLabelsPerSeries: 64,
     maxLabelValueBytes: 16 * 1024,
+  },
+  alerts: {
+    resolveTimeoutMs: 5 * 60 * 1000,
+    keepResolvedMs: 60 * 60 * 1000,
   },
   writer: {
     maxBatchRows: 500_000,

@@ -46,12 +46,14 @@ describe('migrate on the embedded engine', () => {
   let afterFirst: TableRow[] = [];
 
   beforeAll(async () => {
-    expect(await migrate(store, ctx)).toEqual([1]);
+    expect(await migrate(store, ctx)).toEqual([1, 2]);
     afterFirst = await tables();
   });
 
-  it('creates every table and view of migration 1 once', () => {
+  it('creates every table and view of every migration once', () => {
     expect(afterFirst.map((t) => [t.name, t.engine])).toEqual([
+      ['alert_events_v1', 'MergeTree'],
+      ['alerts_v1', 'ReplacingMergeTree'],
       ['metric_samples_1h_mv_v1', 'MaterializedView'],
       ['metric_samples_1h_v1', 'AggregatingMergeTree'],
       ['metric_samples_1m_mv_v1', 'MaterializedView'],
@@ -71,11 +73,11 @@ describe('migrate on the embedded engine', () => {
     expect(shown[0]!.statement).toContain('fsync_after_insert = 1');
   });
 
-  it('records version 1 once in schema_migrations', async () => {
+  it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name])).toEqual([[1, 'metrics']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(1);
+    expect(Number(all[0]!.n)).toBe(2);
   });
 
   it('re-running the exact migration statements is a no-op (IF NOT EXISTS)', async () => {

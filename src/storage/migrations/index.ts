@@ -1,8 +1,9 @@
 import { metricsMigration } from './001-metrics.js';
+import { alertsMigration } from './002-alerts.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration];
 
 export type { Migration } from './migration.js';
 export { retentionTtl } from './001-metrics.js';

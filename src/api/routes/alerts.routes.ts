@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import type { AlertService } from '../../incidents/alert.service.js';
+import type { AlertState } from '../../incidents/alert-state.js';
+import {
+  normalizeAlertmanagerV2Alerts,
+  normalizeAlertmanagerWebhook,
+  normalizePagerDutyEvent,
+  normalizeVigilAlerts,
+  type NormalizeResult,
+} from '../../incidents/normalize-alerts.js';
+import type { Clock } from '../../shared/clock.js';
+import { AppError } from '../../shared/errors.js';
+
+export interface AlertRouteDeps {
+  alerts: AlertService;
+  clock: Clock;
+}
+
+/** Alert bodies can list thousands of alerts (an Alertmanager group in a storm). */
+const ALERT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+const DEFAULT_LIMIT = 500;
+const MAX_LIMIT = 100_000;
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** The public Alert shape of GET /api/v1/alerts. */
+export function toAlertJson(state: AlertState) {
+  return {
+    fingerprint: state.fingerprint,
+    source: state.source,
+    status: state.status,
+    severity: state.severity,
+    labels: state.labels,
+    annotations: state.annotations,
+    startsAt: iso(state.startsAtMs),
+    endsAt: iso(state.endsAtMs),
+    firstSeenAt: iso(state.firstSeenAtMs),
+    lastSeenAt: iso(state.lastSeenAtMs),
+    resolvedAt: iso(state.resolvedAtMs),
+    eventCount: state.eventCount,
+    ...(state.generatorUrl ? { generatorUrl: state.generatorUrl } : {}),
+  };
+}
+
+/** Alert intake from real senders (api.md) and the alert listing. */
+export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): Promise<void> {
+  const intake = async (normalized: NormalizeResult) => {
+    if (!normalized.ok) throw new AppError('ALERT_PAYLOAD_INVALID', normalized.detail, { httpStatus: 400 });
+    return deps.alerts.receive(normalized.alerts);
+  };
+  const options = { bodyLimit: ALERT_BODY_LIMIT_BYTES };
+
+  app.post('/api/v1/alerts/alertmanager', options, async (request) => {
+    await intake(normalizeAlertmanagerWebhook(request.body, deps.clock.nowMs()));
+    return { status: 'success' };
+  });
+
+  // Alertmanager's own API answers 200 with an empty body; Prometheus needs only the 2xx.
+  app.post('/api/v2/alerts', options, async (request, reply) => {
+    await intake(normalizeAlertmanagerV2Alerts(request.body, deps.clock.nowMs()));
+    return reply.status(200).send();
+  });
+
+  app.post('/api/v1/alerts', options, async (request) => {
+    const result = await intake(normalizeVigilAlerts(request.body, deps.clock.nowMs()));
+    return { status: 'success', alerts: result.alerts };
+  });
+
+  // PagerDuty Events API v2 answers 202 with the dedup key.
+  app.post('/v2/enqueue', options, async (request, reply) => {
+    const normalized = normalizePagerDutyEvent(request.body, deps.clock.nowMs());
+    await intake(normalized);
+    const dedupKey = normalized.ok ? (normalized.alerts[0]?.groupKey ?? normalized.alerts[0]?.fingerprint) : undefined;
+    return reply.status(202).send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });
+  });
+
+  app.get('/api/v1/alerts', async (request) => {
+    const query = request.query as Record<string, string | undefined>;
+    const status = query.status ?? 'firing';
+    if (status !== 'firing' && status !== 'resolved' && status !== 'all') {
+      throw new AppError('REQUEST_INVALID', `status must be firing, resolved or all, got ${JSON.stringify(status)}`, { httpStatus: 400 });
+    }
+    const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
+    const offset = query.offset === undefined ? 0 : Number(query.offset);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new AppError('REQUEST_INVALID', `limit must be an integer from 1 to ${MAX_LIMIT}`, { httpStatus: 400 });
+    }
+    if (!Number.isInteger(offset) || offset < 0) throw new AppError('REQUEST_INVALID', 'offset must be a non-negative integer', { httpStatus: 400 });
+    const page = await deps.alerts.list({ status, limit, offset });
+    return { alerts: page.alerts.map(toAlertJson), total: page.total };
+  });
+}

@@ -1,0 +1,82 @@
+import type { AlertEvent, AlertSource, AlertStatus, Severity } from './alert.js';
+
+/** What Vigil knows of one alert (one fingerprint) now. */
+export interface AlertState {
+  fingerprint: string;
+  source: AlertSource;
+  status: AlertStatus;
+  severity: Severity;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAtMs: number;
+  /** The sender's lease: a firing alert not re-sent by then resolves. Null: the resolve timeout applies. */
+  endsAtMs: number | null;
+  generatorUrl: string;
+  firstSeenAtMs: number;
+  lastSeenAtMs: number;
+  resolvedAtMs: number | null;
+  /** Events received for this fingerprint, re-sends included. */
+  eventCount: number;
+}
+
+/**
+ * Folds one received event into an alert's state (dedup): same fingerprint, same alert.
+ * Annotations, severity and the lease follow the latest event; a resolved alert that fires
+ * again starts a new firing period; repeated resolved notices change only the counters.
+ */
+export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent): AlertState {
+  const resolvedAt = event.status === 'resolved' ? (event.endsAtMs ?? event.receivedAtMs) : null;
+  if (!state) {
+    return {
+      fingerprint: event.fingerprint,
+      source: event.source,
+      status: event.status,
+      severity: event.severity,
+      labels: event.labels,
+      annotations: event.annotations,
+      startsAtMs: event.startsAtMs,
+      endsAtMs: event.endsAtMs,
+      generatorUrl: event.generatorUrl ?? '',
+      firstSeenAtMs: event.receivedAtMs,
+      lastSeenAtMs: event.receivedAtMs,
+      resolvedAtMs: resolvedAt,
+      eventCount: 1,
+    };
+  }
+  const next: AlertState = {
+    ...state,
+    severity: event.severity,
+    annotations: event.annotations,
+    endsAtMs: event.endsAtMs,
+    generatorUrl: event.generatorUrl ?? state.generatorUrl,
+    lastSeenAtMs: Math.max(state.lastSeenAtMs, event.receivedAtMs),
+    eventCount: state.eventCount + 1,
+  };
+  if (event.status === 'firing' && state.status === 'resolved') {
+    next.status = 'firing';
+    next.startsAtMs = event.startsAtMs;
+    next.resolvedAtMs = null;
+  } else if (event.status === 'resolved' && state.status === 'firing') {
+    next.status = 'resolved';
+    next.resolvedAtMs = resolvedAt;
+  } else if (event.status === 'resolved') {
+    // A repeated resolved notice: keep when it first resolved.
+    next.resolvedAtMs = state.resolvedAtMs ?? resolvedAt;
+  }
+  return next;
+}
+
+/**
+ * When a firing alert resolves on its own: at the end of its lease (`endsAt`, as Prometheus
+ * sends it), or `resolveTimeoutMs` after it was last seen when it has none (Alertmanager's
+ * `resolve_timeout`). Null for resolved alerts.
+ */
+export function leaseExpiresAtMs(state: AlertState, resolveTimeoutMs: number): number | null {
+  if (state.status !== 'firing') return null;
+  return state.endsAtMs ?? state.lastSeenAtMs + resolveTimeoutMs;
+}
+
+/** The state after the lease ran out at `atMs`. */
+export function expireAlert(state: AlertState, atMs: number): AlertState {
+  return { ...state, status: 'resolved', resolvedAtMs: atMs };
+}

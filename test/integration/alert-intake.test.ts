@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFixedClock } from '../../src/shared/clock.js';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+
+const webhookDir = join(import.meta.dirname, '../../../shared/data/payloads/alertmanager-0.25-webhook');
+const webhook = (n: number) => readFileSync(join(webhookDir, `webhook-${n}.json`), 'utf8');
+
+interface AlertJson {
+  fingerprint: string;
+  status: string;
+  severity: string;
+  labels: Record<string, string>;
+  eventCount: number;
+  resolvedAt: string | null;
+  endsAt: string | null;
+}
+
+// A clock the test moves, so lease expiry is exact.
+const clock = createFixedClock(Date.parse('2026-11-23T12:00:00Z'));
+let vigil: TestVigil;
+beforeAll(async () => {
+  vigil = await startTestVigil({ clock });
+});
+afterAll(async () => {
+  await vigil?.stop();
+});
+
+const post = (path: string, body: string) => fetch(`${vigil.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+async function alerts(status = 'all'): Promise<{ alerts: AlertJson[]; total: number }> {
+  const response = await fetch(`${vigil.url}/api/v1/alerts?status=${status}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as { alerts: AlertJson[]; total: number };
+}
+
+describe('alert intake from Alertmanager 0.25 webhooks (captured bodies)', () => {
+  it('stores firing alerts under Alertmanager fingerprints, dedups re-sends, resolves on the resolved notice', async () => {
+    const firing = JSON.parse(webhook(1)) as { alerts: { fingerprint: string }[] };
+    expect((await post('/api/v1/alerts/alertmanager', webhook(1))).status).toBe(200);
+    expect((await post('/api/v1/alerts/alertmanager', webhook(1))).status).toBe(200);
+    const after = await alerts('firing');
+    expect(after.alerts.map((a) => a.fingerprint).sort()).toEqual(firing.alerts.map((a) => a.fingerprint).sort());
+    expect(after.alerts.every((a) => a.eventCount === 2)).toBe(true);
+
+    for (const n of [2, 3]) expect((await post('/api/v1/alerts/alertmanager', webhook(n))).status).toBe(200);
+    const all = await alerts('all');
+    const resolvedNotice = JSON.parse(webhook(3)) as { alerts: { fingerprint: string; status: string }[] };
+    for (const a of resolvedNotice.alerts.filter((x) => x.status === 'resolved')) {
+      const stored = all.alerts.find((s) => s.fingerprint === a.fingerprint);
+      expect(stored?.status).toBe('resolved');
+      expect(stored?.resolvedAt).not.toBeNull();
+    }
+    // Repeating the resolved notice is harmless.
+    expect((await post('/api/v1/alerts/alertmanager', webhook(3))).status).toBe(200);
+    expect((await alerts('all')).total).toBe(all.total);
+  });
+
+  it('rejects a malformed webhook whole, naming the problem', async () => {
+    const before = (await alerts('all')).total;
+    const response = await post('/api/v1/alerts/alertmanager', JSON.stringify({ version: '4', status: 'firing', alerts: [{ labels: { a: 1 } }] }));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(/alerts\[0\]/);
+    expect((await alerts('all')).total).toBe(before);
+    expect((await post('/api/v1/alerts/alertmanager', '{not json')).status).toBe(400);
+  });
+});
+
+describe('alerts as Prometheus sends them (/api/v2/alerts), with a lease', () => {
+  it('keeps a re-sent alert firing and resolves it when its endsAt lease runs out', async () => {
+    const now = clock.nowMs();
+    const alert = (endsAt: number) =>
+      JSON.stringify([
+        { labels: { alertname: 'NodeDown', instance: 'db-1:9100', job: 'node', severity: 'critical' }, annotations: { summary: 'db-1 down' }, startsAt: new Date(now).toISOString(), endsAt: new Date(endsAt).toISOString(), generatorURL: 'http://prometheus/graph' },
+      ]);
+    expect((await post('/api/v2/alerts', alert(now + 60_000))).status).toBe(200);
+    clock.advance(30_000);
+    expect((await post('/api/v2/alerts', alert(now + 90_000))).status).toBe(200);
+    let nodeDown = (await alerts('firing')).alerts.find((a) => a.labels.alertname === 'NodeDown');
+    expect(nodeDown).toMatchObject({ status: 'firing', severity: 'critical', eventCount: 2 });
+    // No re-send: the lease runs out at now + 90 s; the sweeper runs every second.
+    clock.advance(61_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    nodeDown = (await alerts('all')).alerts.find((a) => a.labels.alertname === 'NodeDown');
+    expect(nodeDown).toMatchObject({ status: 'resolved', resolvedAt: new Date(now + 90_000).toISOString() });
+  });
+
+  it('answers 400 for a list that is not alerts, and lists with limit and total', async () => {
+    expect((await post('/api/v2/alerts', JSON.stringify({ labels: {} }))).status).toBe(400);
+    const page = await fetch(`${vigil.url}/api/v1/alerts?status=all&limit=1`);
+    const body = (await page.json()) as { alerts: unknown[]; total: number };
+    expect(body.alerts).toHaveLength(1);
+    expect(body.total).toBeGreaterThan(1);
+    expect((await fetch(`${vigil.url}/api/v1/alerts?status=open`)).status).toBe(400);
+  });
+});
+
+describe("Vigil's own JSON and PagerDuty events", () => {
+  it('takes both and answers as PagerDuty does', async () => {
+    const own = await post('/api/v1/alerts', JSON.stringify([{ labels: { alertname: 'Custom', host: 'h1' }, status: 'firing', severity: 'minor', startsAt: new Date(clock.nowMs()).toISOString() }]));
+    expect(own.status).toBe(200);
+    const pd = await post('/v2/enqueue', JSON.stringify({ routing_key: 'r'.repeat(32), event_action: 'trigger', dedup_key: 'disk-db-2', payload: { summary: 'disk full on db-2', source: 'db-2', severity: 'error' } }));
+    expect(pd.status).toBe(202);
+    expect(await pd.json()).toMatchObject({ status: 'success', dedup_key: 'disk-db-2' });
+    const fingerprints = (await alerts('firing')).alerts.map((a) => a.fingerprint);
+    expect(fingerprints).toContain('disk-db-2');
+    const unknownField = await post('/api/v1/alerts', JSON.stringify([{ labels: { a: 'b' }, status: 'firing', colour: 'red' }]));
+    expect(unknownField.status).toBe(400);
+  });
+});
