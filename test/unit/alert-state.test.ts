@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertEvent } from '../../src/incidents/alert.js';
+import { applyAlertEvent, expireAlert, leaseExpiresAtMs } from '../../src/incidents/alert-state.js';
+
+const t0 = Date.parse('2026-11-23T10:00:00Z');
+function event(overrides: Partial<AlertEvent>): AlertEvent {
+  return {
+    source: 'alertmanager',
+    fingerprint: 'fp1',
+    labels: { alertname: 'DiskFull', instance: 'db-1' },
+    annotations: { summary: 'first' },
+    status: 'firing',
+    severity: 'major',
+    startsAtMs: t0,
+    endsAtMs: null,
+    receivedAtMs: t0,
+    ...overrides,
+  };
+}
+
+describe('applyAlertEvent (dedup)', () => {
+  it('creates an alert from its first event', () => {
+    expect(applyAlertEvent(undefined, event({}))).toMatchObject({ status: 'firing', eventCount: 1, firstSeenAtMs: t0, lastSeenAtMs: t0, resolvedAtMs: null });
+  });
+
+  it('a re-send updates last-seen, counters and annotations, not identity or start', () => {
+    const first = applyAlertEvent(undefined, event({}));
+    const again = applyAlertEvent(first, event({ receivedAtMs: t0 + 60_000, annotations: { summary: 'second' }, startsAtMs: t0 + 5 }));
+    expect(again).toMatchObject({ eventCount: 2, lastSeenAtMs: t0 + 60_000, firstSeenAtMs: t0, startsAtMs: t0, annotations: { summary: 'second' }, status: 'firing' });
+  });
+
+  it('resolves at endsAt (or arrival) and keeps the first resolve time on repeats', () => {
+    const firing = applyAlertEvent(undefined, event({}));
+    const resolved = applyAlertEvent(firing, event({ status: 'resolved', endsAtMs: t0 + 120_000, receivedAtMs: t0 + 130_000 }));
+    expect(resolved).toMatchObject({ status: 'resolved', resolvedAtMs: t0 + 120_000 });
+    const repeated = applyAlertEvent(resolved, event({ status: 'resolved', endsAtMs: t0 + 200_000, receivedAtMs: t0 + 210_000 }));
+    expect(repeated).toMatchObject({ status: 'resolved', resolvedAtMs: t0 + 120_000, eventCount: 3 });
+  });
+
+  it('fires again after resolving, as a new firing period', () => {
+    const resolved = applyAlertEvent(applyAlertEvent(undefined, event({})), event({ status: 'resolved', receivedAtMs: t0 + 1000 }));
+    const refired = applyAlertEvent(resolved, event({ startsAtMs: t0 + 5000, receivedAtMs: t0 + 5000 }));
+    expect(refired).toMatchObject({ status: 'firing', resolvedAtMs: null, startsAtMs: t0 + 5000 });
+  });
+});
+
+describe('leases', () => {
+  it('uses endsAt when the sender gives one, the resolve timeout otherwise, nothing when resolved', () => {
+    const withLease = applyAlertEvent(undefined, event({ endsAtMs: t0 + 240_000 }));
+    expect(leaseExpiresAtMs(withLease, 300_000)).toBe(t0 + 240_000);
+    const without = applyAlertEvent(undefined, event({}));
+    expect(leaseExpiresAtMs(without, 300_000)).toBe(t0 + 300_000);
+    expect(leaseExpiresAtMs(expireAlert(without, t0 + 300_000), 300_000)).toBeNull();
+    expect(expireAlert(without, t0 + 300_000)).toMatchObject({ status: 'resolved', resolvedAtMs: t0 + 300_000 });
+  });
+});
