@@ -2,11 +2,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { alertRoutes } from './api/routes/alerts.routes.js';
 import { healthRoutes } from './api/routes/health.routes.js';
+import { incidentRoutes } from './api/routes/incidents.routes.js';
 import { ingestRoutes } from './api/routes/ingest.routes.js';
 import { seriesRoutes } from './api/routes/series.routes.js';
 import { registerErrorHandler } from './api/error-handler.js';
 import type { Config } from './config/index.js';
 import type { AlertService } from './incidents/alert.service.js';
+import type { IncidentService } from './incidents/incident.service.js';
 import type { IngestService } from './ingest/index.js';
 import type { Metrics } from './observability/index.js';
 import type { Clock } from './shared/clock.js';
@@ -20,6 +22,7 @@ export interface AppDeps {
   store: Store;
   ingest: IngestService;
   alerts: AlertService;
+  incidents: IncidentService;
   whenWritesVisible: () => Promise<void>;
   isReady: () => Promise<boolean>;
 }
@@ -45,6 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
   });
   await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock });
+  await app.register(incidentRoutes, { incidents: deps.incidents });
   await app.register(seriesRoutes, { store: deps.store, clock: deps.clock, whenWritesVisible: deps.whenWritesVisible });
   return app;
 }

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
-import { createAlertService } from './incidents/alert.service.js';
+import { createAlertService, type AlertService } from './incidents/alert.service.js';
+import { createIncidentService } from './incidents/incident.service.js';
 import { createIngestService, createSeriesRegistry } from './ingest/index.js';
 import { createLogger, createMetrics, type Logger } from './observability/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -51,15 +52,30 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   const replayed = await writer.replay();
   if (replayed.segments > 0) logger.info(replayed, 'write-ahead segments replayed');
   const ingest = createIngestService({ writer, registry: createSeriesRegistry(), limits: config.ingest, clock, metrics });
+  const batcher = createRowBatcher(store);
+  // The two halves of the core know each other: alerts report changes, incidents read alert state.
+  let alertLookup: AlertService['get'] = () => undefined;
+  const incidents = createIncidentService({
+    store,
+    batcher,
+    clock,
+    logger,
+    rule: config.incidents.grouping,
+    autoResolveHoldMs: config.incidents.autoResolveHoldMs,
+    alertState: (fingerprint) => alertLookup(fingerprint),
+  });
   const alerts = createAlertService({
     store,
-    batcher: createRowBatcher(store),
+    batcher,
     clock,
     logger,
     resolveTimeoutMs: config.alerts.resolveTimeoutMs,
     keepResolvedMs: config.alerts.keepResolvedMs,
+    onAlertsChanged: (states) => incidents.onAlertsChanged(states),
   });
+  alertLookup = alerts.get;
   await alerts.start();
+  await incidents.start();
   let ready = true;
   const app = await buildApp({
     config,
@@ -69,6 +85,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     store,
     ingest,
     alerts,
+    incidents,
     whenWritesVisible: () => writer.whenInserted(),
     isReady: async () => ready && (await store.query('readiness', 'SELECT 1 AS ok')).length === 1,
   });
@@ -81,6 +98,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     async close() {
       ready = false;
       await app.close();
+      await incidents.close();
       await alerts.close();
       await writer.close();
       await store.close();

@@ -57,6 +57,25 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    incidents: Type.Object(
+      {
+        grouping: Type.Object(
+          {
+            name: Type.String({ minLength: 1 }),
+            /** Alerts with equal values of these labels share an incident (Alertmanager's group_by). */
+            groupBy: Type.Array(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' })),
+            /** Firing alerts count towards minFiringAlerts for this long. */
+            windowMs: Type.Integer({ minimum: 0 }),
+            /** An incident opens once this many alerts of a group fire within the window. */
+            minFiringAlerts: Type.Integer({ minimum: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+        /** An incident whose alerts all resolved auto-resolves after this hold; 0 resolves at once. */
+        autoResolveHoldMs: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
     writer: Type.Object(
       {
         /** An insert into ClickHouse starts once this many acknowledged rows wait (it likes 10k-1M rows per insert). */
@@ -97,6 +116,10 @@ export const defaultConfig: Config = {
   alerts: {
     resolveTimeoutMs: 5 * 60 * 1000,
     keepResolvedMs: 60 * 60 * 1000,
+  },
+  incidents: {
+    grouping: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 5 * 60_000, minFiringAlerts: 1 },
+    autoResolveHoldMs: 5 * 60_000,
   },
   writer: {
     maxBatchRows: 500_000,

@@ -15,6 +15,8 @@ export interface AlertServiceOptions {
   resolveTimeoutMs: number;
   /** Resolved alerts stay in memory this long, so late repeats of a resolve are recognised. */
   keepResolvedMs: number;
+  /** The correlation core: told of every stored change, before the sender gets its answer. */
+  onAlertsChanged?: (states: readonly AlertState[]) => Promise<void>;
 }
 
 export interface AlertService {
@@ -25,6 +27,7 @@ export interface AlertService {
   list(filter: { status: 'firing' | 'resolved' | 'all'; limit: number; offset: number }): Promise<{ alerts: AlertState[]; total: number }>;
   /** Alerts held in memory (firing, or recently resolved). */
   active(): AlertState[];
+  get(fingerprint: string): AlertState | undefined;
   /** Rebuilds the in-memory alerts from storage; call once at start. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -63,6 +66,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
         changed.set(event.fingerprint, after);
       }
       await persist(events, [...changed.values()]);
+      await options.onAlertsChanged?.([...changed.values()]);
       return { alerts: changed.size, new: created };
     },
 
@@ -81,6 +85,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       }
       if (expired.length > 0) {
         await persist([], expired);
+        await options.onAlertsChanged?.(expired);
         logger.info({ count: expired.length }, 'alerts resolved by lease expiry');
       }
       return expired.length;
@@ -88,6 +93,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
 
     list: (filter) => listAlerts(store, filter),
     active: () => [...alerts.values()],
+    get: (fingerprint) => alerts.get(fingerprint),
 
     async start() {
       const recent = await loadRecentAlerts(store, clock.nowMs() - options.keepResolvedMs);

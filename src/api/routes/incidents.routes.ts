@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import type { Incident } from '../../incidents/incident.js';
+import type { IncidentService } from '../../incidents/incident.service.js';
+import { INCIDENT_ACTIONS, type IncidentAction } from '../../incidents/incident-lifecycle.js';
+import { AppError } from '../../shared/errors.js';
+import { toAlertJson } from './alerts.routes.js';
+
+const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+const DEFAULT_LIMIT = 500;
+const MAX_LIMIT = 100_000;
+
+/** api.md's `Incident` shape. */
+export function toIncidentJson(incident: Incident) {
+  return {
+    id: incident.id,
+    title: incident.title,
+    status: incident.status,
+    priority: incident.priority,
+    services: incident.services,
+    cis: incident.cis,
+    alertCount: incident.alertFingerprints.length,
+    createdAt: iso(incident.createdAtMs),
+    acknowledgedAt: iso(incident.acknowledgedAtMs),
+    resolvedAt: iso(incident.resolvedAtMs),
+    closedAt: iso(incident.closedAtMs),
+    responseDueAt: iso(incident.responseDueAtMs),
+    resolutionDueAt: iso(incident.resolutionDueAtMs),
+    slaBreached: incident.slaBreached,
+    ...(incident.assignee ? { assignee: incident.assignee } : {}),
+    ...(incident.relatedIncidentId ? { relatedIncidentId: incident.relatedIncidentId } : {}),
+  };
+}
+
+/** Optional body of an action: who acts and why. Unknown fields are refused. */
+function actionBody(body: unknown, allowed: string[]): Record<string, string> {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new AppError('REQUEST_INVALID', 'body must be a JSON object', { httpStatus: 400 });
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (!allowed.includes(key)) throw new AppError('REQUEST_INVALID', `unknown field ${key}; valid fields: ${allowed.join(', ')}`, { httpStatus: 400 });
+    if (typeof value !== 'string' || value.length > 10_000) throw new AppError('REQUEST_INVALID', `${key} must be a string of at most 10000 characters`, { httpStatus: 400 });
+    out[key] = value;
+  }
+  return out;
+}
+
+export async function incidentRoutes(app: FastifyInstance, deps: { incidents: IncidentService }): Promise<void> {
+  app.get('/api/v1/incidents', async (request) => {
+    const q = request.query as Record<string, string | undefined>;
+    const status = q.status ?? 'open';
+    if (!['open', 'resolved', 'closed', 'all'].includes(status)) {
+      throw new AppError('REQUEST_INVALID', `status must be open, resolved, closed or all, got ${JSON.stringify(status)}`, { httpStatus: 400 });
+    }
+    if (q.priority !== undefined && !/^P[1-4]$/.test(q.priority)) throw new AppError('REQUEST_INVALID', 'priority must be P1, P2, P3 or P4', { httpStatus: 400 });
+    const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
+    const offset = q.offset === undefined ? 0 : Number(q.offset);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new AppError('REQUEST_INVALID', `limit must be an integer from 1 to ${MAX_LIMIT}`, { httpStatus: 400 });
+    if (!Number.isInteger(offset) || offset < 0) throw new AppError('REQUEST_INVALID', 'offset must be a non-negative integer', { httpStatus: 400 });
+    const page = await deps.incidents.list({
+      status: status as 'open' | 'resolved' | 'closed' | 'all',
+      limit,
+      offset,
+      ...(q.service ? { service: q.service } : {}),
+      ...(q.priority ? { priority: q.priority } : {}),
+    });
+    return { incidents: page.incidents.map(toIncidentJson), total: page.total };
+  });
+
+  app.get('/api/v1/incidents/:id', async (request) => {
+    const { id } = request.params as { id: string };
+    const detail = await deps.incidents.get(id);
+    return {
+      ...toIncidentJson(detail.incident),
+      alerts: detail.alerts.map(toAlertJson),
+      timeline: detail.timeline.map((e) => ({ at: new Date(e.atMs).toISOString(), actor: e.actor, kind: e.kind, ...e.detail })),
+    };
+  });
+
+  app.post('/api/v1/incidents/:id/:action', async (request) => {
+    const { id, action } = request.params as { id: string; action: string };
+    if (action === 'assign') {
+      const body = actionBody(request.body, ['assignee', 'actor']);
+      if (!body.assignee) throw new AppError('REQUEST_INVALID', 'assign needs {"assignee": "..."}', { httpStatus: 400 });
+      return toIncidentJson(await deps.incidents.assign(id, body.assignee, body.actor ?? 'api'));
+    }
+    if (action === 'comments') {
+      const body = actionBody(request.body, ['text', 'author']);
+      if (!body.text) throw new AppError('REQUEST_INVALID', 'comments needs {"text": "..."}', { httpStatus: 400 });
+      return toIncidentJson(await deps.incidents.comment(id, body.text, body.author ?? 'api'));
+    }
+    if (!(INCIDENT_ACTIONS as readonly string[]).includes(action)) {
+      throw new AppError('NOT_FOUND', `no action ${action}; actions: ${[...INCIDENT_ACTIONS, 'assign', 'comments'].join(', ')}`, { httpStatus: 404 });
+    }
+    const body = actionBody(request.body, ['actor', 'note']);
+    return toIncidentJson(await deps.incidents.act(id, action as IncidentAction, body.actor ?? 'api', body.note));
+  });
+}

@@ -1,0 +1,30 @@
+/** How alerts group into incidents (configurable). */
+export interface GroupingRule {
+  name: string;
+  /** Alerts with equal values of these labels share an incident. */
+  groupBy: string[];
+  /** Firing alerts of a group count towards `minFiringAlerts` for this long after they fired. */
+  windowMs: number;
+  /** An incident opens only once this many alerts of the group fire within the window. */
+  minFiringAlerts: number;
+}
+
+export const DEFAULT_GROUPING_RULE: GroupingRule = { name: 'by-alertname', groupBy: ['alertname'], windowMs: 5 * 60_000, minFiringAlerts: 1 };
+
+/**
+ * The group an alert belongs to under a rule, as a stable key, plus the label values that
+ * made it (the membership's "why"). A missing label counts as empty, as in Alertmanager.
+ */
+export function groupKeyOf(labels: Readonly<Record<string, string>>, rule: GroupingRule): { key: string; values: Record<string, string> } {
+  const values: Record<string, string> = {};
+  for (const name of rule.groupBy) values[name] = labels[name] ?? '';
+  return { key: `${rule.name}:${JSON.stringify(rule.groupBy.map((n) => values[n]))}`, values };
+}
+
+/** A human title for a new incident: the alert's summary, else its alertname and group values. */
+export function incidentTitle(labels: Readonly<Record<string, string>>, annotations: Readonly<Record<string, string>>, values: Record<string, string>): string {
+  const summary = annotations.summary ?? annotations.description;
+  if (summary) return summary;
+  const parts = Object.entries(values).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`);
+  return `${labels.alertname ?? 'alert'}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+}

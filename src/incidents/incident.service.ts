@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
+import {
+  findIncident,
+  incidentEventRow,
+  incidentRow,
+  listIncidents,
+  loadTimeline,
+  loadUnclosedIncidents,
+  type IncidentFilter,
+} from '../storage/incidents.queries.js';
+import type { RowBatcher } from '../storage/row-batcher.js';
+import type { Store } from '../storage/store.js';
+import type { AlertState } from './alert-state.js';
+import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
+import type { Incident, IncidentEvent } from './incident.js';
+import { applyTransition, isOpen, type IncidentAction } from './incident-lifecycle.js';
+import { computePriority } from './priority.js';
+import { computeSlaState, DEFAULT_SLA_TARGETS } from './sla-timers.js';
+
+export interface IncidentServiceOptions {
+  store: Store;
+  batcher: RowBatcher;
+  clock: Clock;
+  logger: Logger;
+  rule: GroupingRule;
+  /** An incident whose alerts have all resolved auto-resolves after this hold (a flap within it keeps it open). */
+  autoResolveHoldMs: number;
+  /** Current state of an alert by fingerprint (the alert service's memory). */
+  alertState(fingerprint: string): AlertState | undefined;
+}
+
+export interface IncidentDetail {
+  incident: Incident;
+  alerts: AlertState[];
+  timeline: IncidentEvent[];
+}
+
+export interface IncidentService {
+  /** Correlates changed alerts into incidents; resolves once the changes are stored. */
+  onAlertsChanged(states: readonly AlertState[]): Promise<void>;
+  /** Auto-resolves incidents past their hold and flags SLA breaches. */
+  sweep(): Promise<void>;
+  /** Applies a lifecycle action. Throws AppError 404 (unknown id) or 409 (illegal, naming the allowed actions). */
+  act(id: string, action: IncidentAction, actor: string, note?: string): Promise<Incident>;
+  assign(id: string, assignee: string, actor: string): Promise<Incident>;
+  comment(id: string, text: string, author: string): Promise<Incident>;
+  get(id: string): Promise<IncidentDetail>;
+  list(filter: IncidentFilter): Promise<{ incidents: Incident[]; total: number }>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The incident half of the correlation core: firing alerts join the open incident of their
+ * group (or open one, once enough fire within the window), incidents follow the ITIL
+ * lifecycle, priority is computed from the alerts and recomputed as they join, and SLA due
+ * times follow the priority. Open incidents live in memory, rebuilt from ClickHouse at
+ * start; every change is stored (state + timeline) before the caller's promise resolves.
+ */
+export function createIncidentService(options: IncidentServiceOptions): IncidentService {
+  const { store, batcher, clock, logger, rule } = options;
+  const incidents = new Map<string, Incident>();
+  /** Open incident per group key. */
+  const openByGroup = new Map<string, string>();
+  /** Latest incident per group key, for linking a recurrence. */
+  const lastByGroup = new Map<string, string>();
+  const incidentOfAlert = new Map<string, string>();
+  /** Firing alerts of groups below the N-alert threshold: fingerprint → when it fired. */
+  const pending = new Map<string, Map<string, number>>();
+  let lastVersion = 0;
+  let eventSeq = 0;
+  let sweeper: NodeJS.Timeout | null = null;
+
+  const nextVersion = () => (lastVersion = Math.max(lastVersion + 1, clock.nowMs() * 1000));
+
+  async function persist(changed: Iterable<Incident>, events: readonly IncidentEvent[]): Promise<void> {
+    const rows = [...new Set(changed)].map((i) => incidentRow(i, nextVersion()));
+    await Promise.all([batcher.insert('incidents_v1', rows), batcher.insert('incident_events_v1', events.map((e) => incidentEventRow(e, ++eventSeq)))]);
+  }
+
+  function memberSeverities(incident: Incident) {
+    return incident.alertFingerprints.map((fp) => options.alertState(fp)?.severity ?? 'warning');
+  }
+
+  /** Recomputes priority and SLA due times; records a priority change on the timeline. */
+  function reprioritise(incident: Incident, nowMs: number, events: IncidentEvent[]): void {
+    const result = computePriority({ serviceCriticalities: [], severities: memberSeverities(incident) });
+    if (result.priority !== incident.priority) {
+      events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'priority_changed', detail: { from: incident.priority, to: result.priority, reason: result.reason } });
+      incident.priority = result.priority;
+    }
+    refreshSla(incident, nowMs, events);
+  }
+
+  function refreshSla(incident: Incident, nowMs: number, events: IncidentEvent[]): void {
+    const sla = computeSlaState(
+      {
+        createdAtMs: incident.createdAtMs,
+        priority: incident.priority,
+        ...(incident.acknowledgedAtMs !== null ? { acknowledgedAtMs: incident.acknowledgedAtMs } : {}),
+        ...(incident.resolvedAtMs !== null ? { resolvedAtMs: incident.resolvedAtMs } : {}),
+        pauses: [],
+        calendar: null,
+        targets: DEFAULT_SLA_TARGETS,
+      },
+      nowMs,
+    );
+    incident.responseDueAtMs = sla.responseDueAtMs;
+    incident.resolutionDueAtMs = sla.resolutionDueAtMs;
+    const breached = sla.responseBreached || sla.resolutionBreached;
+    if (breached && !incident.slaBreached) {
+      incident.slaBreached = true;
+      events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'sla_breached', detail: { response: sla.responseBreached, resolution: sla.resolutionBreached } });
+    }
+  }
+
+  function join(incident: Incident, alert: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): void {
+    incident.alertFingerprints.push(alert.fingerprint);
+    incidentOfAlert.set(alert.fingerprint, incident.id);
+    incident.allAlertsResolvedAtMs = null;
+    events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'alert_joined', detail: { fingerprint: alert.fingerprint, rule: rule.name, groupBy: values } });
+  }
+
+  function open(key: string, first: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): Incident {
+    const previous = lastByGroup.get(key);
+    const incident: Incident = {
+      id: randomUUID(),
+      title: incidentTitle(first.labels, first.annotations, values),
+      status: 'new',
+      priority: 'P4',
+      groupKey: key,
+      services: [],
+      cis: [],
+      alertFingerprints: [],
+      createdAtMs: nowMs,
+      acknowledgedAtMs: null,
+      resolvedAtMs: null,
+      closedAtMs: null,
+      assignee: null,
+      responseDueAtMs: nowMs,
+      resolutionDueAtMs: nowMs,
+      slaBreached: false,
+      relatedIncidentId: previous ?? null,
+      allAlertsResolvedAtMs: null,
+    };
+    incidents.set(incident.id, incident);
+    openByGroup.set(key, incident.id);
+    lastByGroup.set(key, incident.id);
+    events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'created', detail: { rule: rule.name, groupBy: values, relatedIncidentId: incident.relatedIncidentId } });
+    return incident;
+  }
+
+  function requireIncident(id: string): Incident {
+    const incident = incidents.get(id);
+    if (!incident) throw new AppError('INCIDENT_NOT_FOUND', `no open or resolved incident ${id}`, { httpStatus: 404 });
+    return incident;
+  }
+
+  function transition(incident: Incident, action: IncidentAction, actor: string, nowMs: number, events: IncidentEvent[], note?: string): void {
+    const result = applyTransition(incident.status, action);
+    if (!result.ok) throw new AppError('INCIDENT_TRANSITION_ILLEGAL', result.detail, { httpStatus: 409 });
+    events.push({ incidentId: incident.id, atMs: nowMs, actor, kind: 'transition', detail: { action, from: incident.status, to: result.next, ...(note ? { note } : {}) } });
+    incident.status = result.next;
+    if (action === 'acknowledge' && incident.acknowledgedAtMs === null) incident.acknowledgedAtMs = nowMs;
+    if (action === 'start' && incident.acknowledgedAtMs === null) incident.acknowledgedAtMs = nowMs;
+    if (action === 'resolve') incident.resolvedAtMs = nowMs;
+    if (action === 'close') incident.closedAtMs = nowMs;
+    if (action === 'reopen') {
+      incident.resolvedAtMs = null;
+      openByGroup.set(incident.groupKey, incident.id);
+    }
+    if (!isOpen(incident.status) && openByGroup.get(incident.groupKey) === incident.id) openByGroup.delete(incident.groupKey);
+    refreshSla(incident, nowMs, events);
+  }
+
+  const service: IncidentService = {
+    async onAlertsChanged(states) {
+      const nowMs = clock.nowMs();
+      const events: IncidentEvent[] = [];
+      const changed = new Set<Incident>();
+      for (const alert of states) {
+        const memberOf = incidentOfAlert.get(alert.fingerprint);
+        const member = memberOf ? incidents.get(memberOf) : undefined;
+        const { key, values } = groupKeyOf(alert.labels, rule);
+        if (alert.status === 'firing') {
+          if (member && isOpen(member.status)) {
+            if (member.allAlertsResolvedAtMs !== null) {
+              member.allAlertsResolvedAtMs = null;
+              changed.add(member);
+            }
+            continue;
+          }
+          const openId = openByGroup.get(key);
+          const target = openId ? incidents.get(openId) : undefined;
+          if (target) {
+            join(target, alert, values, nowMs, events);
+            reprioritise(target, nowMs, events);
+            changed.add(target);
+            continue;
+          }
+          const waiting = pending.get(key) ?? new Map<string, number>();
+          waiting.set(alert.fingerprint, nowMs);
+          for (const [fp, at] of waiting) if (at < nowMs - rule.windowMs || options.alertState(fp)?.status !== 'firing') waiting.delete(fp);
+          pending.set(key, waiting);
+          if (waiting.size < rule.minFiringAlerts) continue;
+          const incident = open(key, alert, values, nowMs, events);
+          for (const fp of waiting.keys()) {
+            const state = options.alertState(fp) ?? (fp === alert.fingerprint ? alert : undefined);
+            if (state) join(incident, state, groupKeyOf(state.labels, rule).values, nowMs, events);
+          }
+          pending.delete(key);
+          reprioritise(incident, nowMs, events);
+          changed.add(incident);
+        } else {
+          pending.get(key)?.delete(alert.fingerprint);
+          if (!member || !isOpen(member.status)) continue;
+          const allResolved = member.alertFingerprints.every((fp) => (fp === alert.fingerprint ? alert : options.alertState(fp))?.status !== 'firing');
+          if (allResolved && member.allAlertsResolvedAtMs === null) {
+            member.allAlertsResolvedAtMs = nowMs;
+            changed.add(member);
+          }
+        }
+      }
+      if (changed.size > 0 || events.length > 0) await persist(changed, events);
+      // A zero hold resolves at once: "a resolve is visible immediately".
+      if (options.autoResolveHoldMs === 0 && [...changed].some((i) => i.allAlertsResolvedAtMs !== null)) await service.sweep();
+    },
+
+    async sweep() {
+      const nowMs = clock.nowMs();
+      const events: IncidentEvent[] = [];
+      const changed = new Set<Incident>();
+      for (const incident of incidents.values()) {
+        if (isOpen(incident.status) && incident.allAlertsResolvedAtMs !== null && nowMs >= incident.allAlertsResolvedAtMs + options.autoResolveHoldMs) {
+          transition(incident, 'resolve', 'vigil', nowMs, events, 'all alerts resolved');
+          changed.add(incident);
+        } else if (isOpen(incident.status) && !incident.slaBreached) {
+          refreshSla(incident, nowMs, events);
+          if (incident.slaBreached) changed.add(incident);
+        }
+        if (incident.status === 'closed') incidents.delete(incident.id);
+      }
+      if (changed.size > 0) await persist(changed, events);
+    },
+
+    async act(id, action, actor, note) {
+      const incident = requireIncident(id);
+      const events: IncidentEvent[] = [];
+      transition(incident, action, actor, clock.nowMs(), events, note);
+      await persist([incident], events);
+      return incident;
+    },
+
+    async assign(id, assignee, actor) {
+      const incident = requireIncident(id);
+      const nowMs = clock.nowMs();
+      const events: IncidentEvent[] = [{ incidentId: id, atMs: nowMs, actor, kind: 'assigned', detail: { from: incident.assignee, to: assignee } }];
+      incident.assignee = assignee;
+      await persist([incident], events);
+      return incident;
+    },
+
+    async comment(id, text, author) {
+      const incident = requireIncident(id);
+      await persist([], [{ incidentId: id, atMs: clock.nowMs(), actor: author, kind: 'comment', detail: { text } }]);
+      return incident;
+    },
+
+    async get(id) {
+      const incident = incidents.get(id) ?? (await findIncident(store, id));
+      if (!incident) throw new AppError('INCIDENT_NOT_FOUND', `no incident ${id}`, { httpStatus: 404 });
+      const alerts = incident.alertFingerprints.map((fp) => options.alertState(fp)).filter((a): a is AlertState => a !== undefined);
+      return { incident, alerts, timeline: await loadTimeline(store, id) };
+    },
+
+    list: (filter) => listIncidents(store, filter),
+
+    async start() {
+      for (const incident of await loadUnclosedIncidents(store)) {
+        incidents.set(incident.id, incident);
+        const latest = lastByGroup.get(incident.groupKey);
+        if (!latest || (incidents.get(latest)?.createdAtMs ?? 0) < incident.createdAtMs) lastByGroup.set(incident.groupKey, incident.id);
+        if (isOpen(incident.status)) openByGroup.set(incident.groupKey, incident.id);
+        for (const fp of incident.alertFingerprints) incidentOfAlert.set(fp, incident.id);
+      }
+      if (incidents.size > 0) logger.info({ incidents: incidents.size }, 'incidents rebuilt from storage');
+      sweeper = setInterval(() => {
+        service.sweep().catch((error: unknown) => logger.error({ err: error }, 'incident sweep failed; will retry'));
+      }, 1_000);
+      sweeper.unref();
+    },
+
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+    },
+  };
+  return service;
+}

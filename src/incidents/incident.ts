@@ -1,0 +1,37 @@
+import type { IncidentStatus } from './incident-lifecycle.js';
+import type { Priority } from './priority.js';
+
+/** An incident as the core holds it; the public JSON shape is api.md's `Incident`. */
+export interface Incident {
+  id: string;
+  title: string;
+  status: IncidentStatus;
+  priority: Priority;
+  /** The grouping rule's name and the label values that formed the group. */
+  groupKey: string;
+  services: string[];
+  cis: string[];
+  /** Fingerprints of member alerts, in joining order. */
+  alertFingerprints: string[];
+  createdAtMs: number;
+  acknowledgedAtMs: number | null;
+  resolvedAtMs: number | null;
+  closedAtMs: number | null;
+  assignee: string | null;
+  responseDueAtMs: number;
+  resolutionDueAtMs: number;
+  slaBreached: boolean;
+  /** The earlier incident of the same group, when this one opened after it resolved. */
+  relatedIncidentId: string | null;
+  /** When every member alert had resolved; the incident auto-resolves a hold time later. Null while any fires. */
+  allAlertsResolvedAtMs: number | null;
+}
+
+/** One entry of an incident's timeline: who did what, when. */
+export interface IncidentEvent {
+  incidentId: string;
+  atMs: number;
+  actor: string;
+  kind: 'created' | 'alert_joined' | 'transition' | 'priority_changed' | 'assigned' | 'comment' | 'sla_breached';
+  detail: Record<string, unknown>;
+}

@@ -1,0 +1,131 @@
+import type { Incident, IncidentEvent } from '../incidents/incident.js';
+import type { Store } from './store.js';
+
+const dateTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+const nullableDateTime = (ms: number | null) => (ms === null ? null : dateTime(ms));
+
+export function incidentRow(incident: Incident, version: number): Record<string, unknown> {
+  return {
+    id: incident.id,
+    title: incident.title,
+    status: incident.status,
+    priority: incident.priority,
+    group_key: incident.groupKey,
+    services: incident.services,
+    cis: incident.cis,
+    alert_fingerprints: incident.alertFingerprints,
+    created_at: dateTime(incident.createdAtMs),
+    acknowledged_at: nullableDateTime(incident.acknowledgedAtMs),
+    resolved_at: nullableDateTime(incident.resolvedAtMs),
+    closed_at: nullableDateTime(incident.closedAtMs),
+    assignee: incident.assignee,
+    response_due_at: dateTime(incident.responseDueAtMs),
+    resolution_due_at: dateTime(incident.resolutionDueAtMs),
+    sla_breached: incident.slaBreached,
+    related_incident_id: incident.relatedIncidentId,
+    all_alerts_resolved_at: nullableDateTime(incident.allAlertsResolvedAtMs),
+    version,
+  };
+}
+
+export function incidentEventRow(event: IncidentEvent, seq: number): Record<string, unknown> {
+  return { incident_id: event.incidentId, at: dateTime(event.atMs), seq, actor: event.actor, kind: event.kind, detail: JSON.stringify(event.detail) };
+}
+
+const COLUMNS = `id, title, status, priority, group_key, services, cis, alert_fingerprints,
+  toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(acknowledged_at) AS acknowledged_ms,
+  toUnixTimestamp64Milli(resolved_at) AS resolved_ms, toUnixTimestamp64Milli(closed_at) AS closed_ms, assignee,
+  toUnixTimestamp64Milli(response_due_at) AS response_due_ms, toUnixTimestamp64Milli(resolution_due_at) AS resolution_due_ms,
+  sla_breached, related_incident_id, toUnixTimestamp64Milli(all_alerts_resolved_at) AS all_resolved_ms`;
+
+interface Row {
+  id: string;
+  title: string;
+  status: Incident['status'];
+  priority: Incident['priority'];
+  group_key: string;
+  services: string[];
+  cis: string[];
+  alert_fingerprints: string[];
+  created_ms: number;
+  acknowledged_ms: number | null;
+  resolved_ms: number | null;
+  closed_ms: number | null;
+  assignee: string | null;
+  response_due_ms: number;
+  resolution_due_ms: number;
+  sla_breached: boolean;
+  related_incident_id: string | null;
+  all_resolved_ms: number | null;
+}
+
+const num = (v: number | null) => (v === null ? null : Number(v));
+
+function toIncident(row: Row): Incident {
+  return {
+    id: row.id,
+    title: row.title,
+    status: row.status,
+    priority: row.priority,
+    groupKey: row.group_key,
+    services: row.services,
+    cis: row.cis,
+    alertFingerprints: row.alert_fingerprints,
+    createdAtMs: Number(row.created_ms),
+    acknowledgedAtMs: num(row.acknowledged_ms),
+    resolvedAtMs: num(row.resolved_ms),
+    closedAtMs: num(row.closed_ms),
+    assignee: row.assignee,
+    responseDueAtMs: Number(row.response_due_ms),
+    resolutionDueAtMs: Number(row.resolution_due_ms),
+    slaBreached: Boolean(row.sla_breached),
+    relatedIncidentId: row.related_incident_id,
+    allAlertsResolvedAtMs: num(row.all_resolved_ms),
+  };
+}
+
+/** Incidents not closed: what the core holds in memory after a restart. */
+export async function loadUnclosedIncidents(store: Store): Promise<Incident[]> {
+  const rows = await store.query<Row>('unclosed incidents', `SELECT ${COLUMNS} FROM incidents_v1 FINAL WHERE status != 'closed'`);
+  return rows.map(toIncident);
+}
+
+export async function findIncident(store: Store, id: string): Promise<Incident | null> {
+  const rows = await store.query<Row>('incident by id', `SELECT ${COLUMNS} FROM incidents_v1 FINAL WHERE id = {id:String}`, { id });
+  return rows[0] ? toIncident(rows[0]) : null;
+}
+
+export interface IncidentFilter {
+  status: 'open' | 'resolved' | 'closed' | 'all';
+  service?: string;
+  priority?: string;
+  limit: number;
+  offset: number;
+}
+
+/** A page of incidents, newest first, with the number of all matches. */
+export async function listIncidents(store: Store, filter: IncidentFilter): Promise<{ incidents: Incident[]; total: number }> {
+  const conditions: string[] = [];
+  if (filter.status === 'open') conditions.push("status NOT IN ('resolved', 'closed')");
+  else if (filter.status !== 'all') conditions.push('status = {status:String}');
+  if (filter.service) conditions.push('has(services, {service:String})');
+  if (filter.priority) conditions.push('priority = {priority:String}');
+  const where = conditions.length > 0 ? conditions.join(' AND ') : '1';
+  const params = { ...filter };
+  const [count] = await store.query<{ total: number | string }>('count incidents', `SELECT count() AS total FROM incidents_v1 FINAL WHERE ${where}`, params);
+  const rows = await store.query<Row>(
+    'list incidents',
+    `SELECT ${COLUMNS} FROM incidents_v1 FINAL WHERE ${where} ORDER BY created_at DESC, id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+    params,
+  );
+  return { incidents: rows.map(toIncident), total: Number(count?.total ?? 0) };
+}
+
+export async function loadTimeline(store: Store, incidentId: string): Promise<IncidentEvent[]> {
+  const rows = await store.query<{ at_ms: number; actor: string; kind: IncidentEvent['kind']; detail: string }>(
+    'incident timeline',
+    `SELECT toUnixTimestamp64Milli(at) AS at_ms, actor, kind, detail FROM incident_events_v1 WHERE incident_id = {id:String} ORDER BY at, seq`,
+    { id: incidentId },
+  );
+  return rows.map((r) => ({ incidentId, atMs: Number(r.at_ms), actor: r.actor, kind: r.kind, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+}

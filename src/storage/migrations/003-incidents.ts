@@ -1,0 +1,46 @@
+import { createTableStatements } from '../ddl.js';
+import type { Migration } from './migration.js';
+
+/** Incidents: current state versioned (ReplacingMergeTree), and the append-only timeline. */
+export const incidentsMigration: Migration = {
+  version: 3,
+  name: 'incidents',
+  statements: (ctx) => [
+    ...createTableStatements(ctx, {
+      name: 'incidents_v1',
+      columns: [
+        'id String',
+        'title String',
+        'status LowCardinality(String)',
+        'priority LowCardinality(String)',
+        'group_key String',
+        'services Array(String)',
+        'cis Array(String)',
+        'alert_fingerprints Array(String)',
+        "created_at DateTime64(3, 'UTC')",
+        "acknowledged_at Nullable(DateTime64(3, 'UTC'))",
+        "resolved_at Nullable(DateTime64(3, 'UTC'))",
+        "closed_at Nullable(DateTime64(3, 'UTC'))",
+        'assignee Nullable(String)',
+        "response_due_at DateTime64(3, 'UTC')",
+        "resolution_due_at DateTime64(3, 'UTC')",
+        'sla_breached Bool',
+        'related_incident_id Nullable(String)',
+        "all_alerts_resolved_at Nullable(DateTime64(3, 'UTC'))",
+        'version UInt64',
+      ],
+      engine: 'ReplacingMergeTree',
+      engineArgs: ['version'],
+      orderBy: 'id',
+      shardingKey: 'cityHash64(id)',
+    }),
+    ...createTableStatements(ctx, {
+      name: 'incident_events_v1',
+      columns: ['incident_id String', "at DateTime64(3, 'UTC')", 'seq UInt64', 'actor String', 'kind LowCardinality(String)', 'detail String'],
+      engine: 'MergeTree',
+      partitionBy: 'toYYYYMM(at)',
+      orderBy: '(incident_id, at, seq)',
+      shardingKey: 'cityHash64(incident_id)',
+    }),
+  ],
+};

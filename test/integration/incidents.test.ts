@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFixedClock } from '../../src/shared/clock.js';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+
+const clock = createFixedClock(Date.parse('2026-11-23T09:00:00Z'));
+let vigil: TestVigil;
+beforeAll(async () => {
+  vigil = await startTestVigil({
+    clock,
+    overrides: (c) => {
+      c.incidents.autoResolveHoldMs = 0;
+      c.incidents.grouping = { name: 'by-alertname', groupBy: ['alertname'], windowMs: 300_000, minFiringAlerts: 1 };
+    },
+  });
+});
+afterAll(async () => {
+  await vigil?.stop();
+});
+
+interface IncidentJson {
+  id: string;
+  title: string;
+  status: string;
+  priority: string;
+  alertCount: number;
+  responseDueAt: string;
+  resolutionDueAt: string;
+  relatedIncidentId?: string;
+  timeline?: { kind: string; actor: string; action?: string }[];
+  alerts?: { fingerprint: string }[];
+}
+
+const post = (path: string, body?: unknown) =>
+  fetch(`${vigil.url}${path}`, body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+function alert(alertname: string, instance: string, status: 'firing' | 'resolved', severity = 'critical') {
+  return { labels: { alertname, instance, severity }, annotations: { summary: `${alertname} on ${instance}` }, status, startsAt: new Date(clock.nowMs()).toISOString() };
+}
+
+async function incidents(status = 'all'): Promise<IncidentJson[]> {
+  const response = await fetch(`${vigil.url}/api/v1/incidents?status=${status}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { incidents: IncidentJson[] }).incidents;
+}
+
+describe('alerts become incidents', () => {
+  it('groups firing alerts by alertname into one incident with priority and SLA due times', async () => {
+    expect((await post('/api/v1/alerts', [alert('HostDown', 'web-1', 'firing'), alert('HostDown', 'web-2', 'firing')])).status).toBe(200);
+    expect((await post('/api/v1/alerts', [alert('HighLatency', 'api-1', 'firing', 'warning')])).status).toBe(200);
+    const open = await incidents('open');
+    const hostDown = open.find((i) => i.title.startsWith('HostDown'));
+    expect(hostDown).toMatchObject({ status: 'new', alertCount: 2, priority: 'P3' });
+    // P3 targets: respond within 4 h, resolve within 24 h (24x7 until the catalog brings calendars).
+    expect(Date.parse(hostDown!.responseDueAt) - clock.nowMs()).toBe(4 * 3_600_000);
+    expect(Date.parse(hostDown!.resolutionDueAt) - clock.nowMs()).toBe(24 * 3_600_000);
+    expect(open.find((i) => i.title.startsWith('HighLatency'))).toMatchObject({ alertCount: 1, priority: 'P4' });
+    // A re-send joins nothing new.
+    await post('/api/v1/alerts', [alert('HostDown', 'web-1', 'firing')]);
+    expect((await incidents('open')).find((i) => i.id === hostDown!.id)?.alertCount).toBe(2);
+  });
+
+  it('follows the lifecycle, refuses illegal transitions with the allowed ones, and records the timeline', async () => {
+    const [incident] = (await incidents('open')).filter((i) => i.title.startsWith('HighLatency'));
+    const closeEarly = await post(`/api/v1/incidents/${incident!.id}/close`);
+    expect(closeEarly.status).toBe(409);
+    expect(((await closeEarly.json()) as { detail: string }).detail).toMatch(/allowed: .*acknowledge/);
+    clock.advance(60_000);
+    expect((await post(`/api/v1/incidents/${incident!.id}/acknowledge`, { actor: 'alice' })).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${incident!.id}/assign`, { assignee: 'alice' })).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${incident!.id}/start`)).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${incident!.id}/comments`, { text: 'looking at the load balancer', author: 'alice' })).status).toBe(200);
+    const resolved = await post(`/api/v1/incidents/${incident!.id}/resolve`, { note: 'restarted lb' });
+    expect(await resolved.json()).toMatchObject({ status: 'resolved' });
+    expect((await post(`/api/v1/incidents/${incident!.id}/close`)).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${incident!.id}/reopen`)).status).toBe(409);
+    const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${incident!.id}`)).json()) as IncidentJson & { acknowledgedAt: string; assignee: string };
+    expect(detail).toMatchObject({ status: 'closed', assignee: 'alice', acknowledgedAt: new Date(clock.nowMs()).toISOString() });
+    expect(detail.timeline!.map((e) => e.kind)).toEqual(['created', 'alert_joined', 'transition', 'assigned', 'transition', 'comment', 'transition', 'transition']);
+    expect(detail.alerts).toHaveLength(1);
+    expect((await post(`/api/v1/incidents/${incident!.id}/explode`)).status).toBe(404);
+    expect((await post(`/api/v1/incidents/${incident!.id}/assign`, { assignee: 'bob', colour: 'red' })).status).toBe(400);
+    expect((await fetch(`${vigil.url}/api/v1/incidents/no-such-id`)).status).toBe(404);
+  });
+
+  it('auto-resolves when every alert resolved, and a recurrence opens a new incident linked to it', async () => {
+    const hostDown = (await incidents('open')).find((i) => i.title.startsWith('HostDown'))!;
+    await post('/api/v1/alerts', [alert('HostDown', 'web-1', 'resolved')]);
+    expect((await incidents('open')).some((i) => i.id === hostDown.id)).toBe(true);
+    await post('/api/v1/alerts', [alert('HostDown', 'web-2', 'resolved')]);
+    const after = (await incidents('all')).find((i) => i.id === hostDown.id);
+    expect(after?.status).toBe('resolved');
+    clock.advance(600_000);
+    await post('/api/v1/alerts', [alert('HostDown', 'web-1', 'firing')]);
+    const recurrence = (await incidents('open')).find((i) => i.title.startsWith('HostDown'));
+    expect(recurrence?.id).not.toBe(hostDown.id);
+    expect(recurrence?.relatedIncidentId).toBe(hostDown.id);
+  });
+
+  it('filters and pages the list', async () => {
+    const all = await fetch(`${vigil.url}/api/v1/incidents?status=all&limit=1`);
+    const body = (await all.json()) as { incidents: unknown[]; total: number };
+    expect(body.incidents).toHaveLength(1);
+    expect(body.total).toBe(3);
+    expect((await fetch(`${vigil.url}/api/v1/incidents?priority=P9`)).status).toBe(400);
+    expect((await fetch(`${vigil.url}/api/v1/incidents?status=closed`)).ok).toBe(true);
+  });
+});
