@@ -9,6 +9,7 @@ import { registerErrorHandler } from './api/error-handler.js';
 import type { Config } from './config/index.js';
 import type { AlertService } from './incidents/alert.service.js';
 import type { IncidentService } from './incidents/incident.service.js';
+import type { NotificationService } from './incidents/notification.service.js';
 import type { IngestService } from './ingest/index.js';
 import type { Metrics } from './observability/index.js';
 import type { Clock } from './shared/clock.js';
@@ -23,6 +24,7 @@ export interface AppDeps {
   ingest: IngestService;
   alerts: AlertService;
   incidents: IncidentService;
+  notifications: NotificationService;
   whenWritesVisible: () => Promise<void>;
   isReady: () => Promise<boolean>;
 }
@@ -48,7 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
   });
   await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock });
-  await app.register(incidentRoutes, { incidents: deps.incidents });
+  await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications });
   await app.register(seriesRoutes, { store: deps.store, clock: deps.clock, whenWritesVisible: deps.whenWritesVisible });
   return app;
 }

@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { createAlertService, type AlertService } from './incidents/alert.service.js';
 import { createIncidentService } from './incidents/incident.service.js';
+import { createNotificationService, type NotificationRoute } from './incidents/notification.service.js';
 import { createIngestService, createSeriesRegistry } from './ingest/index.js';
 import { createLogger, createMetrics, type Logger } from './observability/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -55,11 +56,22 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   const batcher = createRowBatcher(store);
   // The two halves of the core know each other: alerts report changes, incidents read alert state.
   let alertLookup: AlertService['get'] = () => undefined;
+  const notifications = createNotificationService({
+    routes: config.notifications.routes as NotificationRoute[],
+    store,
+    batcher,
+    clock,
+    logger,
+    maxAttempts: config.notifications.maxAttempts,
+    retryBaseDelayMs: config.notifications.retryBaseDelayMs,
+    timeoutMs: config.notifications.timeoutMs,
+  });
   const incidents = createIncidentService({
     store,
     batcher,
     clock,
     logger,
+    notify: (kind, incident) => notifications.notify(kind, incident),
     rule: config.incidents.grouping,
     autoResolveHoldMs: config.incidents.autoResolveHoldMs,
     alertState: (fingerprint) => alertLookup(fingerprint),
@@ -89,6 +101,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     ingest,
     alerts,
     incidents,
+    notifications,
     whenWritesVisible: () => writer.whenInserted(),
     isReady: async () => ready && (await store.query('readiness', 'SELECT 1 AS ok')).length === 1,
   });
@@ -102,6 +115,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
       ready = false;
       await app.close();
       await incidents.close();
+      await notifications.close();
       await alerts.close();
       await writer.close();
       await store.close();

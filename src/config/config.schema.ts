@@ -76,6 +76,27 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    notifications: Type.Object(
+      {
+        routes: Type.Array(
+          Type.Object(
+            {
+              name: Type.String({ minLength: 1 }),
+              url: Type.String({ pattern: '^https?://' }),
+              format: Type.Union([Type.Literal('json'), Type.Literal('slack')]),
+              kinds: Type.Array(Type.Union(['created', 'escalated', 'priority_changed', 'resolved'].map((k) => Type.Literal(k)))),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        /** Attempts per delivery before it is logged as failed. */
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
+        /** First retry delay; doubles each attempt, up to 5 minutes. */
+        retryBaseDelayMs: Type.Integer({ minimum: 1 }),
+        timeoutMs: Type.Integer({ minimum: 100 }),
+      },
+      { additionalProperties: false },
+    ),
     writer: Type.Object(
       {
         /** An insert into ClickHouse starts once this many acknowledged rows wait (it likes 10k-1M rows per insert). */
@@ -121,6 +142,7 @@ export const defaultConfig: Config = {
     grouping: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 5 * 60_000, minFiringAlerts: 1 },
     autoResolveHoldMs: 5 * 60_000,
   },
+  notifications: { routes: [], maxAttempts: 8, retryBaseDelayMs: 1_000, timeoutMs: 10_000 },
   writer: {
     maxBatchRows: 500_000,
     flushIntervalMs: 500,

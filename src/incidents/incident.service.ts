@@ -18,6 +18,7 @@ import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js'
 import type { Incident, IncidentEvent } from './incident.js';
 import { applyTransition, isOpen, type IncidentAction } from './incident-lifecycle.js';
 import { computePriority } from './priority.js';
+import type { NotificationKind } from './notification.service.js';
 import { computeSlaState, DEFAULT_SLA_TARGETS } from './sla-timers.js';
 
 export interface IncidentServiceOptions {
@@ -30,6 +31,8 @@ export interface IncidentServiceOptions {
   autoResolveHoldMs: number;
   /** Current state of an alert by fingerprint (the alert service's memory). */
   alertState(fingerprint: string): AlertState | undefined;
+  /** Told of stored changes worth a notification; must not block (notifications queue). */
+  notify?: (kind: NotificationKind, incident: Incident) => void;
 }
 
 export interface IncidentDetail {
@@ -79,6 +82,26 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   async function persist(changed: Iterable<Incident>, events: readonly IncidentEvent[]): Promise<void> {
     const rows = [...new Set(changed)].map((i) => incidentRow(i, nextVersion()));
     await Promise.all([batcher.insert('incidents_v1', rows), batcher.insert('incident_events_v1', events.map((e) => incidentEventRow(e, ++eventSeq)))]);
+    if (options.notify) notifyStored(events, options.notify);
+  }
+
+  /** One notification per incident and kind; a new incident's first priority is no "change". */
+  function notifyStored(events: readonly IncidentEvent[], notify: (kind: NotificationKind, incident: Incident) => void): void {
+    const kinds = new Map<string, Set<NotificationKind>>();
+    for (const event of events) {
+      const set = kinds.get(event.incidentId) ?? new Set<NotificationKind>();
+      if (event.kind === 'created') set.add('created');
+      else if (event.kind === 'priority_changed') set.add('priority_changed');
+      else if (event.kind === 'sla_breached') set.add('escalated');
+      else if (event.kind === 'transition' && event.detail.to === 'resolved') set.add('resolved');
+      kinds.set(event.incidentId, set);
+    }
+    for (const [id, set] of kinds) {
+      const incident = incidents.get(id);
+      if (!incident) continue;
+      if (set.has('created')) set.delete('priority_changed');
+      for (const kind of set) notify(kind, incident);
+    }
   }
 
   function memberSeverities(incident: Incident) {

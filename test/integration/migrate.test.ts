@@ -46,7 +46,7 @@ describe('migrate on the embedded engine', () => {
   let afterFirst: TableRow[] = [];
 
   beforeAll(async () => {
-    expect(await migrate(store, ctx)).toEqual([1, 2, 3]);
+    expect(await migrate(store, ctx)).toEqual([1, 2, 3, 4]);
     afterFirst = await tables();
   });
 
@@ -62,6 +62,7 @@ describe('migrate on the embedded engine', () => {
       ['metric_samples_1m_v1', 'AggregatingMergeTree'],
       ['metric_samples_v1', 'MergeTree'],
       ['metric_series_v1', 'ReplacingMergeTree'],
+      ['notification_attempts_v1', 'MergeTree'],
       ['schema_migrations', 'ReplacingMergeTree'],
     ]);
   });
@@ -77,9 +78,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(3);
+    expect(Number(all[0]!.n)).toBe(4);
   });
 
   it('re-running the exact migration statements is a no-op (IF NOT EXISTS)', async () => {

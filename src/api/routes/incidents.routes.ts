@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Incident } from '../../incidents/incident.js';
 import type { IncidentService } from '../../incidents/incident.service.js';
+import type { NotificationService } from '../../incidents/notification.service.js';
 import { INCIDENT_ACTIONS, type IncidentAction } from '../../incidents/incident-lifecycle.js';
 import { AppError } from '../../shared/errors.js';
 import { toAlertJson } from './alerts.routes.js';
@@ -44,7 +45,20 @@ function actionBody(body: unknown, allowed: string[]): Record<string, string> {
   return out;
 }
 
-export async function incidentRoutes(app: FastifyInstance, deps: { incidents: IncidentService }): Promise<void> {
+export async function incidentRoutes(app: FastifyInstance, deps: { incidents: IncidentService; notifications: NotificationService }): Promise<void> {
+  app.get('/api/v1/notifications', async (request) => {
+    const q = request.query as Record<string, string | undefined>;
+    const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
+    const offset = q.offset === undefined ? 0 : Number(q.offset);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new AppError('REQUEST_INVALID', `limit must be an integer from 1 to ${MAX_LIMIT}`, { httpStatus: 400 });
+    if (!Number.isInteger(offset) || offset < 0) throw new AppError('REQUEST_INVALID', 'offset must be a non-negative integer', { httpStatus: 400 });
+    const page = await deps.notifications.list({ limit, offset, ...(q.incident ? { incidentId: q.incident } : {}) });
+    return {
+      attempts: page.attempts.map((a) => ({ ...a, at: new Date(a.atMs).toISOString(), atMs: undefined })),
+      total: page.total,
+    };
+  });
+
   app.get('/api/v1/incidents', async (request) => {
     const q = request.query as Record<string, string | undefined>;
     const status = q.status ?? 'open';

@@ -1,0 +1,101 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+
+// A real HTTP receiver standing in for the teams' endpoints: one healthy, one failing twice, one hanging.
+const received: { path: string; body: unknown }[] = [];
+let flakyCalls = 0;
+let receiver: Server;
+let vigil: TestVigil;
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    request.on('data', (c: Buffer) => (text += c.toString()));
+    request.on('end', () => resolve(text));
+  });
+}
+
+beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    void readBody(request).then((text) => {
+      if (request.url === '/slow') return; // never answers: Vigil's timeout must end it
+      if (request.url === '/flaky' && ++flakyCalls <= 2) {
+        response.writeHead(500).end();
+        return;
+      }
+      received.push({ path: request.url ?? '', body: JSON.parse(text) as unknown });
+      response.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  vigil = await startTestVigil({
+    overrides: (c) => {
+      c.incidents.autoResolveHoldMs = 0;
+      c.notifications = {
+        routes: [
+          { name: 'ops-json', url: `${base}/ok`, format: 'json', kinds: ['created', 'resolved'] },
+          { name: 'ops-slack', url: `${base}/flaky`, format: 'slack', kinds: ['created'] },
+          { name: 'black-hole', url: `${base}/slow`, format: 'json', kinds: ['created'] },
+        ],
+        maxAttempts: 3,
+        retryBaseDelayMs: 50,
+        timeoutMs: 500,
+      };
+    },
+  });
+});
+afterAll(async () => {
+  await vigil?.stop();
+  receiver.closeAllConnections();
+  await new Promise((r) => receiver.close(r));
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('incident notifications', () => {
+  it('delivers new and resolved incidents per route, retries failures with backoff, and never slows intake', async () => {
+    const started = Date.now();
+    const response = await fetch(`${vigil.url}/api/v1/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels: { alertname: 'DiskFull', instance: 'db-1' }, annotations: { summary: '/var full on db-1' }, status: 'firing', severity: 'critical', startsAt: new Date().toISOString() }]),
+    });
+    expect(response.status).toBe(200);
+    // The hanging endpoint is not awaited by intake.
+    expect(Date.now() - started).toBeLessThan(400);
+
+    const created = await until('the JSON route', async () => received.find((r) => r.path === '/ok'));
+    expect(created.body).toMatchObject({ kind: 'created', incident: { title: '/var full on db-1', status: 'new', priority: 'P3' } });
+    const slack = await until('the Slack route after two failures', async () => received.find((r) => r.path === '/flaky'));
+    expect(slack.body).toMatchObject({ text: expect.stringMatching(/^\[P3\] New: \/var full on db-1/) });
+
+    await fetch(`${vigil.url}/api/v1/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels: { alertname: 'DiskFull', instance: 'db-1' }, status: 'resolved', startsAt: new Date().toISOString() }]),
+    });
+    const resolved = await until('the resolved notice', async () => received.find((r) => r.path === '/ok' && (r.body as { kind: string }).kind === 'resolved'));
+    expect(resolved.body).toMatchObject({ incident: { status: 'resolved' } });
+
+    // The log: flaky failed twice then delivered; the black hole timed out on every attempt.
+    const log = await until('the delivery log', async () => {
+      const page = (await (await fetch(`${vigil.url}/api/v1/notifications?limit=100`)).json()) as { attempts: { route: string; attempt: number; outcome: string; error: string }[] };
+      return page.attempts.filter((a) => a.route === 'black-hole').length === 3 ? page.attempts : undefined;
+    });
+    const byRoute = (route: string) => log.filter((a) => a.route === route).sort((a, b) => a.attempt - b.attempt).map((a) => a.outcome);
+    expect(byRoute('ops-slack')).toEqual(['retrying', 'retrying', 'delivered']);
+    expect(byRoute('black-hole')).toEqual(['retrying', 'retrying', 'failed']);
+    expect(byRoute('ops-json')).toEqual(['delivered', 'delivered']);
+  });
+});
