@@ -5,6 +5,8 @@ import { healthRoutes } from './api/routes/health.routes.js';
 import { incidentRoutes } from './api/routes/incidents.routes.js';
 import { ingestRoutes } from './api/routes/ingest.routes.js';
 import { seriesRoutes } from './api/routes/series.routes.js';
+import { serviceRoutes } from './api/routes/services.routes.js';
+import type { CatalogService } from './catalog/catalog.service.js';
 import { registerErrorHandler } from './api/error-handler.js';
 import type { Config } from './config/index.js';
 import type { AlertService } from './incidents/alert.service.js';
@@ -25,6 +27,7 @@ export interface AppDeps {
   alerts: AlertService;
   incidents: IncidentService;
   notifications: NotificationService;
+  catalog: CatalogService;
   whenWritesVisible: () => Promise<void>;
   isReady: () => Promise<boolean>;
 }
@@ -51,6 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock });
   await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications });
+  await app.register(serviceRoutes, { catalog: deps.catalog });
   await app.register(seriesRoutes, { store: deps.store, clock: deps.clock, whenWritesVisible: deps.whenWritesVisible });
   return app;
 }

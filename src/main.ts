@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { createAlertService, type AlertService } from './incidents/alert.service.js';
+import { createCatalogService } from './catalog/catalog.service.js';
 import { createIncidentService } from './incidents/incident.service.js';
 import { createNotificationService, type NotificationRoute } from './incidents/notification.service.js';
 import { createIngestService, createSeriesRegistry } from './ingest/index.js';
@@ -54,6 +55,8 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   if (replayed.segments > 0) logger.info(replayed, 'write-ahead segments replayed');
   const ingest = createIngestService({ writer, registry: createSeriesRegistry(), limits: config.ingest, clock, metrics });
   const batcher = createRowBatcher(store);
+  const catalog = createCatalogService({ file: config.catalog.file, store, clock, logger });
+  await catalog.start();
   // The two halves of the core know each other: alerts report changes, incidents read alert state.
   let alertLookup: AlertService['get'] = () => undefined;
   const notifications = createNotificationService({
@@ -72,6 +75,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     clock,
     logger,
     notify: (kind, incident) => notifications.notify(kind, incident),
+    catalog: () => catalog.index(),
     rule: config.incidents.grouping,
     autoResolveHoldMs: config.incidents.autoResolveHoldMs,
     alertState: (fingerprint) => alertLookup(fingerprint),
@@ -102,6 +106,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     alerts,
     incidents,
     notifications,
+    catalog,
     whenWritesVisible: () => writer.whenInserted(),
     isReady: async () => ready && (await store.query('readiness', 'SELECT 1 AS ok')).length === 1,
   });
@@ -116,6 +121,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
       await app.close();
       await incidents.close();
       await notifications.close();
+      catalog.close();
       await alerts.close();
       await writer.close();
       await store.close();

@@ -57,6 +57,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    catalog: Type.Object(
+      {
+        /** YAML service catalog, reloaded when it changes; without it the catalog comes from PUT /api/v1/services. */
+        file: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
     incidents: Type.Object(
       {
         grouping: Type.Object(
@@ -138,6 +145,7 @@ export const defaultConfig: Config = {
     resolveTimeoutMs: 5 * 60 * 1000,
     keepResolvedMs: 60 * 60 * 1000,
   },
+  catalog: {},
   incidents: {
     grouping: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 5 * 60_000, minFiringAlerts: 1 },
     autoResolveHoldMs: 5 * 60_000,

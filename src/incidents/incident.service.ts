@@ -13,6 +13,7 @@ import {
 } from '../storage/incidents.queries.js';
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
+import { mapAlertToCatalog, type CatalogIndex } from '../catalog/catalog-index.js';
 import type { AlertState } from './alert-state.js';
 import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
 import type { Incident, IncidentEvent } from './incident.js';
@@ -31,6 +32,8 @@ export interface IncidentServiceOptions {
   autoResolveHoldMs: number;
   /** Current state of an alert by fingerprint (the alert service's memory). */
   alertState(fingerprint: string): AlertState | undefined;
+  /** The service catalog in force: maps alerts to CIs and services, services give impact. */
+  catalog?: () => CatalogIndex;
   /** Told of stored changes worth a notification; must not block (notifications queue). */
   notify?: (kind: NotificationKind, incident: Incident) => void;
 }
@@ -104,13 +107,30 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     }
   }
 
+  /** Adds the CIs and services the alert maps to (catalog rules); true when something was added. */
+  function mapToCatalog(incident: Incident, alert: AlertState): boolean {
+    const index = options.catalog?.();
+    if (!index) return false;
+    const match = mapAlertToCatalog(alert.labels, index);
+    const before = incident.cis.length + incident.services.length;
+    for (const ci of match.ciIds) if (!incident.cis.includes(ci)) incident.cis.push(ci);
+    for (const service of match.serviceIds) if (!incident.services.includes(service)) incident.services.push(service);
+    return incident.cis.length + incident.services.length > before;
+  }
+
+  function serviceCriticalities(incident: Incident) {
+    const index = options.catalog?.();
+    if (!index) return [];
+    return incident.services.map((id) => index.serviceById.get(id)?.criticality).filter((c): c is NonNullable<typeof c> => c !== undefined);
+  }
+
   function memberSeverities(incident: Incident) {
     return incident.alertFingerprints.map((fp) => options.alertState(fp)?.severity ?? 'warning');
   }
 
   /** Recomputes priority and SLA due times; records a priority change on the timeline. */
   function reprioritise(incident: Incident, nowMs: number, events: IncidentEvent[]): void {
-    const result = computePriority({ serviceCriticalities: [], severities: memberSeverities(incident) });
+    const result = computePriority({ serviceCriticalities: serviceCriticalities(incident), severities: memberSeverities(incident) });
     if (result.priority !== incident.priority) {
       events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'priority_changed', detail: { from: incident.priority, to: result.priority, reason: result.reason } });
       incident.priority = result.priority;
@@ -143,6 +163,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   function join(incident: Incident, alert: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): void {
     incident.alertFingerprints.push(alert.fingerprint);
     incidentOfAlert.set(alert.fingerprint, incident.id);
+    mapToCatalog(incident, alert);
     incident.allAlertsResolvedAtMs = null;
     events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'alert_joined', detail: { fingerprint: alert.fingerprint, rule: rule.name, groupBy: values } });
   }

@@ -46,7 +46,7 @@ describe('migrate on the embedded engine', () => {
   let afterFirst: TableRow[] = [];
 
   beforeAll(async () => {
-    expect(await migrate(store, ctx)).toEqual([1, 2, 3, 4]);
+    expect(await migrate(store, ctx)).toEqual([1, 2, 3, 4, 5]);
     afterFirst = await tables();
   });
 
@@ -54,6 +54,7 @@ describe('migrate on the embedded engine', () => {
     expect(afterFirst.map((t) => [t.name, t.engine])).toEqual([
       ['alert_events_v1', 'MergeTree'],
       ['alerts_v1', 'ReplacingMergeTree'],
+      ['catalog_versions_v1', 'MergeTree'],
       ['incident_events_v1', 'MergeTree'],
       ['incidents_v1', 'ReplacingMergeTree'],
       ['metric_samples_1h_mv_v1', 'MaterializedView'],
@@ -78,9 +79,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(4);
+    expect(Number(all[0]!.n)).toBe(5);
   });
 
   it('re-running the exact migration statements is a no-op (IF NOT EXISTS)', async () => {

@@ -2,10 +2,11 @@ import { metricsMigration } from './001-metrics.js';
 import { alertsMigration } from './002-alerts.js';
 import { incidentsMigration } from './003-incidents.js';
 import { notificationsMigration } from './004-notifications.js';
+import { catalogMigration } from './005-catalog.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration];
 
 export type { Migration } from './migration.js';
 export { retentionTtl } from './001-metrics.js';
