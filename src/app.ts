@@ -53,7 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
   });
   await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock });
-  await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications });
+  await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications, clock: deps.clock });
   await app.register(serviceRoutes, { catalog: deps.catalog });
   await app.register(seriesRoutes, { store: deps.store, clock: deps.clock, whenWritesVisible: deps.whenWritesVisible });
   return app;

@@ -7,6 +7,7 @@ import {
   incidentEventRow,
   incidentRow,
   listIncidents,
+  loadIncidentsForPeriod,
   loadTimeline,
   loadUnclosedIncidents,
   type IncidentFilter,
@@ -18,6 +19,7 @@ import type { AlertState } from './alert-state.js';
 import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
 import type { Incident, IncidentEvent } from './incident.js';
 import { applyTransition, isOpen, type IncidentAction } from './incident-lifecycle.js';
+import { computeResponseStatistics, type ResponseStatistics } from './incident-statistics.js';
 import { computePriority } from './priority.js';
 import type { NotificationKind } from './notification.service.js';
 import { computeSlaState, DEFAULT_SLA_TARGETS } from './sla-timers.js';
@@ -55,6 +57,8 @@ export interface IncidentService {
   comment(id: string, text: string, author: string): Promise<Incident>;
   get(id: string): Promise<IncidentDetail>;
   list(filter: IncidentFilter): Promise<{ incidents: Incident[]; total: number }>;
+  /** MTTA and MTTR per service and priority over [fromMs, toMs); incidents without a service count under "(none)". */
+  statistics(fromMs: number, toMs: number): Promise<ResponseStatistics[]>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -321,6 +325,18 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     list: (filter) => listIncidents(store, filter),
+
+    async statistics(fromMs, toMs) {
+      const stored = await loadIncidentsForPeriod(store, fromMs, toMs);
+      const times = stored.map((i) => ({
+        serviceIds: i.services.length > 0 ? i.services : ['(none)'],
+        priority: i.priority,
+        createdAtMs: i.createdAtMs,
+        ...(i.acknowledgedAtMs !== null ? { acknowledgedAtMs: i.acknowledgedAtMs } : {}),
+        ...(i.resolvedAtMs !== null ? { resolvedAtMs: i.resolvedAtMs } : {}),
+      }));
+      return computeResponseStatistics(times, { fromMs, toMs });
+    },
 
     async start() {
       for (const incident of await loadUnclosedIncidents(store)) {

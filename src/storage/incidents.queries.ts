@@ -129,3 +129,17 @@ export async function loadTimeline(store: Store, incidentId: string): Promise<In
   );
   return rows.map((r) => ({ incidentId, atMs: Number(r.at_ms), actor: r.actor, kind: r.kind, detail: JSON.parse(r.detail) as Record<string, unknown> }));
 }
+
+/** Incidents that can count in a period's statistics: created before its end, and acknowledged, resolved or created within it. */
+export async function loadIncidentsForPeriod(store: Store, fromMs: number, toMs: number): Promise<Incident[]> {
+  const rows = await store.query<Row>(
+    'incidents for period',
+    `SELECT ${COLUMNS} FROM incidents_v1 FINAL
+     WHERE created_at < fromUnixTimestamp64Milli({toMs:Int64}, 'UTC')
+       AND (created_at >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC')
+            OR acknowledged_at >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC')
+            OR resolved_at >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC'))`,
+    { fromMs, toMs },
+  );
+  return rows.map(toIncident);
+}

@@ -96,6 +96,17 @@ describe('alerts become incidents', () => {
     expect(recurrence?.relatedIncidentId).toBe(hostDown.id);
   });
 
+  it('reports MTTA and MTTR per service and priority', async () => {
+    const from = new Date(Date.parse('2026-11-23T08:00:00Z')).toISOString();
+    const to = new Date(clock.nowMs() + 3_600_000).toISOString();
+    const report = (await (await fetch(`${vigil.url}/api/v1/reports/incidents?from=${from}&to=${to}`)).json()) as {
+      statistics: { serviceId: string; priority: string; count: number; mttaMs: number | null; mttrMs: number | null }[];
+    };
+    // HighLatency (P4): created at 09:00, acknowledged and resolved at 09:01.
+    expect(report.statistics.find((r) => r.priority === 'P4')).toMatchObject({ serviceId: '(none)', count: 1, mttaMs: 60_000, mttrMs: 60_000 });
+    expect((await fetch(`${vigil.url}/api/v1/reports/incidents?from=${to}&to=${from}`)).status).toBe(400);
+  });
+
   it('filters and pages the list', async () => {
     const all = await fetch(`${vigil.url}/api/v1/incidents?status=all&limit=1`);
     const body = (await all.json()) as { incidents: unknown[]; total: number };

@@ -3,7 +3,9 @@ import type { Incident } from '../../incidents/incident.js';
 import type { IncidentService } from '../../incidents/incident.service.js';
 import type { NotificationService } from '../../incidents/notification.service.js';
 import { INCIDENT_ACTIONS, type IncidentAction } from '../../incidents/incident-lifecycle.js';
+import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
+import { parseTimeParam } from '../time-params.js';
 import { toAlertJson } from './alerts.routes.js';
 
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
@@ -45,7 +47,7 @@ function actionBody(body: unknown, allowed: string[]): Record<string, string> {
   return out;
 }
 
-export async function incidentRoutes(app: FastifyInstance, deps: { incidents: IncidentService; notifications: NotificationService }): Promise<void> {
+export async function incidentRoutes(app: FastifyInstance, deps: { incidents: IncidentService; notifications: NotificationService; clock: Clock }): Promise<void> {
   app.get('/api/v1/notifications', async (request) => {
     const q = request.query as Record<string, string | undefined>;
     const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
@@ -78,6 +80,16 @@ export async function incidentRoutes(app: FastifyInstance, deps: { incidents: In
       ...(q.priority ? { priority: q.priority } : {}),
     });
     return { incidents: page.incidents.map(toIncidentJson), total: page.total };
+  });
+
+  // MTTA/MTTR per service and priority (definitions in src/incidents/incident-statistics.ts and the README).
+  app.get('/api/v1/reports/incidents', async (request) => {
+    const q = request.query as Record<string, string | undefined>;
+    const toMs = parseTimeParam('to', q.to, deps.clock.nowMs());
+    const fromMs = parseTimeParam('from', q.from, toMs - 30 * 86_400_000);
+    if (fromMs >= toMs) throw new AppError('REQUEST_INVALID', 'from must be before to', { httpStatus: 400 });
+    const rows = await deps.incidents.statistics(fromMs, toMs);
+    return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), statistics: rows };
   });
 
   app.get('/api/v1/incidents/:id', async (request) => {
