@@ -124,6 +124,23 @@ export const ServiceSchema = Type.Object(
     notificationRoutes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     /** Availability agreement; a service without one is tracked but never reported as breached. */
     sla: Type.Optional(SlaSchema),
+    /**
+     * When the support team works the service's incidents: response and resolution timers
+     * count only these hours (ITIL support hours, distinct from the SLA's measured schedule).
+     * Absent: 24×7.
+     */
+    supportHours: Type.Optional(
+      Type.Object(
+        {
+          /** IANA time zone the hours are read in, e.g. Europe/Berlin. */
+          timeZone: Type.String({ minLength: 1 }),
+          days: WeeklyScheduleSchema.properties.days,
+          /** Local dates YYYY-MM-DD without support. */
+          holidays: Type.Optional(Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -22,7 +22,7 @@ import { applyTransition, isOpen, type IncidentAction } from './incident-lifecyc
 import { computeResponseStatistics, type ResponseStatistics } from './incident-statistics.js';
 import { computePriority } from './priority.js';
 import type { NotificationKind } from './notification.service.js';
-import { computeSlaState, DEFAULT_SLA_TARGETS } from './sla-timers.js';
+import { computeSlaState, DEFAULT_SLA_TARGETS, type BusinessCalendar } from './sla-timers.js';
 
 export interface IncidentServiceOptions {
   store: Store;
@@ -54,6 +54,8 @@ export interface IncidentService {
   /** Applies a lifecycle action. Throws AppError 404 (unknown id) or 409 (illegal, naming the allowed actions). */
   act(id: string, action: IncidentAction, actor: string, note?: string): Promise<Incident>;
   assign(id: string, assignee: string, actor: string): Promise<Incident>;
+  /** Stops (pause) or restarts (resume) the SLA clocks while waiting on a third party. 409 when already so. */
+  pause(id: string, actor: string, reason: string | undefined, resume: boolean): Promise<Incident>;
   comment(id: string, text: string, author: string): Promise<Incident>;
   get(id: string): Promise<IncidentDetail>;
   list(filter: IncidentFilter): Promise<{ incidents: Incident[]; total: number }>;
@@ -128,6 +130,24 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     return incident.services.map((id) => index.serviceById.get(id)?.criticality).filter((c): c is NonNullable<typeof c> => c !== undefined);
   }
 
+  /** Support hours of the most critical affected service that has them; null = 24×7. */
+  function supportCalendar(incident: Incident): BusinessCalendar | null {
+    const index = options.catalog?.();
+    if (!index) return null;
+    const order = ['critical', 'high', 'medium', 'low'];
+    const services = incident.services
+      .map((id) => index.serviceById.get(id))
+      .filter((s) => s?.supportHours !== undefined)
+      .sort((a, b) => order.indexOf(a!.criticality) - order.indexOf(b!.criticality));
+    const hours = services[0]?.supportHours;
+    if (!hours) return null;
+    const days: BusinessCalendar['days'] = {};
+    for (const [day, ranges] of Object.entries(hours.days)) {
+      days[day as keyof BusinessCalendar['days']] = (ranges ?? []).map((r) => r.split('-') as [string, string]);
+    }
+    return { timeZone: hours.timeZone, days, ...(hours.holidays ? { holidays: hours.holidays } : {}) };
+  }
+
   function memberSeverities(incident: Incident) {
     return incident.alertFingerprints.map((fp) => options.alertState(fp)?.severity ?? 'warning');
   }
@@ -149,8 +169,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         priority: incident.priority,
         ...(incident.acknowledgedAtMs !== null ? { acknowledgedAtMs: incident.acknowledgedAtMs } : {}),
         ...(incident.resolvedAtMs !== null ? { resolvedAtMs: incident.resolvedAtMs } : {}),
-        pauses: [],
-        calendar: null,
+        pauses: incident.pauses,
+        calendar: supportCalendar(incident),
         targets: DEFAULT_SLA_TARGETS,
       },
       nowMs,
@@ -193,6 +213,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       slaBreached: false,
       relatedIncidentId: previous ?? null,
       allAlertsResolvedAtMs: null,
+      pauses: [],
     };
     incidents.set(incident.id, incident);
     openByGroup.set(key, incident.id);
@@ -307,6 +328,21 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       const nowMs = clock.nowMs();
       const events: IncidentEvent[] = [{ incidentId: id, atMs: nowMs, actor, kind: 'assigned', detail: { from: incident.assignee, to: assignee } }];
       incident.assignee = assignee;
+      await persist([incident], events);
+      return incident;
+    },
+
+    async pause(id, actor, reason, resume) {
+      const incident = requireIncident(id);
+      const nowMs = clock.nowMs();
+      const running = incident.pauses.at(-1)?.endMs === null ? incident.pauses.at(-1) : undefined;
+      if (!isOpen(incident.status)) throw new AppError('INCIDENT_TRANSITION_ILLEGAL', `cannot ${resume ? 'resume' : 'pause'} a ${incident.status} incident`, { httpStatus: 409 });
+      if (resume && !running) throw new AppError('INCIDENT_TRANSITION_ILLEGAL', 'the incident is not paused; allowed: pause', { httpStatus: 409 });
+      if (!resume && running) throw new AppError('INCIDENT_TRANSITION_ILLEGAL', 'the incident is already paused; allowed: resume', { httpStatus: 409 });
+      if (running) running.endMs = nowMs;
+      else incident.pauses.push({ startMs: nowMs, endMs: null });
+      const events: IncidentEvent[] = [{ incidentId: id, atMs: nowMs, actor, kind: resume ? 'resumed' : 'paused', detail: reason ? { reason } : {} }];
+      refreshSla(incident, nowMs, events);
       await persist([incident], events);
       return incident;
     },

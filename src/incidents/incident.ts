@@ -25,6 +25,8 @@ export interface Incident {
   relatedIncidentId: string | null;
   /** When every member alert had resolved; the incident auto-resolves a hold time later. Null while any fires. */
   allAlertsResolvedAtMs: number | null;
+  /** Waiting on a third party: these intervals stop the SLA clocks. The last may still run (endMs null). */
+  pauses: { startMs: number; endMs: number | null }[];
 }
 
 /** One entry of an incident's timeline: who did what, when. */
@@ -32,6 +34,6 @@ export interface IncidentEvent {
   incidentId: string;
   atMs: number;
   actor: string;
-  kind: 'created' | 'alert_joined' | 'transition' | 'priority_changed' | 'assigned' | 'comment' | 'sla_breached';
+  kind: 'created' | 'alert_joined' | 'transition' | 'priority_changed' | 'assigned' | 'comment' | 'sla_breached' | 'paused' | 'resumed';
   detail: Record<string, unknown>;
 }

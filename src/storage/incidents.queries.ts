@@ -24,6 +24,7 @@ export function incidentRow(incident: Incident, version: number): Record<string,
     sla_breached: incident.slaBreached,
     related_incident_id: incident.relatedIncidentId,
     all_alerts_resolved_at: nullableDateTime(incident.allAlertsResolvedAtMs),
+    pauses: JSON.stringify(incident.pauses),
     version,
   };
 }
@@ -36,7 +37,7 @@ const COLUMNS = `id, title, status, priority, group_key, services, cis, alert_fi
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(acknowledged_at) AS acknowledged_ms,
   toUnixTimestamp64Milli(resolved_at) AS resolved_ms, toUnixTimestamp64Milli(closed_at) AS closed_ms, assignee,
   toUnixTimestamp64Milli(response_due_at) AS response_due_ms, toUnixTimestamp64Milli(resolution_due_at) AS resolution_due_ms,
-  sla_breached, related_incident_id, toUnixTimestamp64Milli(all_alerts_resolved_at) AS all_resolved_ms`;
+  sla_breached, related_incident_id, toUnixTimestamp64Milli(all_alerts_resolved_at) AS all_resolved_ms, pauses`;
 
 interface Row {
   id: string;
@@ -57,6 +58,7 @@ interface Row {
   sla_breached: boolean;
   related_incident_id: string | null;
   all_resolved_ms: number | null;
+  pauses: string;
 }
 
 const num = (v: number | null) => (v === null ? null : Number(v));
@@ -81,6 +83,7 @@ function toIncident(row: Row): Incident {
     slaBreached: Boolean(row.sla_breached),
     relatedIncidentId: row.related_incident_id,
     allAlertsResolvedAtMs: num(row.all_resolved_ms),
+    pauses: JSON.parse(row.pauses) as Incident['pauses'],
   };
 }
 

@@ -154,7 +154,7 @@ describe('validateCatalog', () => {
         c.services[0]!.owner = 'web';
         return c;
       },
-      expected: ['services[0].owner: unknown field; valid fields are id, name, criticality, ownerTeam, dependsOn, notificationRoutes, sla'],
+      expected: ['services[0].owner: unknown field; valid fields are id, name, criticality, ownerTeam, dependsOn, notificationRoutes, sla, supportHours'],
     },
     {
       name: 'a missing required field',
@@ -390,7 +390,7 @@ describe('validateCatalog', () => {
     c.configurationItems[0]!.dependsOn = ['app-1'];
     c.configurationItems.push({ id: 'sw-1', type: 'link' });
     expect(problemsOf(c)).toEqual([
-      'services[0].colour: unknown field; valid fields are id, name, criticality, ownerTeam, dependsOn, notificationRoutes, sla',
+      'services[0].colour: unknown field; valid fields are id, name, criticality, ownerTeam, dependsOn, notificationRoutes, sla, supportHours',
       'duplicate id "sw-1": configurationItems[0] and configurationItems[4]',
       'services[0].dependsOn[0]: unknown CI or redundancy group "db-9"',
       'redundancyGroups[0].minimumUp: 5 but the group has 2 members (must be 1..2)',

@@ -29,6 +29,7 @@ export function toIncidentJson(incident: Incident) {
     responseDueAt: iso(incident.responseDueAtMs),
     resolutionDueAt: iso(incident.resolutionDueAtMs),
     slaBreached: incident.slaBreached,
+    paused: incident.pauses.at(-1)?.endMs === null,
     ...(incident.assignee ? { assignee: incident.assignee } : {}),
     ...(incident.relatedIncidentId ? { relatedIncidentId: incident.relatedIncidentId } : {}),
   };
@@ -109,13 +110,17 @@ export async function incidentRoutes(app: FastifyInstance, deps: { incidents: In
       if (!body.assignee) throw new AppError('REQUEST_INVALID', 'assign needs {"assignee": "..."}', { httpStatus: 400 });
       return toIncidentJson(await deps.incidents.assign(id, body.assignee, body.actor ?? 'api'));
     }
+    if (action === 'pause' || action === 'resume') {
+      const body = actionBody(request.body, ['actor', 'reason']);
+      return toIncidentJson(await deps.incidents.pause(id, body.actor ?? 'api', body.reason, action === 'resume'));
+    }
     if (action === 'comments') {
       const body = actionBody(request.body, ['text', 'author']);
       if (!body.text) throw new AppError('REQUEST_INVALID', 'comments needs {"text": "..."}', { httpStatus: 400 });
       return toIncidentJson(await deps.incidents.comment(id, body.text, body.author ?? 'api'));
     }
     if (!(INCIDENT_ACTIONS as readonly string[]).includes(action)) {
-      throw new AppError('NOT_FOUND', `no action ${action}; actions: ${[...INCIDENT_ACTIONS, 'assign', 'comments'].join(', ')}`, { httpStatus: 404 });
+      throw new AppError('NOT_FOUND', `no action ${action}; actions: ${[...INCIDENT_ACTIONS, 'assign', 'comments', 'pause', 'resume'].join(', ')}`, { httpStatus: 404 });
     }
     const body = actionBody(request.body, ['actor', 'note']);
     return toIncidentJson(await deps.incidents.act(id, action as IncidentAction, body.actor ?? 'api', body.note));

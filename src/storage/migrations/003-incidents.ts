@@ -27,6 +27,8 @@ export const incidentsMigration: Migration = {
         'sla_breached Bool',
         'related_incident_id Nullable(String)',
         "all_alerts_resolved_at Nullable(DateTime64(3, 'UTC'))",
+        // JSON list of {startMs, endMs|null}: time waiting on a third party, off the SLA clocks.
+        "pauses String DEFAULT '[]'",
         'version UInt64',
       ],
       engine: 'ReplacingMergeTree',
