@@ -4,6 +4,7 @@ import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import {
   findIncident,
+  incidentAlertRow,
   incidentEventRow,
   incidentRow,
   listIncidents,
@@ -15,6 +16,7 @@ import {
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
 import { mapAlertToCatalog, type CatalogIndex } from '../catalog/catalog-index.js';
+import { SEVERITIES, type Severity } from './alert.js';
 import type { AlertState } from './alert-state.js';
 import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
 import type { Incident, IncidentEvent } from './incident.js';
@@ -80,6 +82,13 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   /** Latest incident per group key, for linking a recurrence. */
   const lastByGroup = new Map<string, string>();
   const incidentOfAlert = new Map<string, string>();
+  /** Members still firing, per incident: when it empties, every alert has resolved (O(1), not a pass over members). */
+  const firingMembers = new Map<string, Set<string>>();
+  const firingOf = (incidentId: string) => {
+    let set = firingMembers.get(incidentId);
+    if (!set) firingMembers.set(incidentId, (set = new Set()));
+    return set;
+  };
   /** Firing alerts of groups below the N-alert threshold: fingerprint → when it fired. */
   const pending = new Map<string, Map<string, number>>();
   let lastVersion = 0;
@@ -90,7 +99,12 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
   async function persist(changed: Iterable<Incident>, events: readonly IncidentEvent[]): Promise<void> {
     const rows = [...new Set(changed)].map((i) => incidentRow(i, nextVersion()));
-    await Promise.all([batcher.insert('incidents_v1', rows), batcher.insert('incident_events_v1', events.map((e) => incidentEventRow(e, ++eventSeq)))]);
+    const members = events.filter((e) => e.kind === 'alert_joined').map((e) => incidentAlertRow(e.incidentId, String(e.detail.fingerprint), e.atMs));
+    await Promise.all([
+      batcher.insert('incidents_v1', rows),
+      batcher.insert('incident_alerts_v1', members),
+      batcher.insert('incident_events_v1', events.map((e) => incidentEventRow(e, ++eventSeq))),
+    ]);
     if (options.notify) notifyStored(events, options.notify);
   }
 
@@ -148,13 +162,26 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     return { timeZone: hours.timeZone, days, ...(hours.holidays ? { holidays: hours.holidays } : {}) };
   }
 
-  function memberSeverities(incident: Incident) {
-    return incident.alertFingerprints.map((fp) => options.alertState(fp)?.severity ?? 'warning');
+  /**
+   * The worst severity among the members, kept per incident so that a join costs O(1), not a
+   * pass over thousands of members (bench:alerts showed that pass dominating). A member's
+   * later change of severity is not picked up until a restart recomputes it.
+   */
+  const worstSeverity = new Map<string, Severity>();
+  function memberSeverities(incident: Incident, joining?: AlertState): Severity[] {
+    let worst = worstSeverity.get(incident.id);
+    if (worst === undefined) {
+      const all = incident.alertFingerprints.map((fp) => options.alertState(fp)?.severity ?? 'warning');
+      worst = all.sort((a, b) => SEVERITIES.indexOf(a) - SEVERITIES.indexOf(b))[0] ?? 'info';
+    }
+    if (joining && SEVERITIES.indexOf(joining.severity) < SEVERITIES.indexOf(worst)) worst = joining.severity;
+    worstSeverity.set(incident.id, worst);
+    return [worst];
   }
 
   /** Recomputes priority and SLA due times; records a priority change on the timeline. */
-  function reprioritise(incident: Incident, nowMs: number, events: IncidentEvent[]): void {
-    const result = computePriority({ serviceCriticalities: serviceCriticalities(incident), severities: memberSeverities(incident) });
+  function reprioritise(incident: Incident, nowMs: number, events: IncidentEvent[], joining?: AlertState): void {
+    const result = computePriority({ serviceCriticalities: serviceCriticalities(incident), severities: memberSeverities(incident, joining) });
     if (result.priority !== incident.priority) {
       events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'priority_changed', detail: { from: incident.priority, to: result.priority, reason: result.reason } });
       incident.priority = result.priority;
@@ -186,7 +213,9 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
   function join(incident: Incident, alert: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): void {
     incident.alertFingerprints.push(alert.fingerprint);
+    incident.alertCount = incident.alertFingerprints.length;
     incidentOfAlert.set(alert.fingerprint, incident.id);
+    if (alert.status === 'firing') firingOf(incident.id).add(alert.fingerprint);
     mapToCatalog(incident, alert);
     incident.allAlertsResolvedAtMs = null;
     events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'alert_joined', detail: { fingerprint: alert.fingerprint, rule: rule.name, groupBy: values } });
@@ -203,6 +232,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       services: [],
       cis: [],
       alertFingerprints: [],
+      alertCount: 0,
       createdAtMs: nowMs,
       acknowledgedAtMs: null,
       resolvedAtMs: null,
@@ -256,6 +286,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         const { key, values } = groupKeyOf(alert.labels, rule);
         if (alert.status === 'firing') {
           if (member && isOpen(member.status)) {
+            firingOf(member.id).add(alert.fingerprint);
             if (member.allAlertsResolvedAtMs !== null) {
               member.allAlertsResolvedAtMs = null;
               changed.add(member);
@@ -266,7 +297,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           const target = openId ? incidents.get(openId) : undefined;
           if (target) {
             join(target, alert, values, nowMs, events);
-            reprioritise(target, nowMs, events);
+            reprioritise(target, nowMs, events, alert);
             changed.add(target);
             continue;
           }
@@ -286,8 +317,9 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         } else {
           pending.get(key)?.delete(alert.fingerprint);
           if (!member || !isOpen(member.status)) continue;
-          const allResolved = member.alertFingerprints.every((fp) => (fp === alert.fingerprint ? alert : options.alertState(fp))?.status !== 'firing');
-          if (allResolved && member.allAlertsResolvedAtMs === null) {
+          const firing = firingOf(member.id);
+          firing.delete(alert.fingerprint);
+          if (firing.size === 0 && member.allAlertsResolvedAtMs === null) {
             member.allAlertsResolvedAtMs = nowMs;
             changed.add(member);
           }
@@ -380,7 +412,10 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         const latest = lastByGroup.get(incident.groupKey);
         if (!latest || (incidents.get(latest)?.createdAtMs ?? 0) < incident.createdAtMs) lastByGroup.set(incident.groupKey, incident.id);
         if (isOpen(incident.status)) openByGroup.set(incident.groupKey, incident.id);
-        for (const fp of incident.alertFingerprints) incidentOfAlert.set(fp, incident.id);
+        for (const fp of incident.alertFingerprints) {
+          incidentOfAlert.set(fp, incident.id);
+          if (options.alertState(fp)?.status === 'firing') firingOf(incident.id).add(fp);
+        }
       }
       if (incidents.size > 0) logger.info({ incidents: incidents.size }, 'incidents rebuilt from storage');
       sweeper = setInterval(() => {

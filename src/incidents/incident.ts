@@ -11,8 +11,10 @@ export interface Incident {
   groupKey: string;
   services: string[];
   cis: string[];
-  /** Fingerprints of member alerts, in joining order. */
+  /** Fingerprints of member alerts, in joining order (loaded for incidents in memory and single reads, not for lists). */
   alertFingerprints: string[];
+  /** Number of member alerts (always set, also where the fingerprints are not loaded). */
+  alertCount: number;
   createdAtMs: number;
   acknowledgedAtMs: number | null;
   resolvedAtMs: number | null;

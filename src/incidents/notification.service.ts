@@ -56,7 +56,7 @@ function payload(route: NotificationRoute, kind: NotificationKind, incident: Inc
     title: incident.title,
     status: incident.status,
     priority: incident.priority,
-    alertCount: incident.alertFingerprints.length,
+    alertCount: incident.alertCount,
     createdAt: new Date(incident.createdAtMs).toISOString(),
     slaBreached: incident.slaBreached,
     ...(incident.assignee ? { assignee: incident.assignee } : {}),

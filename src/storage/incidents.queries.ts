@@ -13,7 +13,7 @@ export function incidentRow(incident: Incident, version: number): Record<string,
     group_key: incident.groupKey,
     services: incident.services,
     cis: incident.cis,
-    alert_fingerprints: incident.alertFingerprints,
+    alert_count: incident.alertCount,
     created_at: dateTime(incident.createdAtMs),
     acknowledged_at: nullableDateTime(incident.acknowledgedAtMs),
     resolved_at: nullableDateTime(incident.resolvedAtMs),
@@ -33,7 +33,7 @@ export function incidentEventRow(event: IncidentEvent, seq: number): Record<stri
   return { incident_id: event.incidentId, at: dateTime(event.atMs), seq, actor: event.actor, kind: event.kind, detail: JSON.stringify(event.detail) };
 }
 
-const COLUMNS = `id, title, status, priority, group_key, services, cis, alert_fingerprints,
+const COLUMNS = `id, title, status, priority, group_key, services, cis, alert_count,
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(acknowledged_at) AS acknowledged_ms,
   toUnixTimestamp64Milli(resolved_at) AS resolved_ms, toUnixTimestamp64Milli(closed_at) AS closed_ms, assignee,
   toUnixTimestamp64Milli(response_due_at) AS response_due_ms, toUnixTimestamp64Milli(resolution_due_at) AS resolution_due_ms,
@@ -47,7 +47,7 @@ interface Row {
   group_key: string;
   services: string[];
   cis: string[];
-  alert_fingerprints: string[];
+  alert_count: number | string;
   created_ms: number;
   acknowledged_ms: number | null;
   resolved_ms: number | null;
@@ -72,7 +72,8 @@ function toIncident(row: Row): Incident {
     groupKey: row.group_key,
     services: row.services,
     cis: row.cis,
-    alertFingerprints: row.alert_fingerprints,
+    alertFingerprints: [],
+    alertCount: Number(row.alert_count),
     createdAtMs: Number(row.created_ms),
     acknowledgedAtMs: num(row.acknowledged_ms),
     resolvedAtMs: num(row.resolved_ms),
@@ -87,15 +88,33 @@ function toIncident(row: Row): Incident {
   };
 }
 
-/** Incidents not closed: what the core holds in memory after a restart. */
+export function incidentAlertRow(incidentId: string, fingerprint: string, joinedAtMs: number): Record<string, unknown> {
+  return { incident_id: incidentId, fingerprint, joined_at: dateTime(joinedAtMs) };
+}
+
+/** Fills in member alerts, in joining order. */
+async function withMembers(store: Store, incidents: Incident[]): Promise<Incident[]> {
+  if (incidents.length === 0) return incidents;
+  const rows = await store.query<{ incident_id: string; fingerprints: string[] }>(
+    'incident members',
+    `SELECT incident_id, arrayMap(p -> p.2, arraySort(groupArray((joined_at, fingerprint)))) AS fingerprints
+     FROM incident_alerts_v1 FINAL WHERE incident_id IN {ids:Array(String)} GROUP BY incident_id`,
+    { ids: incidents.map((i) => i.id) },
+  );
+  const byId = new Map(rows.map((r) => [r.incident_id, r.fingerprints]));
+  for (const incident of incidents) incident.alertFingerprints = byId.get(incident.id) ?? [];
+  return incidents;
+}
+
+/** Incidents not closed, with their members: what the core holds in memory after a restart. */
 export async function loadUnclosedIncidents(store: Store): Promise<Incident[]> {
   const rows = await store.query<Row>('unclosed incidents', `SELECT ${COLUMNS} FROM incidents_v1 FINAL WHERE status != 'closed'`);
-  return rows.map(toIncident);
+  return withMembers(store, rows.map(toIncident));
 }
 
 export async function findIncident(store: Store, id: string): Promise<Incident | null> {
   const rows = await store.query<Row>('incident by id', `SELECT ${COLUMNS} FROM incidents_v1 FINAL WHERE id = {id:String}`, { id });
-  return rows[0] ? toIncident(rows[0]) : null;
+  return rows[0] ? ((await withMembers(store, [toIncident(rows[0])]))[0] ?? null) : null;
 }
 
 export interface IncidentFilter {

@@ -55,6 +55,7 @@ describe('migrate on the embedded engine', () => {
       ['alert_events_v1', 'MergeTree'],
       ['alerts_v1', 'ReplacingMergeTree'],
       ['catalog_versions_v1', 'MergeTree'],
+      ['incident_alerts_v1', 'ReplacingMergeTree'],
       ['incident_events_v1', 'MergeTree'],
       ['incidents_v1', 'ReplacingMergeTree'],
       ['metric_samples_1h_mv_v1', 'MaterializedView'],

@@ -21,7 +21,7 @@ export function toIncidentJson(incident: Incident) {
     priority: incident.priority,
     services: incident.services,
     cis: incident.cis,
-    alertCount: incident.alertFingerprints.length,
+    alertCount: incident.alertCount,
     createdAt: iso(incident.createdAtMs),
     acknowledgedAt: iso(incident.acknowledgedAtMs),
     resolvedAt: iso(incident.resolvedAtMs),

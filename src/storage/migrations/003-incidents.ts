@@ -1,7 +1,7 @@
 import { createTableStatements } from '../ddl.js';
 import type { Migration } from './migration.js';
 
-/** Incidents: current state versioned (ReplacingMergeTree), and the append-only timeline. */
+/** Incidents: current state versioned (ReplacingMergeTree), member alerts, and the append-only timeline. */
 export const incidentsMigration: Migration = {
   version: 3,
   name: 'incidents',
@@ -16,7 +16,8 @@ export const incidentsMigration: Migration = {
         'group_key String',
         'services Array(String)',
         'cis Array(String)',
-        'alert_fingerprints Array(String)',
+        // Members are rows of incident_alerts_v1: rewriting a growing list per join would be quadratic.
+        'alert_count UInt32',
         "created_at DateTime64(3, 'UTC')",
         "acknowledged_at Nullable(DateTime64(3, 'UTC'))",
         "resolved_at Nullable(DateTime64(3, 'UTC'))",
@@ -35,6 +36,13 @@ export const incidentsMigration: Migration = {
       engineArgs: ['version'],
       orderBy: 'id',
       shardingKey: 'cityHash64(id)',
+    }),
+    ...createTableStatements(ctx, {
+      name: 'incident_alerts_v1',
+      columns: ['incident_id String', 'fingerprint String', "joined_at DateTime64(3, 'UTC')"],
+      engine: 'ReplacingMergeTree',
+      orderBy: '(incident_id, fingerprint)',
+      shardingKey: 'cityHash64(incident_id)',
     }),
     ...createTableStatements(ctx, {
       name: 'incident_events_v1',
