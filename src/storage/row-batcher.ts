@@ -26,7 +26,8 @@ export function createRowBatcher(store: Store): RowBatcher {
     waiting = null;
     flushing = (async () => {
       try {
-        for (const [table, rows] of batch.rows) await store.insertRows(table, rows);
+        // Tables are independent: their inserts overlap (chdb runs queries off the event loop).
+        await Promise.all([...batch.rows].map(([table, rows]) => store.insertRows(table, rows)));
         for (const c of batch.callbacks) c.resolve();
       } catch (error) {
         for (const c of batch.callbacks) c.reject(error);
