@@ -15,7 +15,7 @@ const fastifyCodes: Record<string, { status: number; code: string }> = {
 
 /**
  * One error handler: AppError → its status and `{ error: code, detail }`; retryable errors
- * answer 503 with Retry-After (never 429: Prometheus and Alertmanager drop data on 429).
+ * answer 503 with Retry-After (never "Too Many Requests": Prometheus and Alertmanager drop data on it).
  */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {

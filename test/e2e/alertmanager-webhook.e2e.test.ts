@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeChild, findBinary, freePort, startChild, stopChild, type Child } from '../helpers/peers.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 /*
@@ -39,23 +38,6 @@ const PROMETHEUS_LEASE_MS = 4 * 60_000;
  */
 const ROUTE = { group_by: ['alertname'], group_wait: '1s', group_interval: '1s', repeat_interval: '2s' };
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function findBinary(names: string[]): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter((d) => d.length > 0), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
-  for (const name of names) {
-    const found = dirs.map((dir) => join(dir, name)).find(isExecutable);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
 
 const alertmanagerBin = findBinary(ALERTMANAGER_NAMES);
 // Locally a missing peer skips the suite; in CI (.ci/run installs the peers) it must fail.
@@ -64,65 +46,6 @@ const skipReason = alertmanagerBin === undefined && !process.env.CI
   : undefined;
 if (skipReason !== undefined) console.warn(`alertmanager-webhook e2e skipped: ${skipReason}`);
 
-interface Child {
-  name: string;
-  process: ChildProcess;
-  /** Last lines of stdout and stderr, for failure messages. */
-  output: string[];
-  exit: Promise<void>;
-  exited: boolean;
-}
-
-function startChild(name: string, bin: string, args: string[], cwd: string): Child {
-  const child = spawn(bin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const record = (chunk: Buffer) => {
-    output.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
-    output.splice(0, Math.max(0, output.length - 60));
-  };
-  child.stdout?.on('data', record);
-  child.stderr?.on('data', record);
-  const managed: Child = { name, process: child, output, exited: false, exit: Promise.resolve() };
-  managed.exit = new Promise((resolve) => {
-    child.on('error', (error) => {
-      output.push(`spawn error: ${error.message}`);
-      managed.exited = true;
-      resolve();
-    });
-    child.on('exit', (code, signal) => {
-      output.push(`exited with ${code ?? signal}`);
-      managed.exited = true;
-      resolve();
-    });
-  });
-  return managed;
-}
-
-async function stopChild(child: Child | undefined): Promise<void> {
-  if (child === undefined || child.exited) return;
-  child.process.kill('SIGTERM');
-  const timedOut = await Promise.race([child.exit.then(() => false), sleep(5_000).then(() => true)]);
-  if (timedOut && !child.exited) {
-    child.process.kill('SIGKILL');
-    await Promise.race([child.exit, sleep(5_000)]);
-  }
-}
-
-function describeChild(child: Child): string {
-  return `${child.name} output:\n  ${child.output.slice(-25).join('\n  ')}`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function request(url: string, init: RequestInit = {}): Promise<Response> {
   return fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });

@@ -1,40 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeDataDir } from '../helpers/vigil.js';
+import { startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
 
-const root = join(import.meta.dirname, '../..');
 const dataDir = makeDataDir('vigil-alert-restart-');
 const port = 20000 + Math.floor(Math.random() * 20000);
 const url = `http://127.0.0.1:${port}`;
 let child: ChildProcess | null = null;
-
-function startChild(): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(root, 'src/dev.ts'), 'serve'], {
-    cwd: root,
-    env: { ...process.env, VIGIL_LISTEN: `127.0.0.1:${port}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function waitReady(): Promise<void> {
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      /* starting */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('vigil did not become ready');
-}
-
-function waitExit(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => proc.once('exit', () => r()));
-}
 
 afterAll(() => {
   child?.kill('SIGKILL');
@@ -52,8 +25,8 @@ async function snapshot() {
 
 describe('restart: SIGKILL during an alert storm', () => {
   it('rebuilds the same alerts and incidents, and re-sent alerts create no duplicate incident', async () => {
-    child = startChild();
-    await waitReady();
+    child = startVigilProcess(dataDir, port);
+    await waitReady(url);
     const acked = new Set<string>();
     let stop = false;
     const sender = async (s: number) => {
@@ -81,8 +54,8 @@ describe('restart: SIGKILL during an alert storm', () => {
     await waitExit(child);
     expect(acked.size).toBeGreaterThan(200);
 
-    child = startChild();
-    await waitReady();
+    child = startVigilProcess(dataDir, port);
+    await waitReady(url);
     const after = await snapshot();
     // Every acknowledged alert is there, firing.
     expect(after.alerts.size).toBeGreaterThanOrEqual(acked.size);

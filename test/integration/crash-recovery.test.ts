@@ -1,43 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { remoteWriteHeaders, snappyWriteRequest } from '../helpers/remote-write.js';
 import { makeDataDir } from '../helpers/vigil.js';
+import { startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
 
-const root = join(import.meta.dirname, '../..');
 const dataDir = makeDataDir('vigil-crash-');
 const port = 20000 + Math.floor(Math.random() * 20000);
 const url = `http://127.0.0.1:${port}`;
 let child: ChildProcess | null = null;
-
-/** Vigil as its own process (tsx, no build needed), so it can be killed for real. */
-function startChild(): ChildProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/dev.ts'), 'serve'], {
-    cwd: root,
-    env: { ...process.env, VIGIL_LISTEN: `127.0.0.1:${port}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return proc;
-}
-
-async function waitReady(timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      /* starting */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('vigil did not become ready');
-}
-
-function waitExit(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => proc.once('exit', () => r()));
-}
 
 afterAll(() => {
   child?.kill('SIGKILL');
@@ -46,8 +18,8 @@ afterAll(() => {
 
 describe('crash: SIGKILL during concurrent writes', () => {
   it('keeps every acknowledged sample, once, after restart', async () => {
-    child = startChild();
-    await waitReady();
+    child = startVigilProcess(dataDir, port);
+    await waitReady(url);
     const acked = new Map<string, number>(); // "writer/ts" -> value
     const base = Date.now() - 3_600_000;
     let stop = false;
@@ -79,8 +51,8 @@ describe('crash: SIGKILL during concurrent writes', () => {
     const leftOver = readdirSync(walDir).flatMap((d) => (d === 'pending' || d.startsWith('batch-') ? readdirSync(join(walDir, d)) : []));
     expect(leftOver.length).toBeGreaterThan(0);
 
-    child = startChild();
-    await waitReady();
+    child = startVigilProcess(dataDir, port);
+    await waitReady(url);
     const response = await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': 'crash_test', start: '0' })}`);
     const lines = (await response.text()).trim().split('\n').map((l) => JSON.parse(l) as { metric: Record<string, string>; values: number[]; timestamps: number[] });
     const stored = new Map<string, number[]>();
