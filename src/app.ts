@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { alertRoutes } from './api/routes/alerts.routes.js';
 import { healthRoutes } from './api/routes/health.routes.js';
@@ -37,7 +37,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     // pino 10's Logger and Fastify's bundled pino typings differ only in optional members.
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One log line per ingest request would cost more than the request; errors are logged by our handler.
+    logController: new LogController({ disableRequestLogging: true }),
     // Ingest bodies have their own limits; this one covers the JSON API.
     bodyLimit: 1024 * 1024,
     // Ingest waits on durable storage; keep connections from senders open between batches.
