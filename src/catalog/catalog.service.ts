@@ -3,6 +3,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
+import { toClickHouseDateTime } from '../storage/clickhouse-time.js';
 import type { Store } from '../storage/store.js';
 import type { Catalog } from './catalog.schema.js';
 import { buildCatalogIndex, type CatalogIndex } from './catalog-index.js';
@@ -51,7 +52,7 @@ export function createCatalogService(options: { file: string | undefined; store:
     index: () => current,
     async replace(candidate, author) {
       const catalog = validated(candidate);
-      await store.insertRows('catalog_versions_v1', [{ at: new Date(clock.nowMs()).toISOString().replace('T', ' ').replace('Z', ''), author, catalog: JSON.stringify(catalog) }]);
+      await store.insertRows('catalog_versions_v1', [{ at: toClickHouseDateTime(clock.nowMs()), author, catalog: JSON.stringify(catalog) }]);
       current = buildCatalogIndex(catalog);
       return current;
     },

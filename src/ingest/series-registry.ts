@@ -33,10 +33,6 @@ export function computeSeriesId(metricName: string, sortedLabels: readonly Label
   return { idLow: digest.readUInt32LE(0), idHigh: digest.readUInt32LE(4) };
 }
 
-export function seriesIdToString(entry: { idLow: number; idHigh: number }): string {
-  return ((BigInt(entry.idHigh) << 32n) | BigInt(entry.idLow)).toString();
-}
-
 export function dayOfMs(timestampMs: number): number {
   return Math.floor(timestampMs / MS_PER_DAY);
 }

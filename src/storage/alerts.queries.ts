@@ -1,11 +1,9 @@
 import type { AlertEvent } from '../incidents/alert.js';
 import type { AlertState } from '../incidents/alert-state.js';
 import type { Store } from './store.js';
+import { toClickHouseDateTime } from './clickhouse-time.js';
 
-/** ClickHouse DateTime64 text in UTC, as JSONEachRow inserts read it. */
-function dateTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-}
+const dateTime = toClickHouseDateTime;
 
 export function alertEventRow(event: AlertEvent): Record<string, unknown> {
   return {

@@ -1,7 +1,8 @@
 import type { Incident, IncidentEvent } from '../incidents/incident.js';
 import type { Store } from './store.js';
+import { toClickHouseDateTime } from './clickhouse-time.js';
 
-const dateTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+const dateTime = toClickHouseDateTime;
 const nullableDateTime = (ms: number | null) => (ms === null ? null : dateTime(ms));
 
 export function incidentRow(incident: Incident, version: number): Record<string, unknown> {

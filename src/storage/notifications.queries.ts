@@ -1,4 +1,5 @@
 import type { Store } from './store.js';
+import { toClickHouseDateTime } from './clickhouse-time.js';
 
 export interface NotificationAttempt {
   atMs: number;
@@ -14,7 +15,7 @@ export interface NotificationAttempt {
 
 export function attemptRow(a: NotificationAttempt): Record<string, unknown> {
   return {
-    at: new Date(a.atMs).toISOString().replace('T', ' ').replace('Z', ''),
+    at: toClickHouseDateTime(a.atMs),
     delivery_id: a.deliveryId,
     route: a.route,
     incident_id: a.incidentId,

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeChild, findBinary, freePort, startChild, stopChild, type Child } from '../helpers/peers.js';
+import { findBinary, freePort, PermanentError, startChild, stopChild, waitFor, type Child } from '../helpers/peers.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 /*
@@ -55,27 +54,6 @@ async function postJson(url: string, body: unknown): Promise<Response> {
   return request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-/** An answer no amount of waiting will change (a 4xx from Vigil's listing): fail at once. */
-class PermanentError extends Error {}
-
-/** Polls `check` until it returns true; throws naming `what`, the last reports and Alertmanager's output when `timeoutMs` passes. */
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, context: () => string, peers: Child[]): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  const details = () => `${lastError === '' ? '' : `last error: ${lastError}\n`}${context()}\n${peers.map(describeChild).join('\n')}`;
-  for (;;) {
-    const dead = peers.find((p) => p.exited);
-    if (dead !== undefined) throw new Error(`${dead.name} exited while waiting for ${what}\n${details()}`);
-    try {
-      if (await check()) return;
-    } catch (error) {
-      if (error instanceof PermanentError) throw new Error(`while waiting for ${what}: ${error.message}\n${details()}`);
-      lastError = String(error);
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${details()}`);
-    await sleep(250);
-  }
-}
 
 /** Sums the samples of one metric whose labels contain `labelMatch` (e.g. `integration="webhook"`). */
 function sumMetric(text: string, name: string, labelMatch: string): number {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeChild, findBinary, freePort, startChild, stopChild, type Child } from '../helpers/peers.js';
+import { findBinary, freePort, PermanentError, startChild, stopChild, waitFor, type Child } from '../helpers/peers.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 /*
@@ -53,27 +53,6 @@ async function get(url: string): Promise<Response> {
   return fetch(url, { signal: AbortSignal.timeout(10_000) });
 }
 
-/** An answer no amount of waiting will change (a 4xx from Vigil's listing): fail at once. */
-class PermanentError extends Error {}
-
-/** Polls `check` until it returns true; throws naming `what`, the last reports and the peers' output when `timeoutMs` passes. */
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, context: () => string, peers: Child[]): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  const details = () => `${lastError === '' ? '' : `last error: ${lastError}\n`}${context()}\n${peers.map(describeChild).join('\n')}`;
-  for (;;) {
-    const dead = peers.find((p) => p.exited);
-    if (dead !== undefined) throw new Error(`${dead.name} exited while waiting for ${what}\n${details()}`);
-    try {
-      if (await check()) return;
-    } catch (error) {
-      if (error instanceof PermanentError) throw new Error(`while waiting for ${what}: ${error.message}\n${details()}`);
-      lastError = String(error);
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${details()}`);
-    await sleep(250);
-  }
-}
 
 /** Sums every sample of one metric name in Prometheus' text exposition (labels ignored). */
 function sumMetric(text: string, name: string): number {

@@ -88,3 +88,25 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** An answer no amount of waiting will change (a 4xx from Vigil's listing): fail at once. */
+export class PermanentError extends Error {}
+
+/** Polls `check` until it returns true; throws naming `what`, the last reports and the peers' output when `timeoutMs` passes. */
+export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, context: () => string, peers: Child[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  const details = () => `${lastError === '' ? '' : `last error: ${lastError}\n`}${context()}\n${peers.map(describeChild).join('\n')}`;
+  for (;;) {
+    const dead = peers.find((p) => p.exited);
+    if (dead !== undefined) throw new Error(`${dead.name} exited while waiting for ${what}\n${details()}`);
+    try {
+      if (await check()) return;
+    } catch (error) {
+      if (error instanceof PermanentError) throw new Error(`while waiting for ${what}: ${error.message}\n${details()}`);
+      lastError = String(error);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${details()}`);
+    await sleep(250);
+  }
+}

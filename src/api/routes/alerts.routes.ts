@@ -10,6 +10,7 @@ import {
 } from '../../incidents/normalize-alerts.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
+import { parsePaging } from '../paging.js';
 
 export interface AlertRouteDeps {
   alerts: AlertService;
@@ -18,8 +19,6 @@ export interface AlertRouteDeps {
 
 /** Alert bodies can list thousands of alerts (an Alertmanager group in a storm). */
 const ALERT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
-const DEFAULT_LIMIT = 500;
-const MAX_LIMIT = 100_000;
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -82,13 +81,7 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
     if (status !== 'firing' && status !== 'resolved' && status !== 'all') {
       throw new AppError('REQUEST_INVALID', `status must be firing, resolved or all, got ${JSON.stringify(status)}`, { httpStatus: 400 });
     }
-    const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
-    const offset = query.offset === undefined ? 0 : Number(query.offset);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-      throw new AppError('REQUEST_INVALID', `limit must be an integer from 1 to ${MAX_LIMIT}`, { httpStatus: 400 });
-    }
-    if (!Number.isInteger(offset) || offset < 0) throw new AppError('REQUEST_INVALID', 'offset must be a non-negative integer', { httpStatus: 400 });
-    const page = await deps.alerts.list({ status, limit, offset });
+    const page = await deps.alerts.list({ status, ...parsePaging(query) });
     return { alerts: page.alerts.map(toAlertJson), total: page.total };
   });
 }

@@ -5,12 +5,11 @@ import type { NotificationService } from '../../incidents/notification.service.j
 import { INCIDENT_ACTIONS, type IncidentAction } from '../../incidents/incident-lifecycle.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
+import { parsePaging } from '../paging.js';
 import { parseTimeParam } from '../time-params.js';
 import { toAlertJson } from './alerts.routes.js';
 
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
-const DEFAULT_LIMIT = 500;
-const MAX_LIMIT = 100_000;
 
 /** api.md's `Incident` shape. */
 export function toIncidentJson(incident: Incident) {
@@ -51,10 +50,7 @@ function actionBody(body: unknown, allowed: string[]): Record<string, string> {
 export async function incidentRoutes(app: FastifyInstance, deps: { incidents: IncidentService; notifications: NotificationService; clock: Clock }): Promise<void> {
   app.get('/api/v1/notifications', async (request) => {
     const q = request.query as Record<string, string | undefined>;
-    const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
-    const offset = q.offset === undefined ? 0 : Number(q.offset);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new AppError('REQUEST_INVALID', `limit must be an integer from 1 to ${MAX_LIMIT}`, { httpStatus: 400 });
-    if (!Number.isInteger(offset) || offset < 0) throw new AppError('REQUEST_INVALID', 'offset must be a non-negative integer', { httpStatus: 400 });
+    const { limit, offset } = parsePaging(q);
     const page = await deps.notifications.list({ limit, offset, ...(q.incident ? { incidentId: q.incident } : {}) });
     return {
       attempts: page.attempts.map((a) => ({ ...a, at: new Date(a.atMs).toISOString(), atMs: undefined })),
@@ -69,10 +65,7 @@ export async function incidentRoutes(app: FastifyInstance, deps: { incidents: In
       throw new AppError('REQUEST_INVALID', `status must be open, resolved, closed or all, got ${JSON.stringify(status)}`, { httpStatus: 400 });
     }
     if (q.priority !== undefined && !/^P[1-4]$/.test(q.priority)) throw new AppError('REQUEST_INVALID', 'priority must be P1, P2, P3 or P4', { httpStatus: 400 });
-    const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
-    const offset = q.offset === undefined ? 0 : Number(q.offset);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new AppError('REQUEST_INVALID', `limit must be an integer from 1 to ${MAX_LIMIT}`, { httpStatus: 400 });
-    if (!Number.isInteger(offset) || offset < 0) throw new AppError('REQUEST_INVALID', 'offset must be a non-negative integer', { httpStatus: 400 });
+    const { limit, offset } = parsePaging(q);
     const page = await deps.incidents.list({
       status: status as 'open' | 'resolved' | 'closed' | 'all',
       limit,

@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { exportSamples, findSeries, type SeriesQuery } from '../../storage/metrics.queries.js';
 import type { Store } from '../../storage/store.js';
+import { parsePaging } from '../paging.js';
 import { parseTimeParam } from '../time-params.js';
 
 export interface SeriesRouteDeps {
@@ -37,10 +38,7 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
     const startMs = parseTimeParam('start', single('start'), 0);
     if (startMs > endMs) throw new AppError('REQUEST_INVALID', 'start is after end', { httpStatus: 400 });
     const limitText = single('limit');
-    const limit = limitText === undefined ? DEFAULT_SERIES_LIMIT : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SERIES_LIMIT) {
-      throw new AppError('REQUEST_INVALID', `limit must be an integer from 1 to ${MAX_SERIES_LIMIT}`, { httpStatus: 400 });
-    }
+    const { limit } = parsePaging(limitText === undefined ? {} : { limit: limitText }, { limit: DEFAULT_SERIES_LIMIT, maxLimit: MAX_SERIES_LIMIT });
     return { selectors, startMs, endMs, limit };
   };
 
