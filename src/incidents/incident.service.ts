@@ -211,6 +211,11 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     }
   }
 
+  /** True when a stored due time lies behind `nowMs` (response only counts until acknowledged). */
+  function slaDuePassed(incident: Incident, nowMs: number): boolean {
+    return (incident.acknowledgedAtMs === null && nowMs > incident.responseDueAtMs) || nowMs > incident.resolutionDueAtMs;
+  }
+
   function join(incident: Incident, alert: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): void {
     incident.alertFingerprints.push(alert.fingerprint);
     incident.alertCount = incident.alertFingerprints.length;
@@ -338,7 +343,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         if (isOpen(incident.status) && incident.allAlertsResolvedAtMs !== null && nowMs >= incident.allAlertsResolvedAtMs + options.autoResolveHoldMs) {
           transition(incident, 'resolve', 'vigil', nowMs, events, 'all alerts resolved');
           changed.add(incident);
-        } else if (isOpen(incident.status) && !incident.slaBreached) {
+        } else if (isOpen(incident.status) && !incident.slaBreached && slaDuePassed(incident, nowMs)) {
+          // Recompute only once a stored due time has passed: a running pause may have moved it.
           refreshSla(incident, nowMs, events);
           if (incident.slaBreached) changed.add(incident);
         }
