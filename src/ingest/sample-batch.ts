@@ -1,4 +1,4 @@
-import { dayOfMs, type SeriesEntry } from './series-registry.js';
+import { dayOfMs, MS_PER_DAY, type SeriesEntry } from './series-registry.js';
 
 /** Bytes of one sample row in RowBinary: series_id UInt64, ts DateTime64(3) as Int64 ms, value Float64. */
 export const SAMPLE_ROW_BYTES = 24;
@@ -27,10 +27,14 @@ export class SampleBatchBuilder {
   private readonly samples: Buffer;
   /** Word view of `samples` (rows are 8-byte aligned): plain stores beat Buffer.writeUInt32LE's checks. */
   private readonly words: Uint32Array;
+
   private sampleCount = 0;
   private seriesChunks: Buffer[] = [];
   private readonly queuedSeries = new Map<SeriesEntry, number>();
   private readonly newSeries: { entry: SeriesEntry; day: number }[] = [];
+  /** Day of the last sample (days since epoch) and where it starts, so most samples skip the division. */
+  private day = 0;
+  private dayStartMs = Number.POSITIVE_INFINITY;
 
   constructor(
     maxSamples: number,
@@ -72,10 +76,17 @@ export class SampleBatchBuilder {
     words[word] = entry.idLow;
     words[word + 1] = entry.idHigh;
     // Timestamps are validated non-negative integers below 2^53 before they get here.
-    words[word + 2] = timestampMs % TWO_POW_32;
-    words[word + 3] = Math.floor(timestampMs / TWO_POW_32);
+    // Split without `%`: a float modulo is a libm call, and this runs once per sample.
+    const high = Math.floor(timestampMs / TWO_POW_32);
+    words[word + 2] = timestampMs - high * TWO_POW_32;
+    words[word + 3] = high;
     this.sampleCount++;
-    const day = dayOfMs(timestampMs);
+    // Samples of a request nearly always share a day: compare with its bounds, divide only on a change.
+    if (timestampMs < this.dayStartMs || timestampMs >= this.dayStartMs + MS_PER_DAY) {
+      this.day = dayOfMs(timestampMs);
+      this.dayStartMs = this.day * MS_PER_DAY;
+    }
+    const day = this.day;
     if (entry.committedDay !== day && this.queuedSeries.get(entry) !== day) this.queueSeriesRow(entry, day);
     return offset;
   }

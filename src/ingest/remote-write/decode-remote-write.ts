@@ -129,7 +129,6 @@ function decodeTimeSeries(
   let labelsStart = -1;
   let labelsEnd = -1;
   let contiguous = true;
-  let labelRanges: number[] | null = null;
   let firstSample = -1;
   let pos = start;
   while (pos < end) {
@@ -141,7 +140,6 @@ function decodeTimeSeries(
       if (next > end) throw new DecodeFailure(`timeseries[${index}]: label length ${length} runs past the series`);
       if (labelsStart < 0) labelsStart = fieldStart;
       else if (labelsEnd !== fieldStart) contiguous = false;
-      (labelRanges ??= []).push(fieldStart, next);
       labelsEnd = next;
       pos = next;
     } else if (tag === 0x12) {
@@ -160,11 +158,12 @@ function decodeTimeSeries(
   let entry: SeriesEntry | undefined;
   if (contiguous) {
     entry = registry.getByBytes(body, labelsStart, labelsEnd);
-    entry ??= registry.addByBytes(body, labelsStart, labelsEnd, decodeAndValidateLabels(body, labelRanges!, index, limits));
+    entry ??= registry.addByBytes(body, labelsStart, labelsEnd, decodeAndValidateLabels(body, labelFieldRanges(body, start, end), index, limits));
   } else {
+    const labelRanges = labelFieldRanges(body, start, end);
     let key = '';
-    for (let i = 0; i < labelRanges!.length; i += 2) key += body.toString('latin1', labelRanges![i]!, labelRanges![i + 1]!);
-    entry = registry.get(key) ?? registry.add(key, decodeAndValidateLabels(body, labelRanges!, index, limits));
+    for (let i = 0; i < labelRanges.length; i += 2) key += body.toString('latin1', labelRanges[i]!, labelRanges[i + 1]!);
+    entry = registry.get(key) ?? registry.add(key, decodeAndValidateLabels(body, labelRanges, index, limits));
   }
   if (firstSample < 0) return;
 
@@ -186,6 +185,28 @@ function decodeTimeSeries(
       pos = skipField(body, pos, end, tag, `timeseries[${index}]`);
     }
   }
+}
+
+/**
+ * [start, end) of every label field of a series, in order. Only for series not recognised by
+ * their bytes (new, or labels interleaved with samples): the hot path allocates nothing.
+ * The series was already scanned once, so its fields are known to be well-formed.
+ */
+function labelFieldRanges(body: Buffer, start: number, end: number): number[] {
+  const ranges: number[] = [];
+  let pos = start;
+  while (pos < end) {
+    const fieldStart = pos;
+    const tag = body[pos++]!;
+    if (tag === 0x0a || tag === 0x12) {
+      const length = readVarint(body, pos, end);
+      pos = varintEnd + length;
+      if (tag === 0x0a) ranges.push(fieldStart, pos);
+    } else {
+      pos = skipField(body, pos, end, tag, 'series');
+    }
+  }
+  return ranges;
 }
 
 function decodeSample(

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { computeSeriesId, createSeriesRegistry } from '../../src/ingest/series-registry.js';
+
+const labels = (value: string) => [
+  { name: '__name__', value: 'up' },
+  { name: 'instance', value },
+];
+
+describe('series registry, byte-keyed lookup', () => {
+  it('finds a series by the same bytes at another offset of another buffer', () => {
+    const registry = createSeriesRegistry();
+    const first = Buffer.from('xx__name__=up,instance=a:9100yy');
+    const entry = registry.addByBytes(first, 2, first.length - 2, labels('a:9100'));
+    const second = Buffer.from('zzzzz__name__=up,instance=a:9100');
+    expect(registry.getByBytes(second, 5, second.length)).toBe(entry);
+  });
+
+  it('tells apart ranges that differ only in their last byte, or only in length, at every length mod 4', () => {
+    for (const length of [1, 2, 3, 4, 5, 6, 7, 8, 9, 31, 32, 33]) {
+      const registry = createSeriesRegistry();
+      const a = Buffer.alloc(length, 0x61);
+      const b = Buffer.from(a);
+      b[length - 1] = 0x62;
+      const longer = Buffer.alloc(length + 1, 0x61);
+      const entryA = registry.addByBytes(a, 0, length, labels('a'));
+      expect(registry.getByBytes(b, 0, length)).toBeUndefined();
+      expect(registry.getByBytes(longer, 0, length + 1)).toBeUndefined();
+      expect(registry.getByBytes(longer, 1, length + 1)).toBe(entryA);
+      const entryB = registry.addByBytes(b, 0, length, labels('b'));
+      expect(registry.getByBytes(Buffer.from(b), 0, length)).toBe(entryB);
+      expect(registry.getByBytes(Buffer.from(a), 0, length)).toBe(entryA);
+    }
+  });
+
+  it('keeps every one of many series apart (hash buckets chain correctly)', () => {
+    const registry = createSeriesRegistry();
+    const keys = Array.from({ length: 20_000 }, (_, i) => Buffer.from(`instance=host-${i}.example.net:9100`));
+    const entries = keys.map((key, i) => registry.addByBytes(key, 0, key.length, labels(`host-${i}`)));
+    keys.forEach((key, i) => expect(registry.getByBytes(Buffer.from(key), 0, key.length)).toBe(entries[i]));
+    expect(new Set(entries.map((e) => `${e.idHigh}:${e.idLow}`)).size).toBe(keys.length);
+  });
+
+  it('gives a series the id computed from its name and sorted labels, whatever the label order', () => {
+    const registry = createSeriesRegistry();
+    const entry = registry.add('k', [
+      { name: 'job', value: 'node' },
+      { name: '__name__', value: 'up' },
+      { name: 'instance', value: 'a' },
+    ]);
+    const expected = computeSeriesId('up', [
+      { name: 'instance', value: 'a' },
+      { name: 'job', value: 'node' },
+    ]);
+    expect({ idLow: entry.idLow, idHigh: entry.idHigh }).toEqual(expected);
+    expect(entry.metricName).toBe('up');
+    expect(entry.labels.map((l) => l.name)).toEqual(['instance', 'job']);
+  });
+});
