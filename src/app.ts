@@ -28,7 +28,10 @@ export interface AppDeps {
   incidents: IncidentService;
   notifications: NotificationService;
   catalog: CatalogService;
+  /** Resolves once every acknowledged sample is queryable. */
   whenWritesVisible: () => Promise<void>;
+  /** Resolves once every acknowledged alert, incident or notification row of these tables is queryable. */
+  whenRowsVisible: (tables: readonly string[]) => Promise<void>;
   isReady: () => Promise<boolean>;
 }
 
@@ -53,8 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxBodyBytes: deps.config.ingest.maxBodyBytes,
     maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
   });
-  await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock });
-  await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications, clock: deps.clock });
+  await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible });
+  await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible });
   await app.register(serviceRoutes, { catalog: deps.catalog });
   await app.register(seriesRoutes, { store: deps.store, clock: deps.clock, whenWritesVisible: deps.whenWritesVisible });
   return app;

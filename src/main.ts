@@ -32,8 +32,9 @@ export function ddlContextOf(config: Readonly<Config>): DdlContext {
 }
 
 /**
- * Starts Vigil: storage, migrations, replay of unfinished write-ahead segments, then the
- * HTTP listener. `close()` stops in reverse order; the writer flushes before the store closes.
+ * Starts Vigil: storage, migrations, replay of unfinished write-ahead segments and journal files,
+ * then the services (which read what was replayed) and the HTTP listener. `close()` stops in
+ * reverse order; the writer and the batcher flush before the store closes.
  */
 export async function startVigil(config: Readonly<Config>, options: { logger?: Logger; clock?: Clock } = {}): Promise<RunningVigil> {
   const logger = options.logger ?? createLogger(config.log.level);
@@ -54,7 +55,16 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   const replayed = await writer.replay();
   if (replayed.segments > 0) logger.info(replayed, 'write-ahead segments replayed');
   const ingest = createIngestService({ writer, registry: createSeriesRegistry(), limits: config.ingest, clock, metrics });
-  const batcher = createRowBatcher(store);
+  const batcher = createRowBatcher({
+    store,
+    journalDir: join(config.storage.dataDir, 'journal'),
+    fsync: config.writer.fsync,
+    logger,
+    metrics: metrics.journal,
+  });
+  // Before anything rebuilds its state from the alert and incident tables.
+  const replayedRows = await batcher.replay();
+  if (replayedRows.files > 0) logger.info(replayedRows, 'journal files replayed');
   const catalog = createCatalogService({ file: config.catalog.file, store, clock, logger });
   await catalog.start();
   // The two halves of the core know each other: alerts report changes, incidents read alert state.
@@ -74,7 +84,8 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     batcher,
     clock,
     logger,
-    notify: (kind, incident) => notifications.notify(kind, incident),
+    notifier: notifications,
+    escalationLevels: config.incidents.escalation.levels,
     catalog: () => catalog.index(),
     rule: config.incidents.grouping,
     autoResolveHoldMs: config.incidents.autoResolveHoldMs,
@@ -90,6 +101,8 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     onAlertsChanged: (states) => incidents.onAlertsChanged(states),
   });
   alertLookup = alerts.get;
+  // Before the core runs: deliveries an earlier run left pending go out first.
+  await notifications.start();
   await alerts.start();
   await incidents.start();
   // A crash between storing an alert and storing its incident leaves a firing alert in no
@@ -108,6 +121,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     notifications,
     catalog,
     whenWritesVisible: () => writer.whenInserted(),
+    whenRowsVisible: (tables) => batcher.whenInserted(tables),
     isReady: async () => ready && (await store.query('readiness', 'SELECT 1 AS ok')).length === 1,
   });
   const [host, port] = splitListen(config.server.listen);
@@ -123,6 +137,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
       await notifications.close();
       catalog.close();
       await alerts.close();
+      await batcher.close();
       await writer.close();
       await store.close();
     },

@@ -80,6 +80,27 @@ export const ConfigSchema = Type.Object(
         ),
         /** An incident whose alerts all resolved auto-resolves after this hold; 0 resolves at once. */
         autoResolveHoldMs: Type.Integer({ minimum: 0 }),
+        /** Escalation policy (src/incidents/escalation.ts): levels reached in order, each telling its routes. */
+        escalation: Type.Object(
+          {
+            levels: Type.Array(
+              Type.Object(
+                {
+                  /** Reached when not acknowledged this long after creation (wall clock). */
+                  afterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+                  /** Reached when a response or resolution target is breached while open. */
+                  onBreach: Type.Optional(Type.Boolean()),
+                  /** Names of notification routes told (kind `escalated`) when the level is reached. */
+                  routes: Type.Array(Type.String({ minLength: 1 })),
+                },
+                { additionalProperties: false },
+              ),
+              // More levels than people to wake is a typo.
+              { maxItems: 20 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
       },
       { additionalProperties: false },
     ),
@@ -149,6 +170,8 @@ export const defaultConfig: Config = {
   incidents: {
     grouping: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 5 * 60_000, minFiringAlerts: 1 },
     autoResolveHoldMs: 5 * 60_000,
+    // One level reached on an SLA breach, told to the routes that subscribe to `escalated`.
+    escalation: { levels: [{ onBreach: true, routes: [] }] },
   },
   notifications: { routes: [], maxAttempts: 8, retryBaseDelayMs: 1_000, timeoutMs: 10_000 },
   writer: {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { validateEscalationLevels } from '../incidents/escalation.js';
 import { ConfigSchema, defaultConfig, type Config } from './config.schema.js';
 
 export class ConfigError extends Error {
@@ -33,8 +34,20 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
       problems.push('storage.cluster: needs storage.clickhouseUrl (CLICKHOUSE_URL); the embedded engine has no cluster');
     }
   }
+  if (problems.length === 0) problems.push(...crossChecks(candidate as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(candidate as Config);
+}
+
+/** Checks across keys, on a config of the right shape: route names unique, escalation levels sound. */
+function crossChecks(config: Config): string[] {
+  const problems: string[] = [];
+  const names = config.notifications.routes.map((r) => r.name);
+  names.forEach((name, index) => {
+    if (names.indexOf(name) !== index) problems.push(`notifications.routes.${index}.name: duplicate route name ${JSON.stringify(name)}`);
+  });
+  for (const problem of validateEscalationLevels(config.incidents.escalation.levels, names)) problems.push(`incidents.escalation.${problem}`);
+  return problems;
 }
 
 function describeProblem(path: string, message: string, value: unknown): string {

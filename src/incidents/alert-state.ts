@@ -21,8 +21,10 @@ export interface AlertState {
 
 /**
  * Folds one received event into an alert's state (dedup): same fingerprint, same alert.
- * Annotations, severity and the lease follow the latest event; a resolved alert that fires
- * again starts a new firing period; repeated resolved notices change only the counters.
+ * Annotations and the lease follow the latest event, severity the latest firing one (a
+ * resolve notice often carries none, which normalises to `warning`: PagerDuty resolve events
+ * have no payload); a resolved alert that fires again starts a new firing period; repeated
+ * resolved notices change only the counters.
  */
 export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent): AlertState {
   const resolvedAt = event.status === 'resolved' ? (event.endsAtMs ?? event.receivedAtMs) : null;
@@ -45,7 +47,7 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
   }
   const next: AlertState = {
     ...state,
-    severity: event.severity,
+    severity: event.status === 'firing' ? event.severity : state.severity,
     annotations: event.annotations,
     endsAtMs: event.endsAtMs,
     generatorUrl: event.generatorUrl ?? state.generatorUrl,

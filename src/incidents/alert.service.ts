@@ -20,9 +20,17 @@ export interface AlertServiceOptions {
 }
 
 export interface AlertService {
-  /** Dedups and stores received alert events; resolves once durable. Throws a retryable AppError from storage. */
+  /**
+   * Dedups and stores received alert events; resolves once durable and told to the core.
+   * Throws a retryable AppError from storage; a failed store changes nothing in memory, so the
+   * sender's retry is counted once.
+   */
   receive(events: readonly AlertEvent[]): Promise<{ alerts: number; new: number }>;
-  /** Resolves firing alerts whose lease ran out by now, and forgets old resolved ones. */
+  /**
+   * Resolves firing alerts whose lease ran out by now, forgets old resolved ones, and tells the
+   * core again of stored changes it failed to take. Throws when storing fails; nothing is lost:
+   * the next call (the sweep, every second) retries. Returns the number of alerts resolved.
+   */
   expireLeases(): Promise<number>;
   list(filter: { status: 'firing' | 'resolved' | 'all'; limit: number; offset: number }): Promise<{ alerts: AlertState[]; total: number }>;
   /** Alerts held in memory (firing, or recently resolved). */
@@ -40,7 +48,12 @@ export interface AlertService {
  */
 export function createAlertService(options: AlertServiceOptions): AlertService {
   const { store, batcher, clock, logger } = options;
+  /** What is stored: a change enters only once its store succeeded, so a failed one leaves no trace. */
   const alerts = new Map<string, AlertState>();
+  /** Per fingerprint, the change in progress: the next change of that alert waits for it (see `exclusive`). */
+  const busy = new Map<string, Promise<void>>();
+  /** Stored changes the core was not told of (its store failed): told again by the next sweep. */
+  const untold = new Map<string, AlertState>();
   let lastVersion = 0;
   let sweeper: NodeJS.Timeout | null = null;
   const nextVersion = () => (lastVersion = Math.max(lastVersion + 1, clock.nowMs() * 1000));
@@ -52,43 +65,101 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     ]);
   }
 
+  /**
+   * Runs `change` once the changes in progress on any of these alerts are done, holding them
+   * meanwhile: a change is computed from stored state only, so when its store fails it can be
+   * dropped without undoing anything built on it. Changes of other alerts run concurrently
+   * (and share a batch); the same alert sent twice at once (Prometheus HA pairs) is serialised.
+   * Waiting order is arrival order, so there is no deadlock.
+   */
+  async function exclusive<T>(fingerprints: Iterable<string>, change: () => Promise<T>): Promise<T> {
+    const keys = new Set(fingerprints);
+    const before = new Set<Promise<void>>();
+    for (const key of keys) {
+      const current = busy.get(key);
+      if (current) before.add(current);
+    }
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    for (const key of keys) busy.set(key, mine);
+    try {
+      // Not awaited when free: the caller's rows must join this event-loop turn's batch.
+      if (before.size > 0) await Promise.all(before);
+      return await change();
+    } finally {
+      release();
+      for (const key of keys) if (busy.get(key) === mine) busy.delete(key);
+    }
+  }
+
+  /** Tells the core of stored changes; on failure keeps them to tell again at the next sweep, and rethrows. */
+  async function tell(states: readonly AlertState[]): Promise<void> {
+    if (!options.onAlertsChanged || states.length === 0) return;
+    try {
+      await options.onAlertsChanged(states);
+      for (const state of states) if (untold.get(state.fingerprint) === state) untold.delete(state.fingerprint);
+    } catch (error) {
+      for (const state of states) untold.set(state.fingerprint, state);
+      throw error;
+    }
+  }
+
   const service: AlertService = {
-    async receive(events) {
-      // Applied at once, so concurrent requests build on each other; a failed store makes
-      // the sender retry, and the next stored snapshot of the alert carries the state.
-      const changed = new Map<string, AlertState>();
-      let created = 0;
-      for (const event of events) {
-        const before = alerts.get(event.fingerprint);
-        if (!before) created++;
-        const after = applyAlertEvent(before, event);
-        alerts.set(event.fingerprint, after);
-        changed.set(event.fingerprint, after);
-      }
-      await persist(events, [...changed.values()]);
-      await options.onAlertsChanged?.([...changed.values()]);
-      return { alerts: changed.size, new: created };
+    receive(events) {
+      return exclusive(
+        events.map((e) => e.fingerprint),
+        async () => {
+          const changed = new Map<string, AlertState>();
+          let created = 0;
+          for (const event of events) {
+            const before = changed.get(event.fingerprint) ?? alerts.get(event.fingerprint);
+            if (!before) created++;
+            changed.set(event.fingerprint, applyAlertEvent(before, event));
+          }
+          const states = [...changed.values()];
+          // Throws (retryable) with memory untouched: the sender's retry counts the event once.
+          await persist(events, states);
+          for (const state of states) {
+            alerts.set(state.fingerprint, state);
+            untold.delete(state.fingerprint);
+          }
+          // Stored: a failure from here on is retried by the sweep (and by the sender, whose
+          // retry is stored as the second event it is: eventCount equals the stored events).
+          await tell(states);
+          return { alerts: changed.size, new: created };
+        },
+      );
     },
 
     async expireLeases() {
       const nowMs = clock.nowMs();
-      const expired: AlertState[] = [];
+      const due: string[] = [];
       for (const [fingerprint, state] of alerts) {
         const expiresAt = leaseExpiresAtMs(state, options.resolveTimeoutMs);
-        if (expiresAt !== null && expiresAt <= nowMs) {
-          const resolved = expireAlert(state, expiresAt);
-          alerts.set(fingerprint, resolved);
-          expired.push(resolved);
-        } else if (state.status === 'resolved' && (state.resolvedAtMs ?? 0) + options.keepResolvedMs < nowMs) {
+        if (expiresAt !== null && expiresAt <= nowMs) due.push(fingerprint);
+        else if (state.status === 'resolved' && (state.resolvedAtMs ?? 0) + options.keepResolvedMs < nowMs && !busy.has(fingerprint) && !untold.has(fingerprint)) {
           alerts.delete(fingerprint);
         }
       }
-      if (expired.length > 0) {
-        await persist([], expired);
-        await options.onAlertsChanged?.(expired);
-        logger.info({ count: expired.length }, 'alerts resolved by lease expiry');
-      }
-      return expired.length;
+      if (due.length === 0 && untold.size === 0) return 0;
+      return exclusive([...due, ...untold.keys()], async () => {
+        // Checked again under the lock: a re-send may have renewed the lease meanwhile.
+        const expired: AlertState[] = [];
+        for (const fingerprint of due) {
+          const state = alerts.get(fingerprint);
+          const expiresAt = state ? leaseExpiresAtMs(state, options.resolveTimeoutMs) : null;
+          if (state && expiresAt !== null && expiresAt <= nowMs) expired.push(expireAlert(state, expiresAt));
+        }
+        // Throws with memory untouched: the leases are still due at the next sweep, which retries.
+        if (expired.length > 0) await persist([], expired);
+        for (const state of expired) alerts.set(state.fingerprint, state);
+        if (expired.length > 0) logger.info({ count: expired.length }, 'alerts resolved by lease expiry');
+        // Only the latest stored state of each alert is worth telling.
+        const stale = [...untold.values()].filter((s) => alerts.get(s.fingerprint) !== s);
+        for (const state of stale) untold.delete(state.fingerprint);
+        await tell([...untold.values(), ...expired]);
+        return expired.length;
+      });
     },
 
     list: (filter) => listAlerts(store, filter),

@@ -9,21 +9,24 @@ import {
   incidentRow,
   listIncidents,
   loadIncidentsForPeriod,
+  loadMemberSeverities,
   loadTimeline,
   loadUnclosedIncidents,
   type IncidentFilter,
 } from '../storage/incidents.queries.js';
+import { deliveryRow } from '../storage/notifications.queries.js';
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
 import { mapAlertToCatalog, type CatalogIndex } from '../catalog/catalog-index.js';
 import { SEVERITIES, type Severity } from './alert.js';
 import type { AlertState } from './alert-state.js';
+import { dueEscalations, type EscalationLevel } from './escalation.js';
 import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
 import type { Incident, IncidentEvent } from './incident.js';
 import { applyTransition, isOpen, type IncidentAction } from './incident-lifecycle.js';
 import { computeResponseStatistics, type ResponseStatistics } from './incident-statistics.js';
 import { computePriority } from './priority.js';
-import type { NotificationKind } from './notification.service.js';
+import type { Delivery, Notice, NotificationKind, Notifier } from './notification.service.js';
 import { computeSlaState, DEFAULT_SLA_TARGETS, type BusinessCalendar } from './sla-timers.js';
 
 export interface IncidentServiceOptions {
@@ -38,8 +41,10 @@ export interface IncidentServiceOptions {
   alertState(fingerprint: string): AlertState | undefined;
   /** The service catalog in force: maps alerts to CIs and services, services give impact. */
   catalog?: () => CatalogIndex;
-  /** Told of stored changes worth a notification; must not block (notifications queue). */
-  notify?: (kind: NotificationKind, incident: Incident) => void;
+  /** Plans the deliveries a change calls for (stored with the change) and starts them once stored. */
+  notifier?: Notifier;
+  /** Escalation policy levels, in order (escalation.ts); none: never escalates. */
+  escalationLevels?: readonly EscalationLevel[];
 }
 
 export interface IncidentDetail {
@@ -51,7 +56,7 @@ export interface IncidentDetail {
 export interface IncidentService {
   /** Correlates changed alerts into incidents; resolves once the changes are stored. */
   onAlertsChanged(states: readonly AlertState[]): Promise<void>;
-  /** Auto-resolves incidents past their hold and flags SLA breaches. */
+  /** Stores writes that failed earlier, auto-resolves incidents past their hold, flags SLA breaches and escalates. */
   sweep(): Promise<void>;
   /** Applies a lifecycle action. Throws AppError 404 (unknown id) or 409 (illegal, naming the allowed actions). */
   act(id: string, action: IncidentAction, actor: string, note?: string): Promise<Incident>;
@@ -75,7 +80,8 @@ export interface IncidentService {
  * start; every change is stored (state + timeline) before the caller's promise resolves.
  */
 export function createIncidentService(options: IncidentServiceOptions): IncidentService {
-  const { store, batcher, clock, logger, rule } = options;
+  const { batcher, clock, logger, rule } = options;
+  const escalationLevels = options.escalationLevels ?? [];
   const incidents = new Map<string, Incident>();
   /** Open incident per group key. */
   const openByGroup = new Map<string, string>();
@@ -97,34 +103,78 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
   const nextVersion = () => (lastVersion = Math.max(lastVersion + 1, clock.nowMs() * 1000));
 
+  /** One change's rows per table, and the deliveries stored with them (started once stored). */
+  interface Write {
+    rows: [table: string, rows: Record<string, unknown>[]][];
+    deliveries: Delivery[];
+  }
+  /**
+   * Writes that failed, oldest first: memory already holds their change, so the next sweep
+   * stores them again (same rows, same versions) rather than leave storage behind memory.
+   */
+  const unsaved: Write[] = [];
+
+  async function store(write: Write): Promise<void> {
+    await Promise.all(write.rows.map(([table, rows]) => batcher.insert(table, rows)));
+    options.notifier?.enqueue(write.deliveries);
+  }
+
+  /** Stores changed incidents and timeline events, with the notification deliveries they call for. Throws (retryable) if storage fails; the sweep then retries the write. */
   async function persist(changed: Iterable<Incident>, events: readonly IncidentEvent[]): Promise<void> {
     const rows = [...new Set(changed)].map((i) => incidentRow(i, nextVersion()));
     const members = events.filter((e) => e.kind === 'alert_joined').map((e) => incidentAlertRow(e.incidentId, String(e.detail.fingerprint), e.atMs));
-    await Promise.all([
-      batcher.insert('incidents_v1', rows),
-      batcher.insert('incident_alerts_v1', members),
-      batcher.insert('incident_events_v1', events.map((e) => incidentEventRow(e, ++eventSeq))),
-    ]);
-    if (options.notify) notifyStored(events, options.notify);
+    const notifier = options.notifier;
+    const deliveries = notifier ? noticesOf(events).flatMap((n) => notifier.plan(n)) : [];
+    const write: Write = {
+      rows: [
+        ['incidents_v1', rows],
+        ['incident_alerts_v1', members],
+        ['incident_events_v1', events.map((e) => incidentEventRow(e, ++eventSeq))],
+        ['notification_deliveries_v1', deliveries.map(deliveryRow)],
+      ],
+      deliveries,
+    };
+    try {
+      await store(write);
+    } catch (error) {
+      unsaved.push(write);
+      throw error;
+    }
   }
 
-  /** One notification per incident and kind; a new incident's first priority is no "change". */
-  function notifyStored(events: readonly IncidentEvent[], notify: (kind: NotificationKind, incident: Incident) => void): void {
+  async function storeUnsaved(): Promise<void> {
+    while (unsaved.length > 0) {
+      await store(unsaved[0]!);
+      unsaved.shift();
+    }
+  }
+
+  /**
+   * The notices stored events call for: one per incident and kind (a new incident's first
+   * priority is no "change"), and one per escalation level reached.
+   */
+  function noticesOf(events: readonly IncidentEvent[]): Notice[] {
     const kinds = new Map<string, Set<NotificationKind>>();
+    const notices: Notice[] = [];
     for (const event of events) {
+      const incident = incidents.get(event.incidentId);
+      if (!incident) continue;
       const set = kinds.get(event.incidentId) ?? new Set<NotificationKind>();
+      kinds.set(event.incidentId, set);
       if (event.kind === 'created') set.add('created');
       else if (event.kind === 'priority_changed') set.add('priority_changed');
-      else if (event.kind === 'sla_breached') set.add('escalated');
       else if (event.kind === 'transition' && event.detail.to === 'resolved') set.add('resolved');
-      kinds.set(event.incidentId, set);
+      else if (event.kind === 'escalated') {
+        const { level, reason, routes } = event.detail as { level: number; reason: 'not_acknowledged' | 'sla_breached'; routes: string[] };
+        notices.push({ kind: 'escalated', incident, escalation: { level, reason, routes } });
+      }
     }
     for (const [id, set] of kinds) {
-      const incident = incidents.get(id);
-      if (!incident) continue;
+      const incident = incidents.get(id)!;
       if (set.has('created')) set.delete('priority_changed');
-      for (const kind of set) notify(kind, incident);
+      for (const kind of set) notices.push({ kind, incident });
     }
+    return notices;
   }
 
   /** Adds the CIs and services the alert maps to (catalog rules); true when something was added. */
@@ -163,25 +213,48 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   }
 
   /**
-   * The worst severity among the members, kept per incident so that a join costs O(1), not a
-   * pass over thousands of members (bench:alerts showed that pass dominating). A member's
-   * later change of severity is not picked up until a restart recomputes it.
+   * Members per severity, per incident (index: SEVERITIES order), so the worst is the first
+   * non-zero count: a join or a member's change of severity costs O(1), not a pass over
+   * thousands of members (bench:alerts showed that pass dominating).
    */
-  const worstSeverity = new Map<string, Severity>();
-  function memberSeverities(incident: Incident, joining?: AlertState): Severity[] {
-    let worst = worstSeverity.get(incident.id);
-    if (worst === undefined) {
-      const all = incident.alertFingerprints.map((fp) => options.alertState(fp)?.severity ?? 'warning');
-      worst = all.sort((a, b) => SEVERITIES.indexOf(a) - SEVERITIES.indexOf(b))[0] ?? 'info';
-    }
-    if (joining && SEVERITIES.indexOf(joining.severity) < SEVERITIES.indexOf(worst)) worst = joining.severity;
-    worstSeverity.set(incident.id, worst);
-    return [worst];
+  const severityCounts = new Map<string, number[]>();
+  /** The severity each member alert is counted with, to move it when the alert reports another. */
+  const memberSeverity = new Map<string, Severity>();
+
+  /** Counts a member with `severity` (moving it from `previous` when it was counted before) and updates the incident's worst. */
+  function countMember(incident: Incident, fingerprint: string, severity: Severity, previous?: Severity): void {
+    let counts = severityCounts.get(incident.id);
+    if (!counts) severityCounts.set(incident.id, (counts = SEVERITIES.map(() => 0)));
+    if (previous !== undefined) counts[SEVERITIES.indexOf(previous)]!--;
+    counts[SEVERITIES.indexOf(severity)]!++;
+    memberSeverity.set(fingerprint, severity);
+    incident.severity = SEVERITIES[counts.findIndex((n) => n > 0)] ?? severity;
+  }
+
+  /**
+   * A firing member of an open incident reported another severity (PagerDuty events keyed by
+   * dedup_key, Vigil JSON with an explicit severity or fingerprint: severity is not identity
+   * there). Moves its count, records the change, and re-prioritises when the worst changed.
+   */
+  function changeMemberSeverity(incident: Incident, alert: AlertState, nowMs: number, events: IncidentEvent[]): boolean {
+    const before = memberSeverity.get(alert.fingerprint);
+    if (before === undefined || before === alert.severity) return false;
+    const worstBefore = incident.severity;
+    countMember(incident, alert.fingerprint, alert.severity, before);
+    events.push({
+      incidentId: incident.id,
+      atMs: nowMs,
+      actor: 'vigil',
+      kind: 'severity_changed',
+      detail: { fingerprint: alert.fingerprint, from: before, to: alert.severity, incidentSeverity: { from: worstBefore, to: incident.severity } },
+    });
+    if (incident.severity !== worstBefore) reprioritise(incident, nowMs, events);
+    return true;
   }
 
   /** Recomputes priority and SLA due times; records a priority change on the timeline. */
-  function reprioritise(incident: Incident, nowMs: number, events: IncidentEvent[], joining?: AlertState): void {
-    const result = computePriority({ serviceCriticalities: serviceCriticalities(incident), severities: memberSeverities(incident, joining) });
+  function reprioritise(incident: Incident, nowMs: number, events: IncidentEvent[]): void {
+    const result = computePriority({ serviceCriticalities: serviceCriticalities(incident), severities: [incident.severity] });
     if (result.priority !== incident.priority) {
       events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'priority_changed', detail: { from: incident.priority, to: result.priority, reason: result.reason } });
       incident.priority = result.priority;
@@ -209,6 +282,23 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       incident.slaBreached = true;
       events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'sla_breached', detail: { response: sla.responseBreached, resolution: sla.resolutionBreached } });
     }
+    escalate(incident, nowMs, events);
+  }
+
+  /** Moves the incident up the escalation levels now due, one timeline event (and notice) per level; true when it moved. */
+  function escalate(incident: Incident, nowMs: number, events: IncidentEvent[]): boolean {
+    const steps = dueEscalations(incident, escalationLevels, nowMs);
+    for (const step of steps) {
+      incident.escalationLevel = step.level;
+      events.push({
+        incidentId: incident.id,
+        atMs: nowMs,
+        actor: 'vigil',
+        kind: 'escalated',
+        detail: { level: step.level, reason: step.reason, ...(step.afterMs !== undefined ? { afterMs: step.afterMs } : {}), routes: [...step.routes] },
+      });
+    }
+    return steps.length > 0;
   }
 
   /** True when a stored due time lies behind `nowMs` (response only counts until acknowledged). */
@@ -220,6 +310,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     incident.alertFingerprints.push(alert.fingerprint);
     incident.alertCount = incident.alertFingerprints.length;
     incidentOfAlert.set(alert.fingerprint, incident.id);
+    countMember(incident, alert.fingerprint, alert.severity);
     if (alert.status === 'firing') firingOf(incident.id).add(alert.fingerprint);
     mapToCatalog(incident, alert);
     incident.allAlertsResolvedAtMs = null;
@@ -233,6 +324,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       title: incidentTitle(first.labels, first.annotations, values),
       status: 'new',
       priority: 'P4',
+      severity: first.severity,
+      escalationLevel: 0,
       groupKey: key,
       services: [],
       cis: [],
@@ -296,13 +389,14 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
               member.allAlertsResolvedAtMs = null;
               changed.add(member);
             }
+            if (changeMemberSeverity(member, alert, nowMs, events)) changed.add(member);
             continue;
           }
           const openId = openByGroup.get(key);
           const target = openId ? incidents.get(openId) : undefined;
           if (target) {
             join(target, alert, values, nowMs, events);
-            reprioritise(target, nowMs, events, alert);
+            reprioritise(target, nowMs, events);
             changed.add(target);
             continue;
           }
@@ -336,6 +430,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async sweep() {
+      await storeUnsaved();
       const nowMs = clock.nowMs();
       const events: IncidentEvent[] = [];
       const changed = new Set<Incident>();
@@ -348,7 +443,13 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           refreshSla(incident, nowMs, events);
           if (incident.slaBreached) changed.add(incident);
         }
-        if (incident.status === 'closed') incidents.delete(incident.id);
+        // Levels reached by time without acknowledgement (breach levels come with the breach above).
+        if (incident.escalationLevel < escalationLevels.length && escalate(incident, nowMs, events)) changed.add(incident);
+        if (incident.status === 'closed') {
+          incidents.delete(incident.id);
+          severityCounts.delete(incident.id);
+          firingMembers.delete(incident.id);
+        }
       }
       if (changed.size > 0) await persist(changed, events);
     },
@@ -392,16 +493,16 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async get(id) {
-      const incident = incidents.get(id) ?? (await findIncident(store, id));
+      const incident = incidents.get(id) ?? (await findIncident(options.store, id));
       if (!incident) throw new AppError('INCIDENT_NOT_FOUND', `no incident ${id}`, { httpStatus: 404 });
       const alerts = incident.alertFingerprints.map((fp) => options.alertState(fp)).filter((a): a is AlertState => a !== undefined);
-      return { incident, alerts, timeline: await loadTimeline(store, id) };
+      return { incident, alerts, timeline: await loadTimeline(options.store, id) };
     },
 
-    list: (filter) => listIncidents(store, filter),
+    list: (filter) => listIncidents(options.store, filter),
 
     async statistics(fromMs, toMs) {
-      const stored = await loadIncidentsForPeriod(store, fromMs, toMs);
+      const stored = await loadIncidentsForPeriod(options.store, fromMs, toMs);
       const times = stored.map((i) => ({
         serviceIds: i.services.length > 0 ? i.services : ['(none)'],
         priority: i.priority,
@@ -413,17 +514,31 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async start() {
-      for (const incident of await loadUnclosedIncidents(store)) {
+      const unclosed = await loadUnclosedIncidents(options.store);
+      // Members the alert service forgot (resolved long ago) still count with their last stored severity.
+      const forgotten = unclosed.filter((i) => i.alertFingerprints.some((fp) => options.alertState(fp) === undefined));
+      const storedSeverity = await loadMemberSeverities(options.store, forgotten.map((i) => i.id));
+      for (const incident of unclosed) {
         incidents.set(incident.id, incident);
         const latest = lastByGroup.get(incident.groupKey);
         if (!latest || (incidents.get(latest)?.createdAtMs ?? 0) < incident.createdAtMs) lastByGroup.set(incident.groupKey, incident.id);
         if (isOpen(incident.status)) openByGroup.set(incident.groupKey, incident.id);
         for (const fp of incident.alertFingerprints) {
           incidentOfAlert.set(fp, incident.id);
-          if (options.alertState(fp)?.status === 'firing') firingOf(incident.id).add(fp);
+          const state = options.alertState(fp);
+          if (state?.status === 'firing') firingOf(incident.id).add(fp);
+          countMember(incident, fp, state?.severity ?? storedSeverity.get(fp) ?? 'warning');
         }
       }
       if (incidents.size > 0) logger.info({ incidents: incidents.size }, 'incidents rebuilt from storage');
+      // Members are the truth: a crash between storing a member row and its incident's row
+      // (two journal files, one commit) leaves a stale count. Repair and store it.
+      const stale = unclosed.filter((i) => i.alertCount !== i.alertFingerprints.length);
+      for (const incident of stale) incident.alertCount = incident.alertFingerprints.length;
+      if (stale.length > 0) {
+        await persist(stale, []);
+        logger.warn({ incidents: stale.length }, 'incident alert counts repaired from their members');
+      }
       sweeper = setInterval(() => {
         service.sweep().catch((error: unknown) => logger.error({ err: error }, 'incident sweep failed; will retry'));
       }, 1_000);
@@ -432,6 +547,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
     async close() {
       if (sweeper) clearInterval(sweeper);
+      await storeUnsaved().catch((error: unknown) => logger.error({ err: error, writes: unsaved.length }, 'incident changes not stored at stop'));
     },
   };
   return service;

@@ -1,4 +1,5 @@
 import type { IncidentStatus } from './incident-lifecycle.js';
+import type { Severity } from './alert.js';
 import type { Priority } from './priority.js';
 
 /** An incident as the core holds it; the public JSON shape is api.md's `Incident`. */
@@ -7,6 +8,10 @@ export interface Incident {
   title: string;
   status: IncidentStatus;
   priority: Priority;
+  /** The worst severity among the member alerts (as each was last reported firing): the urgency behind `priority`. */
+  severity: Severity;
+  /** Escalation policy level reached, 1-based; 0 = not escalated. Never goes down. */
+  escalationLevel: number;
   /** The grouping rule's name and the label values that formed the group. */
   groupKey: string;
   services: string[];
@@ -36,6 +41,17 @@ export interface IncidentEvent {
   incidentId: string;
   atMs: number;
   actor: string;
-  kind: 'created' | 'alert_joined' | 'transition' | 'priority_changed' | 'assigned' | 'comment' | 'sla_breached' | 'paused' | 'resumed';
+  kind:
+    | 'created'
+    | 'alert_joined'
+    | 'transition'
+    | 'priority_changed'
+    | 'severity_changed'
+    | 'assigned'
+    | 'comment'
+    | 'sla_breached'
+    | 'escalated'
+    | 'paused'
+    | 'resumed';
   detail: Record<string, unknown>;
 }

@@ -12,3 +12,4 @@ export * from './incident-lifecycle.js';
 export * from './priority.js';
 export * from './sla-timers.js';
 export * from './incident-statistics.js';
+export * from './escalation.js';

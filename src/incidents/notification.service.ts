@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
-import { attemptRow, listAttempts, type NotificationAttempt } from '../storage/notifications.queries.js';
+import {
+  attemptRow,
+  deliveryRow,
+  listAttempts,
+  listDeliveries,
+  loadPendingDeliveries,
+  type DeliveryRecord,
+  type DeliveryState,
+  type NotificationAttempt,
+} from '../storage/notifications.queries.js';
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
+import type { EscalationReason } from './escalation.js';
 import type { Incident } from './incident.js';
 
 export const NOTIFICATION_KINDS = ['created', 'escalated', 'priority_changed', 'resolved'] as const;
@@ -17,13 +27,32 @@ export interface NotificationRoute {
   kinds: NotificationKind[];
 }
 
+/** An incident change worth telling someone about. */
+export interface Notice {
+  kind: NotificationKind;
+  /** The incident as the change left it (rendered at once: later changes do not alter the message). */
+  incident: Incident;
+  /** For `escalated`: the level reached, why, and the level's own routes (told besides the routes subscribing to `escalated`). */
+  escalation?: { level: number; reason: EscalationReason; routes: readonly string[] };
+}
+
+export type Delivery = DeliveryRecord;
+
+/** What the incident core needs: plan deliveries to store with a change, start them once stored. */
+export interface Notifier {
+  /** The deliveries a notice calls for (pending, ids and bodies fixed now); no I/O. */
+  plan(notice: Notice): Delivery[];
+  /** Starts delivering deliveries that are stored. Never waits on an endpoint; ids already queued are ignored. */
+  enqueue(deliveries: readonly Delivery[]): void;
+}
+
 export interface NotificationServiceOptions {
   routes: readonly NotificationRoute[];
   store: Store;
   batcher: RowBatcher;
   clock: Clock;
   logger: Logger;
-  /** Attempts per delivery before it is logged as failed. */
+  /** Attempts per delivery before it is logged as failed (counted across restarts). */
   maxAttempts: number;
   /** First retry delay; doubles each attempt (capped at 5 minutes). */
   retryBaseDelayMs: number;
@@ -31,116 +60,173 @@ export interface NotificationServiceOptions {
   timeoutMs: number;
 }
 
-export interface NotificationService {
-  /** Queues the deliveries for an incident change. Never waits on an endpoint: intake is never slowed. */
-  notify(kind: NotificationKind, incident: Incident): void;
+export interface NotificationService extends Notifier {
+  /** Resumes the deliveries left pending by an earlier run; call once at start. */
+  start(): Promise<void>;
   list(filter: { incidentId?: string; limit: number; offset: number }): Promise<{ attempts: NotificationAttempt[]; total: number }>;
+  listDeliveries(filter: { state?: DeliveryState; incidentId?: string; limit: number; offset: number }): Promise<{ deliveries: Delivery[]; total: number }>;
   /** Deliveries queued or in flight. */
   readonly pending: number;
+  /** Stops delivering; deliveries not yet delivered stay pending in storage and resume at the next start. */
   close(): Promise<void>;
 }
 
-interface Delivery {
-  id: string;
-  route: NotificationRoute;
-  kind: NotificationKind;
-  incident: Incident;
-  attempt: number;
-}
-
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
+/** A delivery still pending after this long is stale news: a start does not resume it (it stays visible as pending). */
+const RESUME_WINDOW_MS = 7 * 86_400_000;
+/** Header (and JSON field `deliveryId`) receivers dedup on: at-least-once delivery sends a delivery again after a crash. */
+export const DELIVERY_ID_HEADER = 'x-vigil-delivery';
 
-function payload(route: NotificationRoute, kind: NotificationKind, incident: Incident): string {
+function render(route: NotificationRoute, notice: Notice, deliveryId: string): string {
+  const { incident, kind, escalation } = notice;
+  if (route.format === 'slack') {
+    const verb = {
+      created: 'New',
+      escalated: escalation ? `Escalated to level ${escalation.level} (${escalation.reason === 'sla_breached' ? 'SLA breached' : 'not acknowledged'})` : 'Escalated',
+      priority_changed: 'Priority changed',
+      resolved: 'Resolved',
+    }[kind];
+    return JSON.stringify({ text: `[${incident.priority}] ${verb}: ${incident.title} (${incident.id})` });
+  }
   const summary = {
     id: incident.id,
     title: incident.title,
     status: incident.status,
     priority: incident.priority,
+    severity: incident.severity,
     alertCount: incident.alertCount,
     createdAt: new Date(incident.createdAtMs).toISOString(),
     slaBreached: incident.slaBreached,
+    escalationLevel: incident.escalationLevel,
     ...(incident.assignee ? { assignee: incident.assignee } : {}),
   };
-  if (route.format === 'slack') {
-    const verb = { created: 'New', escalated: 'SLA breached', priority_changed: 'Priority changed', resolved: 'Resolved' }[kind];
-    return JSON.stringify({ text: `[${incident.priority}] ${verb}: ${incident.title} (${incident.id})` });
-  }
-  return JSON.stringify({ kind, incident: summary });
+  return JSON.stringify({ deliveryId, kind, ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason } } : {}), incident: summary });
 }
 
 /**
- * Outbound webhooks per route, delivered in the background with exponential backoff, each
- * attempt written to the delivery log. A slow or failing endpoint only delays its own
- * deliveries. Deliveries live in memory: those still queued when the process stops are lost
- * (logged as pending attempts only).
+ * Outbound webhooks per route, delivered in the background with exponential backoff. The
+ * queue is durable: a delivery is stored as pending with the incident change that called for
+ * it (the core writes `plan()`'s rows in the same batch), every attempt is logged and moves the
+ * stored state, and `start()` resumes what an earlier run left pending. Delivery is at least
+ * once: a crash between a successful request and its log entry sends it again, with the same
+ * `X-Vigil-Delivery` id. A slow or failing endpoint only delays its own deliveries.
  */
 export function createNotificationService(options: NotificationServiceOptions): NotificationService {
   const { store, batcher, clock, logger } = options;
+  const routesByName = new Map(options.routes.map((r) => [r.name, r]));
   const timers = new Set<NodeJS.Timeout>();
   const inFlight = new Set<Promise<void>>();
-  let pending = 0;
+  /** Ids queued or in flight, so a delivery is never run twice at once (resume vs. a fresh enqueue). */
+  const active = new Set<string>();
+  const stopping = new AbortController();
   let closed = false;
 
   function schedule(delivery: Delivery, delayMs: number): void {
-    pending++;
     const timer = setTimeout(() => {
       timers.delete(timer);
-      const run = attempt(delivery).finally(() => {
-        pending--;
-        inFlight.delete(run);
-      });
+      const run = attempt(delivery).finally(() => inFlight.delete(run));
       inFlight.add(run);
     }, delayMs);
     timers.add(timer);
   }
 
   async function attempt(delivery: Delivery): Promise<void> {
-    delivery.attempt++;
+    const route = routesByName.get(delivery.route);
+    const number = delivery.attempts + 1;
     let httpStatus = 0;
     let error = '';
-    try {
-      const response = await fetch(delivery.route.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'vigil' },
-        body: payload(delivery.route, delivery.kind, delivery.incident),
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      httpStatus = response.status;
-      await response.body?.cancel();
-      if (!response.ok) error = `HTTP ${response.status}`;
-    } catch (e) {
-      error = (e as Error).message;
+    if (!route) {
+      error = `route ${delivery.route} is no longer configured`;
+    } else {
+      try {
+        const response = await fetch(route.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'vigil', [DELIVERY_ID_HEADER]: delivery.id },
+          body: delivery.body,
+          signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), stopping.signal]),
+        });
+        httpStatus = response.status;
+        await response.body?.cancel();
+        if (!response.ok) error = `HTTP ${response.status}`;
+      } catch (e) {
+        error = (e as Error).message;
+      }
     }
     const delivered = error === '';
-    const final = delivered || delivery.attempt >= options.maxAttempts || closed;
-    const outcome = delivered ? 'delivered' : final ? 'failed' : 'retrying';
-    batcher
-      .insert('notification_attempts_v1', [
-        attemptRow({ atMs: clock.nowMs(), deliveryId: delivery.id, route: delivery.route.name, incidentId: delivery.incident.id, kind: delivery.kind, attempt: delivery.attempt, outcome, httpStatus, error }),
-      ])
-      .catch((e: unknown) => logger.error({ err: e }, 'could not log a notification attempt'));
-    if (!final) schedule(delivery, Math.min(options.retryBaseDelayMs * 2 ** (delivery.attempt - 1), MAX_RETRY_DELAY_MS));
-    else if (!delivered) logger.warn({ route: delivery.route.name, incident: delivery.incident.id, error }, 'notification failed for good');
+    const givenUp = !delivered && (!route || number >= options.maxAttempts);
+    const state: DeliveryState = delivered ? 'delivered' : givenUp ? 'failed' : 'pending';
+    const nowMs = clock.nowMs();
+    Object.assign(delivery, { attempts: number, state, updatedAtMs: nowMs });
+    try {
+      await Promise.all([
+        batcher.insert('notification_attempts_v1', [
+          attemptRow({ atMs: nowMs, deliveryId: delivery.id, route: delivery.route, incidentId: delivery.incidentId, kind: delivery.kind, attempt: number, outcome: delivered ? 'delivered' : givenUp ? 'failed' : 'retrying', httpStatus, error }),
+        ]),
+        batcher.insert('notification_deliveries_v1', [deliveryRow(delivery)]),
+      ]);
+    } catch (e) {
+      // Not fatal: the stored state lags (a delivered one may be sent again after a restart: at least once).
+      logger.error({ err: e, delivery: delivery.id }, 'could not log a notification attempt');
+    }
+    if (state === 'pending' && !closed) {
+      schedule(delivery, Math.min(options.retryBaseDelayMs * 2 ** (number - 1), MAX_RETRY_DELAY_MS));
+      return;
+    }
+    active.delete(delivery.id);
+    if (state === 'failed') logger.warn({ route: delivery.route, incident: delivery.incidentId, error }, 'notification failed for good');
   }
 
-  return {
-    notify(kind, incident) {
-      if (closed) return;
-      for (const route of options.routes) {
-        if (!route.kinds.includes(kind)) continue;
-        // A snapshot: later changes to the incident must not alter what this delivery says.
-        schedule({ id: randomUUID(), route, kind, incident: structuredClone(incident), attempt: 0 }, 0);
+  const service: NotificationService = {
+    plan(notice) {
+      const names = new Set<string>();
+      for (const route of options.routes) if (route.kinds.includes(notice.kind)) names.add(route.name);
+      for (const name of notice.escalation?.routes ?? []) if (routesByName.has(name)) names.add(name);
+      const nowMs = clock.nowMs();
+      return [...names].map((name) => {
+        const id = randomUUID();
+        return {
+          id,
+          createdAtMs: nowMs,
+          updatedAtMs: nowMs,
+          route: name,
+          incidentId: notice.incident.id,
+          kind: notice.kind,
+          body: render(routesByName.get(name)!, notice, id),
+          state: 'pending',
+          attempts: 0,
+        };
+      });
+    },
+
+    enqueue(deliveries) {
+      if (closed) return; // stored as pending: the next start resumes them
+      for (const delivery of deliveries) {
+        if (delivery.state !== 'pending' || active.has(delivery.id)) continue;
+        active.add(delivery.id);
+        schedule({ ...delivery }, 0);
       }
     },
-    list: (filter) => listAttempts(store, filter),
-    get pending() {
-      return pending;
+
+    async start() {
+      const resumed = await loadPendingDeliveries(store, clock.nowMs() - RESUME_WINDOW_MS);
+      service.enqueue(resumed);
+      if (resumed.length > 0) logger.info({ deliveries: resumed.length }, 'pending notifications resumed');
     },
+
+    list: (filter) => listAttempts(store, filter),
+    listDeliveries: (filter) => listDeliveries(store, filter),
+    get pending() {
+      return active.size;
+    },
+
     async close() {
       closed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      // In-flight requests end now (as failed attempts, left pending), not after their timeout.
+      stopping.abort();
       await Promise.allSettled([...inFlight]);
     },
   };
+  return service;
 }

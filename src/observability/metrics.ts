@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RowBatcherMetrics } from '../storage/row-batcher.js';
 import type { WriterMetrics } from '../storage/sample-writer.js';
 
 /**
@@ -8,6 +9,8 @@ import type { WriterMetrics } from '../storage/sample-writer.js';
 export interface Metrics {
   readonly registry: Registry;
   readonly writer: WriterMetrics;
+  /** The row journal of alerts, incidents and notifications (src/storage/row-batcher.ts). */
+  readonly journal: RowBatcherMetrics;
   /** Counts an ingest request by protocol and outcome (`stored`, `invalid`, `too_large`, `unsupported`, `overloaded`, `failed`). */
   ingestRequest(protocol: string, outcome: string): void;
   ingestSamples(protocol: string, count: number): void;
@@ -81,8 +84,73 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     labelNames: ['reason'],
     registers: [registry],
   });
+  const journalQueueRows = new Gauge({
+    name: 'vigil_journal_queue_rows',
+    help: 'Alert, incident and notification rows acknowledged or waiting but not yet inserted into ClickHouse.',
+    registers: [registry],
+  });
+  const journalQueueBytes = new Gauge({
+    name: 'vigil_journal_queue_bytes',
+    help: 'Journal bytes (JSON lines) acknowledged or waiting but not yet inserted into ClickHouse.',
+    registers: [registry],
+  });
+  const journalCommitRows = new Histogram({
+    name: 'vigil_journal_commit_rows',
+    help: 'Rows per journal group commit (the rows acknowledged together).',
+    buckets: rowBuckets,
+    registers: [registry],
+  });
+  const journalCommitSeconds = new Histogram({
+    name: 'vigil_journal_commit_duration_seconds',
+    help: 'Time to append and fdatasync one journal group commit.',
+    buckets: secondBuckets,
+    registers: [registry],
+  });
+  const journalInsertRows = new Histogram({
+    name: 'vigil_journal_insert_rows',
+    help: 'Rows per journal segment inserted into ClickHouse (all its tables).',
+    buckets: rowBuckets,
+    registers: [registry],
+  });
+  const journalInsertBytes = new Histogram({
+    name: 'vigil_journal_insert_bytes',
+    help: 'Journal bytes per segment inserted into ClickHouse.',
+    buckets: [1e4, 1e5, 1e6, 4e6, 16e6, 64e6],
+    registers: [registry],
+  });
+  const journalInsertSeconds = new Histogram({
+    name: 'vigil_journal_insert_duration_seconds',
+    help: 'Time to insert one journal segment into ClickHouse, by outcome (errors are retried).',
+    labelNames: ['outcome'],
+    buckets: secondBuckets,
+    registers: [registry],
+  });
+  const journalRejected = new Counter({
+    name: 'vigil_journal_rejected_total',
+    help: 'Row writes (one per table per request) refused before journaling (answered 503 with Retry-After), by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   return {
     registry,
+    journal: {
+      queued: (rows, bytes) => {
+        journalQueueRows.set(rows);
+        journalQueueBytes.set(bytes);
+      },
+      committed: (rows, seconds) => {
+        journalCommitRows.observe(rows);
+        journalCommitSeconds.observe(seconds);
+      },
+      inserted: (rows, bytes, seconds, outcome) => {
+        if (outcome === 'ok') {
+          journalInsertRows.observe(rows);
+          journalInsertBytes.observe(bytes);
+        }
+        journalInsertSeconds.observe({ outcome }, seconds);
+      },
+      rejected: (reason) => journalRejected.inc({ reason }),
+    },
     writer: {
       queueRows: (rows) => queueRows.set(rows),
       committed: (rows, seconds) => {

@@ -81,6 +81,23 @@ export function createDatabaseStatement(ctx: Pick<DdlContext, 'cluster'>, databa
   return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}${ctx.cluster ? ` ON CLUSTER ${quoteIdentifier(ctx.cluster)}` : ''}`;
 }
 
+/**
+ * Adds a column to an existing table, idempotently. On a cluster the `_local` tables get it
+ * `ON CLUSTER` and so does the `Distributed` table over them (it has its own column list).
+ * `column` is a column definition as in `TableSpec.columns`; give it a DEFAULT for old rows.
+ */
+export function addColumnStatements(ctx: DdlContext, table: string, column: string): string[] {
+  const statements = [`ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS ${column}`];
+  if (ctx.cluster) statements.push(`ALTER TABLE ${table}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS ${column}`);
+  return statements;
+}
+
+/** Changes MergeTree settings of an existing table (its `_local` tables on a cluster); idempotent. */
+export function modifySettingsStatement(ctx: DdlContext, table: string, settings: Record<string, string | number>): string {
+  const list = Object.entries(settings).map(([k, v]) => `${k} = ${v}`);
+  return `ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} MODIFY SETTING ${list.join(', ')}`;
+}
+
 /** Changes a table's TTL without rewriting existing parts (they expire as they are dropped). */
 export function modifyTtlStatement(ctx: DdlContext, table: string, ttl: string): string {
   return `ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`;

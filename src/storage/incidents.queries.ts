@@ -1,3 +1,4 @@
+import type { Severity } from '../incidents/alert.js';
 import type { Incident, IncidentEvent } from '../incidents/incident.js';
 import type { Store } from './store.js';
 import { toClickHouseDateTime } from './clickhouse-time.js';
@@ -11,6 +12,8 @@ export function incidentRow(incident: Incident, version: number): Record<string,
     title: incident.title,
     status: incident.status,
     priority: incident.priority,
+    severity: incident.severity,
+    escalation_level: incident.escalationLevel,
     group_key: incident.groupKey,
     services: incident.services,
     cis: incident.cis,
@@ -34,7 +37,7 @@ export function incidentEventRow(event: IncidentEvent, seq: number): Record<stri
   return { incident_id: event.incidentId, at: dateTime(event.atMs), seq, actor: event.actor, kind: event.kind, detail: JSON.stringify(event.detail) };
 }
 
-const COLUMNS = `id, title, status, priority, group_key, services, cis, alert_count,
+const COLUMNS = `id, title, status, priority, severity, escalation_level, group_key, services, cis, alert_count,
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(acknowledged_at) AS acknowledged_ms,
   toUnixTimestamp64Milli(resolved_at) AS resolved_ms, toUnixTimestamp64Milli(closed_at) AS closed_ms, assignee,
   toUnixTimestamp64Milli(response_due_at) AS response_due_ms, toUnixTimestamp64Milli(resolution_due_at) AS resolution_due_ms,
@@ -45,6 +48,9 @@ interface Row {
   title: string;
   status: Incident['status'];
   priority: Incident['priority'];
+  /** '' on rows from before migration 006. */
+  severity: Incident['severity'] | '';
+  escalation_level: number | string;
   group_key: string;
   services: string[];
   cis: string[];
@@ -70,6 +76,9 @@ function toIncident(row: Row): Incident {
     title: row.title,
     status: row.status,
     priority: row.priority,
+    // Rows from before migration 006 carry no severity; the core recomputes it from the members at start.
+    severity: row.severity === '' ? 'warning' : row.severity,
+    escalationLevel: Number(row.escalation_level),
     groupKey: row.group_key,
     services: row.services,
     cis: row.cis,
@@ -144,13 +153,34 @@ export async function listIncidents(store: Store, filter: IncidentFilter): Promi
   return { incidents: rows.map(toIncident), total: Number(count?.total ?? 0) };
 }
 
+/**
+ * An incident's timeline, oldest first. DISTINCT: a write retried after a partly failed
+ * batch (incident.service.ts) inserts the same rows (same `at`, `seq`) again.
+ */
 export async function loadTimeline(store: Store, incidentId: string): Promise<IncidentEvent[]> {
   const rows = await store.query<{ at_ms: number; actor: string; kind: IncidentEvent['kind']; detail: string }>(
     'incident timeline',
-    `SELECT toUnixTimestamp64Milli(at) AS at_ms, actor, kind, detail FROM incident_events_v1 WHERE incident_id = {id:String} ORDER BY at, seq`,
+    `SELECT DISTINCT at, seq, toUnixTimestamp64Milli(at) AS at_ms, actor, kind, detail FROM incident_events_v1 WHERE incident_id = {id:String} ORDER BY at, seq`,
     { id: incidentId },
   );
   return rows.map((r) => ({ incidentId, atMs: Number(r.at_ms), actor: r.actor, kind: r.kind, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+}
+
+/**
+ * Last stored severity of the member alerts of the given incidents, by fingerprint: for
+ * members the alert service no longer holds in memory (resolved long ago) at start.
+ * GLOBAL IN: on a cluster both tables are Distributed, and a plain IN over one inside a query
+ * on the other is refused (distributed_product_mode = deny).
+ */
+export async function loadMemberSeverities(store: Store, incidentIds: readonly string[]): Promise<Map<string, Severity>> {
+  if (incidentIds.length === 0) return new Map();
+  const rows = await store.query<{ fingerprint: string; severity: Severity }>(
+    'incident member severities',
+    `SELECT fingerprint, severity FROM alerts_v1 FINAL
+     WHERE fingerprint GLOBAL IN (SELECT fingerprint FROM incident_alerts_v1 WHERE incident_id IN {ids:Array(String)})`,
+    { ids: incidentIds },
+  );
+  return new Map(rows.map((r) => [r.fingerprint, r.severity]));
 }
 
 /** Incidents that can count in a period's statistics: created before its end, and acknowledged, resolved or created within it. */

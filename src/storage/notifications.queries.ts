@@ -43,3 +43,99 @@ export async function listAttempts(store: Store, filter: { incidentId?: string; 
     total: Number(count?.total ?? 0),
   };
 }
+
+export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** One outbound notification to one route: the durable queue's unit (notification_deliveries_v1). */
+export interface DeliveryRecord {
+  /** Stable across retries and restarts: receivers dedup on it (`X-Vigil-Delivery`). */
+  id: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+  route: string;
+  incidentId: string;
+  kind: string;
+  /** The request body, rendered once. */
+  body: string;
+  state: DeliveryState;
+  /** Attempts made so far. */
+  attempts: number;
+}
+
+/** The row of a delivery's current state; the version grows with progress, not with the clock. */
+export function deliveryRow(d: DeliveryRecord): Record<string, unknown> {
+  return {
+    delivery_id: d.id,
+    created_at: toClickHouseDateTime(d.createdAtMs),
+    updated_at: toClickHouseDateTime(d.updatedAtMs),
+    route: d.route,
+    incident_id: d.incidentId,
+    kind: d.kind,
+    body: d.body,
+    state: d.state,
+    attempts: d.attempts,
+    version: d.attempts * 2 + (d.state === 'pending' ? 0 : 1),
+  };
+}
+
+interface DeliveryRow {
+  delivery_id: string;
+  created_ms: number;
+  updated_ms: number;
+  route: string;
+  incident_id: string;
+  kind: string;
+  body: string;
+  state: DeliveryState;
+  attempts: number | string;
+}
+
+const DELIVERY_COLUMNS = `delivery_id, toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(updated_at) AS updated_ms,
+  route, incident_id, kind, body, state, attempts`;
+
+function toDelivery(r: DeliveryRow): DeliveryRecord {
+  return {
+    id: r.delivery_id,
+    createdAtMs: Number(r.created_ms),
+    updatedAtMs: Number(r.updated_ms),
+    route: r.route,
+    incidentId: r.incident_id,
+    kind: r.kind,
+    body: r.body,
+    state: r.state,
+    attempts: Number(r.attempts),
+  };
+}
+
+/** Deliveries still pending that were created since `sinceMs`, oldest first: what a start resumes. */
+export async function loadPendingDeliveries(store: Store, sinceMs: number): Promise<DeliveryRecord[]> {
+  const rows = await store.query<DeliveryRow>(
+    'pending notification deliveries',
+    `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries_v1 FINAL
+     WHERE created_at >= fromUnixTimestamp64Milli({sinceMs:Int64}, 'UTC') AND state = 'pending'
+     ORDER BY created_at, delivery_id`,
+    { sinceMs },
+  );
+  return rows.map(toDelivery);
+}
+
+/** A page of deliveries in their current state, newest first, with the number of all matches. */
+export async function listDeliveries(
+  store: Store,
+  filter: { state?: DeliveryState; incidentId?: string; limit: number; offset: number },
+): Promise<{ deliveries: DeliveryRecord[]; total: number }> {
+  const conditions: string[] = [];
+  if (filter.state) conditions.push('state = {state:String}');
+  if (filter.incidentId) conditions.push('incident_id = {incidentId:String}');
+  const where = conditions.length > 0 ? conditions.join(' AND ') : '1';
+  const params = { ...filter };
+  const [count] = await store.query<{ total: number | string }>('count notification deliveries', `SELECT count() AS total FROM notification_deliveries_v1 FINAL WHERE ${where}`, params);
+  const rows = await store.query<DeliveryRow>(
+    'list notification deliveries',
+    `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries_v1 FINAL WHERE ${where}
+     ORDER BY created_at DESC, delivery_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+    params,
+  );
+  return { deliveries: rows.map(toDelivery), total: Number(count?.total ?? 0) };
+}

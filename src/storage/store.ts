@@ -1,7 +1,7 @@
 import { createReadStream, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../config/index.js';
 import { AppError } from '../shared/errors.js';
@@ -19,6 +19,8 @@ export interface Store {
   ensureDatabase(): Promise<void>;
   /** Rows of a SELECT as objects. `params` bind `{name:Type}` placeholders server-side. */
   query<Row>(name: string, sql: string, params?: Record<string, unknown>): Promise<Row[]>;
+  /** query() calls not yet answered: the row journal holds back inserts no read needs meanwhile. */
+  readonly queriesInFlight: number;
   /** DDL or INSERT … SELECT; no result rows. */
   command(name: string, sql: string, params?: Record<string, unknown>): Promise<void>;
   /** Small inserts of JSON rows (catalog, incidents): not for samples. */
@@ -29,7 +31,30 @@ export interface Store {
    * replay of the same files a no-op (insert_deduplication_token).
    */
   insertRowBinaryFiles(table: string, structure: string, filePaths: readonly string[], dedupToken: string): Promise<void>;
+  /**
+   * Inserts JSONEachRow files (all in one folder, names as above) into `table`, read with the
+   * table's own structure, as one insert with `dedupToken` as insert_deduplication_token.
+   * `skipBadRows` drops rows the engine cannot parse instead of failing the insert.
+   */
+  insertJsonFiles(table: string, filePaths: readonly string[], dedupToken: string, options?: { skipBadRows?: boolean }): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Settings of every journal insert. A lone UTF-16 surrogate, which JSON.stringify writes as
+ * `\ud800`, is stored as written rather than failing the whole batch; the structure is the
+ * insertion table's, never inferred from the file.
+ */
+const JSON_FILE_SETTINGS: ClickHouseSettings = {
+  input_format_json_throw_on_bad_escape_sequence: 0,
+  use_structure_from_insertion_table_in_table_functions: '1',
+};
+const SKIP_BAD_ROWS_SETTINGS: ClickHouseSettings = { input_format_allow_errors_ratio: 1 };
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkedTable(table: string): string {
+  if (!TABLE_NAME.test(table)) throw new AppError('STORAGE_QUERY_FAILED', `table name ${JSON.stringify(table)} is not insertable`);
+  return table;
 }
 
 export function createStore(storage: Config['storage']): Store {
@@ -48,17 +73,27 @@ function createClientStore(
   mode: Store['mode'],
   cluster: string | undefined,
   insertFiles: Store['insertRowBinaryFiles'],
+  insertJsonFiles: Store['insertJsonFiles'],
   ensureDatabase: Store['ensureDatabase'],
 ): Store {
+  let queriesInFlight = 0;
   return {
     mode,
     cluster,
     ensureDatabase,
     query: <Row>(name: string, sql: string, params?: Record<string, unknown>) =>
       wrap(name, async () => {
-        const result = await client.query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
-        return (await result.json()) as Row[];
+        queriesInFlight++;
+        try {
+          const result = await client.query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
+          return (await result.json()) as Row[];
+        } finally {
+          queriesInFlight--;
+        }
       }),
+    get queriesInFlight() {
+      return queriesInFlight;
+    },
     command: (name, sql, params) =>
       wrap(name, async () => {
         await client.command({ query: sql, ...(params ? { query_params: params } : {}) });
@@ -69,6 +104,7 @@ function createClientStore(
         await client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow' });
       }),
     insertRowBinaryFiles: insertFiles,
+    insertJsonFiles,
     close: () => client.close(),
   };
 }
@@ -87,7 +123,19 @@ function createEmbeddedStore(dataDir: string): Store {
         query_params: { token: dedupToken, path: globOf(filePaths), structure },
       });
     });
-  return createClientStore(client, 'embedded', undefined, insertFiles, async () => undefined);
+  const insertJsonFiles: Store['insertJsonFiles'] = (table, filePaths, dedupToken, options) =>
+    wrap(`insert ${table} from journal`, async () => {
+      const settings = { ...JSON_FILE_SETTINGS, ...(options?.skipBadRows ? SKIP_BAD_ROWS_SETTINGS : {}) };
+      // Inline SETTINGS: chdb applies clickhouse_settings as session-wide SETs, which would outlive this insert.
+      const inline = Object.entries(settings)
+        .map(([name, value]) => `${name} = ${String(value)}`)
+        .join(', ');
+      await client.command({
+        query: `INSERT INTO ${checkedTable(table)} SETTINGS insert_deduplication_token = {token:String}, ${inline} SELECT * FROM file({path:String}, 'JSONEachRow')`,
+        query_params: { token: dedupToken, path: globOf(filePaths) },
+      });
+    });
+  return createClientStore(client, 'embedded', undefined, insertFiles, insertJsonFiles, async () => undefined);
 }
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -117,6 +165,16 @@ function createServerStore(storage: Config['storage']): Store {
       result.stream.resume();
       await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
     });
+  const insertJsonFiles: Store['insertJsonFiles'] = (table, filePaths, dedupToken, options) =>
+    wrap(`insert ${table} from journal`, async () => {
+      const result = await client.exec({
+        query: `INSERT INTO ${checkedTable(table)} FORMAT JSONEachRow`,
+        values: Readable.from(concatFiles(filePaths)),
+        clickhouse_settings: { insert_deduplication_token: dedupToken, ...JSON_FILE_SETTINGS, ...(options?.skipBadRows ? SKIP_BAD_ROWS_SETTINGS : {}) },
+      });
+      result.stream.resume();
+      await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
+    });
   // The database must exist before a client bound to it can run anything: ask through `default`.
   const ensureDatabase = () =>
     wrap('create database', async () => {
@@ -127,7 +185,7 @@ function createServerStore(storage: Config['storage']): Store {
         await bootstrap.close();
       }
     });
-  return createClientStore(client, 'server', storage.cluster, insertFiles, ensureDatabase);
+  return createClientStore(client, 'server', storage.cluster, insertFiles, insertJsonFiles, ensureDatabase);
 }
 
 /** One `file()` path naming exactly these files: `dir/{a,b,c}`. Names are checked, never quoted. */

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
 
-/** Vigil as a process of its own (tsx, no build needed), so a test can SIGKILL it for real. */
-export function startVigilProcess(dataDir: string, port: number): ChildProcess {
+/** Vigil as a process of its own (tsx, no build needed), so a test can SIGKILL it for real. `env` adds e.g. VIGIL_CONFIG. */
+export function startVigilProcess(dataDir: string, port: number, env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(root, 'src/dev.ts'), 'serve'], {
     cwd: root,
-    env: { ...process.env, VIGIL_LISTEN: `127.0.0.1:${port}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn' },
+    env: { ...process.env, VIGIL_LISTEN: `127.0.0.1:${port}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

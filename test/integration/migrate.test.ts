@@ -46,7 +46,7 @@ describe('migrate on the embedded engine', () => {
   let afterFirst: TableRow[] = [];
 
   beforeAll(async () => {
-    expect(await migrate(store, ctx)).toEqual([1, 2, 3, 4, 5]);
+    expect(await migrate(store, ctx)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     afterFirst = await tables();
   });
 
@@ -65,6 +65,7 @@ describe('migrate on the embedded engine', () => {
       ['metric_samples_v1', 'MergeTree'],
       ['metric_series_v1', 'ReplacingMergeTree'],
       ['notification_attempts_v1', 'MergeTree'],
+      ['notification_deliveries_v1', 'ReplacingMergeTree'],
       ['schema_migrations', 'ReplacingMergeTree'],
     ]);
   });
@@ -80,14 +81,29 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(5);
+    expect(Number(all[0]!.n)).toBe(7);
   });
 
   it('re-running the exact migration statements is a no-op (IF NOT EXISTS)', async () => {
     for (const statement of migrations[0]!.statements(ctx)) await store.command('rerun', statement);
+    for (const statement of migrations[5]!.statements(ctx)) await store.command('rerun', statement);
     expect(await tables()).toEqual(afterFirst);
+  });
+
+  it('006 adds escalation level and severity to incidents, with defaults for older rows', async () => {
+    const incidents = await createQuery('incidents_v1');
+    expect(incidents).toContain('`escalation_level` UInt8 DEFAULT 0');
+    expect(incidents).toContain("`severity` LowCardinality(String) DEFAULT ''");
+  });
+
+  it('007 gives the journaled tables a dedup window (and fsync) so a replayed journal segment inserts nothing twice', async () => {
+    for (const table of ['alert_events_v1', 'alerts_v1', 'incidents_v1', 'incident_alerts_v1', 'incident_events_v1', 'notification_attempts_v1', 'notification_deliveries_v1']) {
+      const definition = await createQuery(table);
+      expect(definition, table).toContain('non_replicated_deduplication_window = 10000');
+      expect(definition, table).toContain('fsync_after_insert = 1');
+    }
   });
 
   it('rolls raw samples up into 1 m and 1 h, keeping NaN out of the aggregates', async () => {

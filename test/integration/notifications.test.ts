@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 // A real HTTP receiver standing in for the teams' endpoints: one healthy, one failing twice, one hanging.
-const received: { path: string; body: unknown }[] = [];
+const received: { path: string; deliveryId: string | undefined; body: unknown }[] = [];
 let flakyCalls = 0;
 let receiver: Server;
 let vigil: TestVigil;
@@ -25,7 +25,7 @@ beforeAll(async () => {
         response.writeHead(500).end();
         return;
       }
-      received.push({ path: request.url ?? '', body: JSON.parse(text) as unknown });
+      received.push({ path: request.url ?? '', deliveryId: request.headers['x-vigil-delivery'] as string | undefined, body: JSON.parse(text) as unknown });
       response.writeHead(200).end('ok');
     });
   });
@@ -76,7 +76,10 @@ describe('incident notifications', () => {
     expect(Date.now() - started).toBeLessThan(400);
 
     const created = await until('the JSON route', async () => received.find((r) => r.path === '/ok'));
-    expect(created.body).toMatchObject({ kind: 'created', incident: { title: '/var full on db-1', status: 'new', priority: 'P3' } });
+    expect(created.body).toMatchObject({ kind: 'created', incident: { title: '/var full on db-1', status: 'new', priority: 'P3', severity: 'critical', escalationLevel: 0 } });
+    // A stable id per delivery, in a header and the JSON body, for receivers to dedup on.
+    expect(created.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((created.body as { deliveryId: string }).deliveryId).toBe(created.deliveryId);
     const slack = await until('the Slack route after two failures', async () => received.find((r) => r.path === '/flaky'));
     expect(slack.body).toMatchObject({ text: expect.stringMatching(/^\[P3\] New: \/var full on db-1/) });
 
@@ -97,5 +100,22 @@ describe('incident notifications', () => {
     expect(byRoute('ops-slack')).toEqual(['retrying', 'retrying', 'delivered']);
     expect(byRoute('black-hole')).toEqual(['retrying', 'retrying', 'failed']);
     expect(byRoute('ops-json')).toEqual(['delivered', 'delivered']);
+    // The same retries under one delivery id each (the flaky route's three attempts share one).
+    expect(new Set(log.filter((a) => a.route === 'ops-slack').map((a) => (a as unknown as { deliveryId: string }).deliveryId)).size).toBe(1);
+
+    // The queue's current state per delivery.
+    const deliveries = (await (await fetch(`${vigil.url}/api/v1/notifications/deliveries?limit=100`)).json()) as { deliveries: { route: string; state: string; attempts: number }[]; total: number };
+    expect(deliveries.total).toBe(4);
+    expect(deliveries.deliveries.map((d) => `${d.route}:${d.state}:${d.attempts}`).sort()).toEqual([
+      'black-hole:failed:3',
+      'ops-json:delivered:1',
+      'ops-json:delivered:1',
+      'ops-slack:delivered:3',
+    ]);
+    const failed = (await (await fetch(`${vigil.url}/api/v1/notifications/deliveries?state=failed`)).json()) as { deliveries: { route: string }[] };
+    expect(failed.deliveries.map((d) => d.route)).toEqual(['black-hole']);
+    const bad = await fetch(`${vigil.url}/api/v1/notifications/deliveries?state=lost`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'REQUEST_INVALID', detail: expect.stringContaining('pending, delivered, failed') as unknown });
   });
 });

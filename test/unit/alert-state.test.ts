@@ -44,6 +44,16 @@ describe('applyAlertEvent (dedup)', () => {
   });
 });
 
+describe('severity', () => {
+  it('follows the latest firing event; a resolve notice (often without severity, read as warning) keeps it', () => {
+    const critical = applyAlertEvent(undefined, event({ severity: 'critical' }));
+    const downgraded = applyAlertEvent(critical, event({ severity: 'minor', receivedAtMs: t0 + 1000 }));
+    expect(downgraded.severity).toBe('minor');
+    const resolved = applyAlertEvent(downgraded, event({ status: 'resolved', severity: 'warning', receivedAtMs: t0 + 2000 }));
+    expect(resolved).toMatchObject({ status: 'resolved', severity: 'minor' });
+  });
+});
+
 describe('leases', () => {
   it('uses endsAt when the sender gives one, the resolve timeout otherwise, nothing when resolved', () => {
     const withLease = applyAlertEvent(undefined, event({ endsAtMs: t0 + 240_000 }));

@@ -238,3 +238,45 @@ describe('loadConfig: result', () => {
     expect(Object.isFrozen(defaultConfig)).toBe(false);
   });
 });
+
+describe('validateConfig: escalation policy and routes', () => {
+  const route = (name: string) => ({ name, url: 'http://127.0.0.1:1/hook', format: 'json' as const, kinds: [] });
+
+  it('defaults to one level reached on an SLA breach', () => {
+    expect(defaultConfig.incidents.escalation.levels).toEqual([{ onBreach: true, routes: [] }]);
+  });
+
+  it('accepts levels naming configured routes', () => {
+    const config = validateConfig(
+      withDefaults((c) => {
+        c.notifications.routes = [route('lead'), route('manager')];
+        c.incidents.escalation.levels = [{ afterMs: 600_000, routes: ['lead'] }, { afterMs: 1_800_000, onBreach: true, routes: ['manager'] }];
+      }),
+    );
+    expect(config.incidents.escalation.levels).toHaveLength(2);
+  });
+
+  it('names the key of every problem', () => {
+    const problems = problemsOf(() =>
+      validateConfig(
+        withDefaults((c) => {
+          c.notifications.routes = [route('lead'), route('lead')];
+          c.incidents.escalation.levels = [{ afterMs: 600_000, routes: ['pager'] }, { routes: ['lead'] }];
+        }),
+      ),
+    );
+    expect(problems).toEqual([
+      'notifications.routes.1.name: duplicate route name "lead"',
+      'incidents.escalation.levels.0.routes: unknown route "pager"; configured routes (notifications.routes): lead, lead',
+      'incidents.escalation.levels.1: needs afterMs or onBreach: true (what reaches level 2)',
+    ]);
+  });
+
+  it('refuses unknown and ill-typed level keys through the schema', () => {
+    const problems = problemsOf(() =>
+      validateConfig(withDefaults((c) => (c.incidents.escalation.levels = [{ afterMs: -1, routes: [], after: 5 } as never]))),
+    );
+    expect(problems).toContain('incidents.escalation.levels.0.after: unknown key');
+    expect(problems.some((p) => p.startsWith('incidents.escalation.levels.0.afterMs: '))).toBe(true);
+  });
+});

@@ -1,8 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import {
+  addColumnStatements,
   createDatabaseStatement,
   createMaterializedViewStatement,
   createTableStatements,
+  modifySettingsStatement,
   modifyTtlStatement,
   quoteIdentifier,
   storageTableName,
@@ -237,6 +239,47 @@ describe('migration 1 (metrics), cluster', () => {
   });
 });
 
+describe('addColumnStatements', () => {
+  it('single node: one idempotent ALTER on the table', () => {
+    expect(addColumnStatements(single, 'incidents_v1', 'escalation_level UInt8 DEFAULT 0')).toEqual([
+      'ALTER TABLE incidents_v1 ADD COLUMN IF NOT EXISTS escalation_level UInt8 DEFAULT 0',
+    ]);
+  });
+
+  it('cluster: the local tables and the Distributed table over them, ON CLUSTER', () => {
+    expect(addColumnStatements(cluster, 'incidents_v1', 'escalation_level UInt8 DEFAULT 0')).toEqual([
+      'ALTER TABLE incidents_v1_local ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS escalation_level UInt8 DEFAULT 0',
+      'ALTER TABLE incidents_v1 ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS escalation_level UInt8 DEFAULT 0',
+    ]);
+  });
+
+  it('migration 6 on a cluster: replicated delivery queue with a Distributed table, columns added to both incident tables', () => {
+    const statements = migrations.find((m) => m.version === 6)!.statements(cluster);
+    expect(statements.filter((s) => s.startsWith('ALTER TABLE incidents_v1_local ON CLUSTER'))).toHaveLength(2);
+    expect(statements.filter((s) => s.startsWith('ALTER TABLE incidents_v1 ON CLUSTER'))).toHaveLength(2);
+    expect(statementFor(statements, 'notification_deliveries_v1_local')).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/notification_deliveries_v1_local', '{replica}', version)");
+    expect(statementFor(statements, 'notification_deliveries_v1')).toContain('Distributed(`prod`, currentDatabase(), notification_deliveries_v1_local, cityHash64(delivery_id))');
+  });
+});
+
+describe('modifySettingsStatement and migration 7 (journal dedup)', () => {
+  it('single node: one ALTER per journaled table, dedup window plus fsync when on', () => {
+    expect(modifySettingsStatement(single, 'alerts_v1', { non_replicated_deduplication_window: 10000 })).toBe(
+      'ALTER TABLE alerts_v1 MODIFY SETTING non_replicated_deduplication_window = 10000',
+    );
+    const statements = migrations.find((m) => m.version === 7)!.statements(single);
+    expect(statements).toHaveLength(7);
+    expect(statements[0]).toBe('ALTER TABLE alert_events_v1 MODIFY SETTING non_replicated_deduplication_window = 10000, fsync_after_insert = 1, fsync_part_directory = 1');
+    expect(migrations.find((m) => m.version === 7)!.statements(singleNoFsync)[0]).toBe('ALTER TABLE alert_events_v1 MODIFY SETTING non_replicated_deduplication_window = 10000');
+  });
+
+  it('cluster: replicated tables keep their own window; only fsync, on the local tables ON CLUSTER', () => {
+    const statements = migrations.find((m) => m.version === 7)!.statements(cluster);
+    expect(statements[0]).toBe('ALTER TABLE alert_events_v1_local ON CLUSTER `prod` MODIFY SETTING fsync_after_insert = 1, fsync_part_directory = 1');
+    expect(migrations.find((m) => m.version === 7)!.statements({ ...cluster, fsync: false })).toEqual([]);
+  });
+});
+
 describe('every migration is idempotent in form', () => {
   const contexts: [string, DdlContext][] = [
     ['single', single],
@@ -254,6 +297,7 @@ describe('every migration is idempotent in form', () => {
       expect(statements.length).toBeGreaterThan(0);
       for (const s of statements) {
         expect(s, s).toMatch(/^(CREATE (TABLE|MATERIALIZED VIEW|DATABASE|VIEW|DICTIONARY) IF NOT EXISTS |ALTER TABLE )/);
+        if (s.startsWith('ALTER TABLE') && s.includes(' ADD COLUMN ')) expect(s, s).toContain('ADD COLUMN IF NOT EXISTS');
       }
     });
   }

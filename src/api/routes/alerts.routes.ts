@@ -10,11 +10,14 @@ import {
 } from '../../incidents/normalize-alerts.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
+import { READ_TABLES } from '../../storage/read-tables.js';
 import { parsePaging } from '../paging.js';
 
 export interface AlertRouteDeps {
   alerts: AlertService;
   clock: Clock;
+  /** Resolves once every acknowledged row of these tables is queryable: listings read ClickHouse, writes are journaled first. */
+  whenRowsVisible: (tables: readonly string[]) => Promise<void>;
 }
 
 /** Alert bodies can list thousands of alerts (an Alertmanager group in a storm). */
@@ -81,7 +84,9 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
     if (status !== 'firing' && status !== 'resolved' && status !== 'all') {
       throw new AppError('REQUEST_INVALID', `status must be firing, resolved or all, got ${JSON.stringify(status)}`, { httpStatus: 400 });
     }
-    const page = await deps.alerts.list({ status, ...parsePaging(query) });
+    const paging = parsePaging(query);
+    await deps.whenRowsVisible(READ_TABLES.alertList);
+    const page = await deps.alerts.list({ status, ...paging });
     return { alerts: page.alerts.map(toAlertJson), total: page.total };
   });
 }

@@ -5,6 +5,8 @@ import type { NotificationService } from '../../incidents/notification.service.j
 import { INCIDENT_ACTIONS, type IncidentAction } from '../../incidents/incident-lifecycle.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
+import { DELIVERY_STATES, type DeliveryState } from '../../storage/notifications.queries.js';
+import { READ_TABLES } from '../../storage/read-tables.js';
 import { parsePaging } from '../paging.js';
 import { parseTimeParam } from '../time-params.js';
 import { toAlertJson } from './alerts.routes.js';
@@ -18,6 +20,7 @@ export function toIncidentJson(incident: Incident) {
     title: incident.title,
     status: incident.status,
     priority: incident.priority,
+    severity: incident.severity,
     services: incident.services,
     cis: incident.cis,
     alertCount: incident.alertCount,
@@ -28,6 +31,7 @@ export function toIncidentJson(incident: Incident) {
     responseDueAt: iso(incident.responseDueAtMs),
     resolutionDueAt: iso(incident.resolutionDueAtMs),
     slaBreached: incident.slaBreached,
+    escalationLevel: incident.escalationLevel,
     paused: incident.pauses.at(-1)?.endMs === null,
     ...(incident.assignee ? { assignee: incident.assignee } : {}),
     ...(incident.relatedIncidentId ? { relatedIncidentId: incident.relatedIncidentId } : {}),
@@ -47,13 +51,54 @@ function actionBody(body: unknown, allowed: string[]): Record<string, string> {
   return out;
 }
 
-export async function incidentRoutes(app: FastifyInstance, deps: { incidents: IncidentService; notifications: NotificationService; clock: Clock }): Promise<void> {
+export interface IncidentRouteDeps {
+  incidents: IncidentService;
+  notifications: NotificationService;
+  clock: Clock;
+  /**
+   * Resolves once every acknowledged row of these tables is queryable: every read below goes
+   * to ClickHouse, and writes are journaled before they are inserted.
+   */
+  whenRowsVisible: (tables: readonly string[]) => Promise<void>;
+}
+
+export async function incidentRoutes(app: FastifyInstance, deps: IncidentRouteDeps): Promise<void> {
   app.get('/api/v1/notifications', async (request) => {
     const q = request.query as Record<string, string | undefined>;
     const { limit, offset } = parsePaging(q);
+    await deps.whenRowsVisible(READ_TABLES.notificationAttempts);
     const page = await deps.notifications.list({ limit, offset, ...(q.incident ? { incidentId: q.incident } : {}) });
     return {
       attempts: page.attempts.map((a) => ({ ...a, at: new Date(a.atMs).toISOString(), atMs: undefined })),
+      total: page.total,
+    };
+  });
+
+  // The durable queue: each delivery's current state (pending, delivered, failed), newest first.
+  app.get('/api/v1/notifications/deliveries', async (request) => {
+    const q = request.query as Record<string, string | undefined>;
+    if (q.state !== undefined && !(DELIVERY_STATES as readonly string[]).includes(q.state)) {
+      throw new AppError('REQUEST_INVALID', `state must be ${DELIVERY_STATES.join(', ')}, got ${JSON.stringify(q.state)}`, { httpStatus: 400 });
+    }
+    const { limit, offset } = parsePaging(q);
+    await deps.whenRowsVisible(READ_TABLES.notificationDeliveries);
+    const page = await deps.notifications.listDeliveries({
+      limit,
+      offset,
+      ...(q.state ? { state: q.state as DeliveryState } : {}),
+      ...(q.incident ? { incidentId: q.incident } : {}),
+    });
+    return {
+      deliveries: page.deliveries.map((d) => ({
+        id: d.id,
+        route: d.route,
+        incidentId: d.incidentId,
+        kind: d.kind,
+        state: d.state,
+        attempts: d.attempts,
+        createdAt: new Date(d.createdAtMs).toISOString(),
+        updatedAt: new Date(d.updatedAtMs).toISOString(),
+      })),
       total: page.total,
     };
   });
@@ -66,6 +111,7 @@ export async function incidentRoutes(app: FastifyInstance, deps: { incidents: In
     }
     if (q.priority !== undefined && !/^P[1-4]$/.test(q.priority)) throw new AppError('REQUEST_INVALID', 'priority must be P1, P2, P3 or P4', { httpStatus: 400 });
     const { limit, offset } = parsePaging(q);
+    await deps.whenRowsVisible(READ_TABLES.incidentList);
     const page = await deps.incidents.list({
       status: status as 'open' | 'resolved' | 'closed' | 'all',
       limit,
@@ -82,12 +128,14 @@ export async function incidentRoutes(app: FastifyInstance, deps: { incidents: In
     const toMs = parseTimeParam('to', q.to, deps.clock.nowMs());
     const fromMs = parseTimeParam('from', q.from, toMs - 30 * 86_400_000);
     if (fromMs >= toMs) throw new AppError('REQUEST_INVALID', 'from must be before to', { httpStatus: 400 });
+    await deps.whenRowsVisible(READ_TABLES.incidentList);
     const rows = await deps.incidents.statistics(fromMs, toMs);
     return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), statistics: rows };
   });
 
   app.get('/api/v1/incidents/:id', async (request) => {
     const { id } = request.params as { id: string };
+    await deps.whenRowsVisible(READ_TABLES.incidentDetail);
     const detail = await deps.incidents.get(id);
     return {
       ...toIncidentJson(detail.incident),

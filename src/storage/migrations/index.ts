@@ -3,10 +3,12 @@ import { alertsMigration } from './002-alerts.js';
 import { incidentsMigration } from './003-incidents.js';
 import { notificationsMigration } from './004-notifications.js';
 import { catalogMigration } from './005-catalog.js';
+import { escalationDeliveriesMigration } from './006-escalation-deliveries.js';
+import { journalDedupMigration } from './007-journal-dedup.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration];
 
 export type { Migration } from './migration.js';
 export { retentionTtl } from './001-metrics.js';

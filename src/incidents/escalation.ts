@@ -1,0 +1,83 @@
+/**
+ * Escalation policy, pure: which levels an incident has newly reached by `nowMs`.
+ *
+ * A policy is an ordered list of levels (PagerDuty's escalation policy, reduced). A level is
+ * reached when its condition holds; the incident's level is the highest reached and never
+ * goes down, so a lower level whose condition comes true later is not told any more (with
+ * `[10 min, 30 min, breach]`, an incident acknowledged at 20 min and breaching its
+ * resolution target later goes from level 1 to level 3). A level's condition is either or both of:
+ * - `afterMs`: the incident is still not acknowledged `afterMs` after its creation (wall
+ *   clock; support hours and pauses do not apply: they are the SLA's business, not paging's);
+ * - `onBreach`: a response or resolution target is breached (the incident's `slaBreached`).
+ * Nothing escalates once the incident is resolved or closed; acknowledgement (or `start`)
+ * stops the `afterMs` conditions, while a later resolution breach still reaches an
+ * `onBreach` level (ITIL's hierarchical escalation: management hears of breaches).
+ * The level never goes down, also not on reopen.
+ */
+import type { Incident } from './incident.js';
+import { isOpen } from './incident-lifecycle.js';
+
+export interface EscalationLevel {
+  /** Reached once the incident is this long past creation without acknowledgement, ms. */
+  afterMs?: number;
+  /** Reached once a response or resolution target is breached while the incident is open. */
+  onBreach?: boolean;
+  /** Notification routes (by name) told, with kind `escalated`, when the level is reached. */
+  routes: readonly string[];
+}
+
+export type EscalationReason = 'not_acknowledged' | 'sla_breached';
+
+export interface EscalationStep {
+  /** 1-based: `levels[0]` is level 1; 0 on an incident means not escalated. */
+  level: number;
+  reason: EscalationReason;
+  /** The level's `afterMs`, when that is what reached it. */
+  afterMs?: number;
+  routes: readonly string[];
+}
+
+/**
+ * The levels above `incident.escalationLevel` whose condition holds at `nowMs`, in order
+ * (levels between them whose condition does not hold are skipped); empty when none.
+ * Idempotent: once the caller records the last step's level, the same call returns nothing.
+ */
+export function dueEscalations(
+  incident: Pick<Incident, 'status' | 'createdAtMs' | 'acknowledgedAtMs' | 'slaBreached' | 'escalationLevel'>,
+  levels: readonly EscalationLevel[],
+  nowMs: number,
+): EscalationStep[] {
+  const steps: EscalationStep[] = [];
+  if (!isOpen(incident.status)) return steps;
+  for (let index = incident.escalationLevel; index < levels.length; index++) {
+    const level = levels[index]!;
+    const unacknowledged = level.afterMs !== undefined && incident.acknowledgedAtMs === null && nowMs >= incident.createdAtMs + level.afterMs;
+    if (unacknowledged) steps.push({ level: index + 1, reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes });
+    else if (level.onBreach === true && incident.slaBreached) steps.push({ level: index + 1, reason: 'sla_breached', routes: level.routes });
+  }
+  return steps;
+}
+
+/**
+ * Problems of a policy, as `levels.<i>…: reason` (0-based, as config paths are), given the
+ * configured route names; empty when valid.
+ */
+export function validateEscalationLevels(levels: readonly EscalationLevel[], routeNames: readonly string[]): string[] {
+  const problems: string[] = [];
+  let previousAfterMs: number | undefined;
+  levels.forEach((level, index) => {
+    if (level.afterMs === undefined && level.onBreach !== true) problems.push(`levels.${index}: needs afterMs or onBreach: true (what reaches level ${index + 1})`);
+    if (level.afterMs !== undefined) {
+      if (previousAfterMs !== undefined && level.afterMs <= previousAfterMs) {
+        problems.push(`levels.${index}.afterMs: must be greater than the previous level's afterMs (${previousAfterMs}), got ${level.afterMs}`);
+      }
+      previousAfterMs = level.afterMs;
+    }
+    for (const route of level.routes) {
+      if (!routeNames.includes(route)) {
+        problems.push(`levels.${index}.routes: unknown route ${JSON.stringify(route)}; configured routes (notifications.routes): ${routeNames.length > 0 ? routeNames.join(', ') : 'none'}`);
+      }
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,61 @@
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+
+/** Bytes read per step when looking for the last newline of a journal file. */
+const TAIL_CHUNK_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
+
+/**
+ * Opens a file for appends. With `durable`, O_DSYNC: each write returns once its data is on
+ * disk, in one trip to the libuv pool rather than a write and an fdatasync (each trip costs
+ * the event loop a thread wake-up, measured at 5 % of its time under an alert storm).
+ */
+export function openForAppend(path: string, durable: boolean): Promise<FileHandle> {
+  return open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (durable ? constants.O_DSYNC : 0), 0o644);
+}
+
+/** Appends all of `buffer` (a write may be partial); durable on return if opened so. */
+export async function append(handle: FileHandle, buffer: Buffer): Promise<void> {
+  for (let offset = 0; offset < buffer.length; ) {
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** A new or renamed file survives power loss only once its directory entry is synced too. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Cuts a line-oriented file after its last newline: a process killed mid-append leaves part
+ * of a line that was never acknowledged (acknowledged lines were fdatasynced whole). Returns
+ * the length kept.
+ */
+export async function cutTornTail(path: string): Promise<number> {
+  const handle = await open(path, 'r+');
+  try {
+    const size = (await handle.stat()).size;
+    const chunk = Buffer.allocUnsafe(Math.min(TAIL_CHUNK_BYTES, size));
+    let end = size;
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+      const at = chunk.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+      if (at >= 0) {
+        end = start + at + 1;
+        break;
+      }
+      end = start;
+    }
+    if (end !== size) await handle.truncate(end);
+    return end;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { dueEscalations, validateEscalationLevels, type EscalationLevel } from '../../src/incidents/escalation.js';
+import type { Incident } from '../../src/incidents/incident.js';
+
+const t0 = Date.parse('2026-11-23T09:00:00Z');
+const MIN = 60_000;
+type Subject = Pick<Incident, 'status' | 'createdAtMs' | 'acknowledgedAtMs' | 'slaBreached' | 'escalationLevel'>;
+const incident = (over: Partial<Subject> = {}): Subject => ({ status: 'new', createdAtMs: t0, acknowledgedAtMs: null, slaBreached: false, escalationLevel: 0, ...over });
+
+// 10 min and 30 min without acknowledgement, then management on a breach.
+const policy: EscalationLevel[] = [
+  { afterMs: 10 * MIN, routes: ['lead'] },
+  { afterMs: 30 * MIN, routes: ['manager'] },
+  { onBreach: true, routes: ['director'] },
+];
+const levelsOf = (subject: Subject, nowMs: number, levels = policy) => dueEscalations(subject, levels, nowMs).map((s) => `${s.level}:${s.reason}`);
+
+describe('dueEscalations', () => {
+  it.each([
+    ['before the first delay', incident(), t0 + 10 * MIN - 1, []],
+    ['exactly at the first delay', incident(), t0 + 10 * MIN, ['1:not_acknowledged']],
+    ['level 1 already reached', incident({ escalationLevel: 1 }), t0 + 29 * MIN, []],
+    ['both delays passed at once (e.g. after a restart)', incident(), t0 + 31 * MIN, ['1:not_acknowledged', '2:not_acknowledged']],
+    ['acknowledged: delays stop counting', incident({ status: 'acknowledged', acknowledgedAtMs: t0 + MIN }), t0 + 60 * MIN, []],
+    ['in progress (start acknowledges)', incident({ status: 'in_progress', acknowledgedAtMs: t0 + MIN }), t0 + 60 * MIN, []],
+    ['acknowledged at level 1, then a breach: straight to level 3', incident({ status: 'acknowledged', acknowledgedAtMs: t0 + 20 * MIN, slaBreached: true, escalationLevel: 1 }), t0 + 25 * 3_600_000, ['3:sla_breached']],
+    ['breach without acknowledgement at 5 min: level 3 only, lower ones skipped', incident({ slaBreached: true }), t0 + 5 * MIN, ['3:sla_breached']],
+    ['resolved: nothing escalates', incident({ status: 'resolved', slaBreached: true }), t0 + 60 * MIN, []],
+    ['closed: nothing escalates', incident({ status: 'closed' }), t0 + 60 * MIN, []],
+    ['reopened and never acknowledged: delays count from creation', incident({ status: 'reopened' }), t0 + 11 * MIN, ['1:not_acknowledged']],
+    ['at the top level already', incident({ escalationLevel: 3, slaBreached: true }), t0 + 60 * MIN, []],
+  ] as const)('%s', (_name, subject, nowMs, expected) => {
+    expect(levelsOf(subject, nowMs)).toEqual(expected);
+  });
+
+  it('names the level, why, the delay and the routes', () => {
+    expect(dueEscalations(incident(), policy, t0 + 10 * MIN)).toEqual([{ level: 1, reason: 'not_acknowledged', afterMs: 10 * MIN, routes: ['lead'] }]);
+  });
+
+  it('a level with both conditions is reached by whichever holds first', () => {
+    const both: EscalationLevel[] = [{ afterMs: 60 * MIN, onBreach: true, routes: [] }];
+    expect(levelsOf(incident({ slaBreached: true }), t0 + MIN, both)).toEqual(['1:sla_breached']);
+    expect(levelsOf(incident(), t0 + 60 * MIN, both)).toEqual(['1:not_acknowledged']);
+  });
+
+  it('the default policy (one level on breach) escalates only on a breach', () => {
+    const defaults: EscalationLevel[] = [{ onBreach: true, routes: [] }];
+    expect(levelsOf(incident(), t0 + 100 * 3_600_000, defaults)).toEqual([]);
+    expect(levelsOf(incident({ status: 'acknowledged', acknowledgedAtMs: t0, slaBreached: true }), t0 + 100 * 3_600_000, defaults)).toEqual(['1:sla_breached']);
+  });
+
+  it('no levels: never escalates', () => {
+    expect(levelsOf(incident({ slaBreached: true }), t0 + 100 * 3_600_000, [])).toEqual([]);
+  });
+});
+
+describe('validateEscalationLevels', () => {
+  it('accepts a sound policy', () => {
+    expect(validateEscalationLevels(policy, ['lead', 'manager', 'director'])).toEqual([]);
+  });
+
+  it('names the level and the key of each problem', () => {
+    expect(
+      validateEscalationLevels(
+        [
+          { afterMs: 30 * MIN, routes: ['lead'] },
+          { afterMs: 10 * MIN, routes: ['nobody'] },
+          { routes: [] },
+        ],
+        ['lead'],
+      ),
+    ).toEqual([
+      'levels.1.afterMs: must be greater than the previous level\'s afterMs (1800000), got 600000',
+      'levels.1.routes: unknown route "nobody"; configured routes (notifications.routes): lead',
+      'levels.2: needs afterMs or onBreach: true (what reaches level 3)',
+    ]);
+    expect(validateEscalationLevels([{ onBreach: true, routes: ['x'] }], [])).toEqual(['levels.0.routes: unknown route "x"; configured routes (notifications.routes): none']);
+  });
+});
