@@ -52,6 +52,45 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
  * Strings are hashed as UTF-8 (lone surrogates become U+FFFD, as Go's JSON decoder does).
  */
 export function fingerprintLabels(labels: Record<string, string>): string {
+  const names = Object.keys(labels);
+  for (const name of names) if (!isAscii(name) || !isAscii(labels[name]!)) return fingerprintUtf8(labels);
+  // All ASCII (nearly every label set): chars are the UTF-8 bytes, and the default sort's
+  // UTF-16 order is byte order. No encoding, no allocation per byte: this was ~20 % of
+  // intake's event loop under the alert benchmark.
+  names.sort();
+  hashHi = OFFSET_HI;
+  hashLo = OFFSET_LO;
+  for (const name of names) {
+    mixAscii(name);
+    mixByte(SEPARATOR_BYTE);
+    mixAscii(labels[name]!);
+    mixByte(SEPARATOR_BYTE);
+  }
+  return hashHi.toString(16).padStart(8, '0') + hashLo.toString(16).padStart(8, '0');
+}
+
+// State of the ASCII path's hash: module-level, as the computation is synchronous.
+let hashHi = OFFSET_HI;
+let hashLo = OFFSET_LO;
+
+function mixByte(byte: number): void {
+  const lo = (hashLo ^ byte) >>> 0;
+  const product = lo * PRIME_LOW_BITS;
+  hashHi = (Math.imul(hashHi, PRIME_LOW_BITS) + Math.floor(product / TWO_POW_32) + (lo << 8)) >>> 0;
+  hashLo = product >>> 0;
+}
+
+function mixAscii(text: string): void {
+  for (let i = 0; i < text.length; i++) mixByte(text.charCodeAt(i));
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** The general path: any Unicode, hashed and sorted as UTF-8 bytes. */
+export function fingerprintUtf8(labels: Record<string, string>): string {
   const pairs = Object.entries(labels).map(([name, value]) => ({ name: utf8.encode(name), value: utf8.encode(value) }));
   pairs.sort((a, b) => compareBytes(a.name, b.name));
   const h: Hash64 = { hi: OFFSET_HI, lo: OFFSET_LO };
