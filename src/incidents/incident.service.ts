@@ -65,6 +65,11 @@ export interface IncidentService {
   pause(id: string, actor: string, reason: string | undefined, resume: boolean): Promise<Incident>;
   comment(id: string, text: string, author: string): Promise<Incident>;
   get(id: string): Promise<IncidentDetail>;
+  /**
+   * Open and resolved incidents come from memory, which holds every incident not yet closed
+   * and is what the core acts on: no wait for ClickHouse. `closed` and `all` read the store
+   * (callers wait for acknowledged rows to be inserted first).
+   */
   list(filter: IncidentFilter): Promise<{ incidents: Incident[]; total: number }>;
   /** MTTA and MTTR per service and priority over [fromMs, toMs); incidents without a service count under "(none)". */
   statistics(fromMs: number, toMs: number): Promise<ResponseStatistics[]>;
@@ -140,6 +145,24 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       unsaved.push(write);
       throw error;
     }
+  }
+
+  /** The listing of `listIncidents` (same filters, order and paging) over the incidents in memory. */
+  function listHeld(filter: IncidentFilter): { incidents: Incident[]; total: number } {
+    const matching: Incident[] = [];
+    for (const incident of incidents.values()) {
+      if (filter.status === 'open' ? !isOpen(incident.status) : incident.status !== 'resolved') continue;
+      if (filter.service && !incident.services.includes(filter.service)) continue;
+      if (filter.priority && incident.priority !== filter.priority) continue;
+      matching.push(incident);
+    }
+    matching.sort((a, b) => b.createdAtMs - a.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = matching.slice(filter.offset, filter.offset + filter.limit);
+    // Copies: the held incidents keep changing. Listings carry no members, as from the store.
+    return {
+      incidents: page.map((i) => ({ ...i, services: [...i.services], cis: [...i.cis], pauses: i.pauses.map((p) => ({ ...p })), alertFingerprints: [] })),
+      total: matching.length,
+    };
   }
 
   async function storeUnsaved(): Promise<void> {
@@ -499,7 +522,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       return { incident, alerts, timeline: await loadTimeline(options.store, id) };
     },
 
-    list: (filter) => listIncidents(options.store, filter),
+    list: (filter) => (filter.status === 'open' || filter.status === 'resolved' ? Promise.resolve(listHeld(filter)) : listIncidents(options.store, filter)),
 
     async statistics(fromMs, toMs) {
       const stored = await loadIncidentsForPeriod(options.store, fromMs, toMs);

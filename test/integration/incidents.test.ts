@@ -107,6 +107,27 @@ describe('alerts become incidents', () => {
     expect((await fetch(`${vigil.url}/api/v1/reports/incidents?from=${to}&to=${from}`)).status).toBe(400);
   });
 
+  it('lists open and resolved incidents from memory exactly as the stored rows list them', async () => {
+    // `all` reads ClickHouse; `open` and `resolved` are served from the core's memory.
+    const stored = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=all&limit=1000`)).json()) as { incidents: IncidentJson[] }).incidents;
+    const openStatuses = ['new', 'acknowledged', 'in_progress', 'reopened'];
+    const views: [string, (i: IncidentJson) => boolean][] = [
+      ['status=open', (i) => openStatuses.includes(i.status)],
+      ['status=resolved', (i) => i.status === 'resolved'],
+      ['status=open&priority=P2', (i) => openStatuses.includes(i.status) && i.priority === 'P2'],
+      ['status=resolved&limit=1&offset=1', (i) => i.status === 'resolved'],
+    ];
+    expect(stored.some((i) => i.status === 'resolved') && stored.some((i) => openStatuses.includes(i.status))).toBe(true);
+    for (const [query, keep] of views) {
+      const response = (await (await fetch(`${vigil.url}/api/v1/incidents?${query}`)).json()) as { incidents: IncidentJson[]; total: number };
+      const expected = stored.filter(keep);
+      const paging = /limit=(\d+)&offset=(\d+)/.exec(query);
+      const page = paging ? expected.slice(Number(paging[2]), Number(paging[2]) + Number(paging[1])) : expected;
+      expect(response.total, query).toBe(expected.length);
+      expect(response.incidents, query).toEqual(page);
+    }
+  });
+
   it('filters and pages the list', async () => {
     const all = await fetch(`${vigil.url}/api/v1/incidents?status=all&limit=1`);
     const body = (await all.json()) as { incidents: unknown[]; total: number };
