@@ -1,4 +1,7 @@
+import swagger, { type StaticDocumentSpec } from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { openApiDocument } from './api/openapi.js';
 import type { Logger } from 'pino';
 import { alertRoutes } from './api/routes/alerts.routes.js';
 import { healthRoutes } from './api/routes/health.routes.js';
@@ -49,6 +52,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   registerErrorHandler(app);
+  // /docs: Swagger UI (assets from the package, nothing fetched from elsewhere) and /docs/json.
+  // The document is plain data (helpers widen its literals), checked by test/integration/openapi.test.ts.
+  await app.register(swagger, { mode: 'static', specification: { document: openApiDocument as unknown as StaticDocumentSpec['document'] } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, { metrics: deps.metrics, isReady: deps.isReady });
   await app.register(ingestRoutes, {
     ingest: deps.ingest,
