@@ -113,6 +113,27 @@ const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+
  * to the 1900s, which would move Go's zero time.
  */
 export function parseTimestampMs(text: string): number | null {
+  // The alerts of one request mostly share their timestamps (Prometheus sets one endsAt per
+  // evaluation): the last two answers are kept, and a repeat costs a string comparison.
+  if (text === lastText) return lastMs;
+  if (text === previousText) return previousMs;
+  const ms = parseTimestampUncached(text);
+  if (ms !== null) {
+    previousText = lastText;
+    previousMs = lastMs;
+    lastText = text;
+    lastMs = ms;
+  }
+  return ms;
+}
+
+// null until filled: no text matches it (an empty string must still be refused).
+let lastText: string | null = null;
+let lastMs = 0;
+let previousText: string | null = null;
+let previousMs = 0;
+
+function parseTimestampUncached(text: string): number | null {
   const m = TIMESTAMP.exec(text);
   if (m === null) return null;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];

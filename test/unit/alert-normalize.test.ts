@@ -607,3 +607,21 @@ describe('never throws', () => {
     expect(detailOf(normalizePagerDutyEvent(body, NOW_MS))).toMatch(/^body could not be read: /);
   });
 });
+
+describe('parseTimestampMs remembers its last two answers', () => {
+  it('answers repeats and alternations exactly as a fresh parse, and still refuses the empty string first', () => {
+    expect(parseTimestampMs('')).toBeNull();
+    const a = '2026-11-23T09:00:00Z';
+    const b = '2026-11-23T10:00:00.5+01:00';
+    const c = '1970-01-01T00:00:00Z';
+    const sequence = [a, b, a, b, c, a, '', 'not a time', b, c, c];
+    const expected: Record<string, number | null> = {
+      [a]: Date.UTC(2026, 10, 23, 9),
+      [b]: Date.UTC(2026, 10, 23, 9, 0, 0, 500),
+      [c]: 0,
+      '': null,
+      'not a time': null,
+    };
+    for (const text of sequence) expect(parseTimestampMs(text), text).toBe(expected[text]);
+  });
+});
