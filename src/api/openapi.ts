@@ -24,7 +24,7 @@ const matchParams = [
   { name: 'start', in: 'query', schema: { type: 'string' }, description: 'RFC 3339 or Unix seconds' },
   { name: 'end', in: 'query', schema: { type: 'string' }, description: 'RFC 3339 or Unix seconds' },
 ];
-/** Ingest answers: 2xx once durable; 4xx not to be retried; 503 + Retry-After to retry (never 429). */
+/** Ingest answers: 2xx once durable; 4xx not to be retried; 503 + Retry-After to retry. */
 const ingestResponses = {
   '400': error('malformed body: rejected whole, nothing stored'),
   '413': error('body or decompressed body too large'),
