@@ -2,6 +2,7 @@ import type { AlertEvent } from '../incidents/alert.js';
 import type { AlertState } from '../incidents/alert-state.js';
 import type { Store } from './store.js';
 import { toClickHouseDateTime } from './clickhouse-time.js';
+import { queryPage } from './paged-query.js';
 
 const dateTime = toClickHouseDateTime;
 
@@ -95,14 +96,13 @@ export async function listAlerts(
   store: Store,
   filter: { status: 'firing' | 'resolved' | 'all'; limit: number; offset: number },
 ): Promise<{ alerts: AlertState[]; total: number }> {
-  const where = filter.status === 'all' ? '1' : 'status = {status:String}';
-  const params = { status: filter.status, limit: filter.limit, offset: filter.offset };
-  const [count] = await store.query<{ total: string | number }>('count alerts', `SELECT count() AS total FROM alerts_v1 FINAL WHERE ${where}`, params);
-  const rows = await store.query<StateRow>(
-    'list alerts',
-    `SELECT ${STATE_COLUMNS} FROM alerts_v1 FINAL WHERE ${where}
-     ORDER BY last_seen_at DESC, fingerprint LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-    params,
-  );
-  return { alerts: rows.map(toState), total: Number(count?.total ?? 0) };
+  const page = await queryPage<StateRow>(store, {
+    name: 'alerts',
+    from: 'alerts_v1 FINAL',
+    columns: STATE_COLUMNS,
+    conditions: filter.status === 'all' ? [] : ['status = {status:String}'],
+    orderBy: 'last_seen_at DESC, fingerprint',
+    params: { status: filter.status, limit: filter.limit, offset: filter.offset },
+  });
+  return { alerts: page.rows.map(toState), total: page.total };
 }

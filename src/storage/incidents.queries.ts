@@ -2,6 +2,7 @@ import type { Severity } from '../incidents/alert.js';
 import type { Incident, IncidentEvent } from '../incidents/incident.js';
 import type { Store } from './store.js';
 import { toClickHouseDateTime } from './clickhouse-time.js';
+import { queryPage } from './paged-query.js';
 
 const dateTime = toClickHouseDateTime;
 const nullableDateTime = (ms: number | null) => (ms === null ? null : dateTime(ms));
@@ -142,15 +143,8 @@ export async function listIncidents(store: Store, filter: IncidentFilter): Promi
   else if (filter.status !== 'all') conditions.push('status = {status:String}');
   if (filter.service) conditions.push('has(services, {service:String})');
   if (filter.priority) conditions.push('priority = {priority:String}');
-  const where = conditions.length > 0 ? conditions.join(' AND ') : '1';
-  const params = { ...filter };
-  const [count] = await store.query<{ total: number | string }>('count incidents', `SELECT count() AS total FROM incidents_v1 FINAL WHERE ${where}`, params);
-  const rows = await store.query<Row>(
-    'list incidents',
-    `SELECT ${COLUMNS} FROM incidents_v1 FINAL WHERE ${where} ORDER BY created_at DESC, id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-    params,
-  );
-  return { incidents: rows.map(toIncident), total: Number(count?.total ?? 0) };
+  const page = await queryPage<Row>(store, { name: 'incidents', from: 'incidents_v1 FINAL', columns: COLUMNS, conditions, orderBy: 'created_at DESC, id', params: { ...filter } });
+  return { incidents: page.rows.map(toIncident), total: page.total };
 }
 
 /**

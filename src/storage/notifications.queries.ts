@@ -1,5 +1,6 @@
 import type { Store } from './store.js';
 import { toClickHouseDateTime } from './clickhouse-time.js';
+import { queryPage } from './paged-query.js';
 
 export interface NotificationAttempt {
   atMs: number;
@@ -29,18 +30,17 @@ export function attemptRow(a: NotificationAttempt): Record<string, unknown> {
 
 /** The delivery log, newest first. */
 export async function listAttempts(store: Store, filter: { incidentId?: string; limit: number; offset: number }): Promise<{ attempts: NotificationAttempt[]; total: number }> {
-  const where = filter.incidentId ? 'incident_id = {incidentId:String}' : '1';
-  const params = { ...filter };
-  const [count] = await store.query<{ total: number | string }>('count notification attempts', `SELECT count() AS total FROM notification_attempts_v1 WHERE ${where}`, params);
-  const rows = await store.query<{ at_ms: number; delivery_id: string; route: string; incident_id: string; kind: string; attempt: number; outcome: NotificationAttempt['outcome']; http_status: number; error: string }>(
-    'list notification attempts',
-    `SELECT toUnixTimestamp64Milli(at) AS at_ms, delivery_id, route, incident_id, kind, attempt, outcome, http_status, error
-     FROM notification_attempts_v1 WHERE ${where} ORDER BY at DESC, attempt DESC LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-    params,
-  );
+  const page = await queryPage<{ at_ms: number; delivery_id: string; route: string; incident_id: string; kind: string; attempt: number; outcome: NotificationAttempt['outcome']; http_status: number; error: string }>(store, {
+    name: 'notification attempts',
+    from: 'notification_attempts_v1',
+    columns: 'toUnixTimestamp64Milli(at) AS at_ms, delivery_id, route, incident_id, kind, attempt, outcome, http_status, error',
+    conditions: filter.incidentId ? ['incident_id = {incidentId:String}'] : [],
+    orderBy: 'at DESC, attempt DESC',
+    params: filter,
+  });
   return {
-    attempts: rows.map((r) => ({ atMs: Number(r.at_ms), deliveryId: r.delivery_id, route: r.route, incidentId: r.incident_id, kind: r.kind, attempt: Number(r.attempt), outcome: r.outcome, httpStatus: Number(r.http_status), error: r.error })),
-    total: Number(count?.total ?? 0),
+    attempts: page.rows.map((r) => ({ atMs: Number(r.at_ms), deliveryId: r.delivery_id, route: r.route, incidentId: r.incident_id, kind: r.kind, attempt: Number(r.attempt), outcome: r.outcome, httpStatus: Number(r.http_status), error: r.error })),
+    total: page.total,
   };
 }
 
@@ -128,14 +128,13 @@ export async function listDeliveries(
   const conditions: string[] = [];
   if (filter.state) conditions.push('state = {state:String}');
   if (filter.incidentId) conditions.push('incident_id = {incidentId:String}');
-  const where = conditions.length > 0 ? conditions.join(' AND ') : '1';
-  const params = { ...filter };
-  const [count] = await store.query<{ total: number | string }>('count notification deliveries', `SELECT count() AS total FROM notification_deliveries_v1 FINAL WHERE ${where}`, params);
-  const rows = await store.query<DeliveryRow>(
-    'list notification deliveries',
-    `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries_v1 FINAL WHERE ${where}
-     ORDER BY created_at DESC, delivery_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-    params,
-  );
-  return { deliveries: rows.map(toDelivery), total: Number(count?.total ?? 0) };
+  const page = await queryPage<DeliveryRow>(store, {
+    name: 'notification deliveries',
+    from: 'notification_deliveries_v1 FINAL',
+    columns: DELIVERY_COLUMNS,
+    conditions,
+    orderBy: 'created_at DESC, delivery_id',
+    params: filter,
+  });
+  return { deliveries: page.rows.map(toDelivery), total: page.total };
 }
