@@ -15,6 +15,7 @@ import {
   type IncidentFilter,
 } from '../storage/incidents.queries.js';
 import { deliveryRow } from '../storage/notifications.queries.js';
+import { READ_TABLES } from '../storage/read-tables.js';
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
 import { mapAlertToCatalog, type CatalogIndex } from '../catalog/catalog-index.js';
@@ -67,8 +68,8 @@ export interface IncidentService {
   get(id: string): Promise<IncidentDetail>;
   /**
    * Open and resolved incidents come from memory, which holds every incident not yet closed
-   * and is what the core acts on: no wait for ClickHouse. `closed` and `all` read the store
-   * (callers wait for acknowledged rows to be inserted first).
+   * and is what the core acts on: no wait for ClickHouse. `closed` and `all` read the store,
+   * once every acknowledged incident row is inserted.
    */
   list(filter: IncidentFilter): Promise<{ incidents: Incident[]; total: number }>;
   /** MTTA and MTTR per service and priority over [fromMs, toMs); incidents without a service count under "(none)". */
@@ -522,7 +523,11 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       return { incident, alerts, timeline: await loadTimeline(options.store, id) };
     },
 
-    list: (filter) => (filter.status === 'open' || filter.status === 'resolved' ? Promise.resolve(listHeld(filter)) : listIncidents(options.store, filter)),
+    async list(filter) {
+      if (filter.status === 'open' || filter.status === 'resolved') return listHeld(filter);
+      await batcher.whenInserted(READ_TABLES.incidentList);
+      return listIncidents(options.store, filter);
+    },
 
     async statistics(fromMs, toMs) {
       const stored = await loadIncidentsForPeriod(options.store, fromMs, toMs);

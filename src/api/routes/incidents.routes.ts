@@ -111,8 +111,6 @@ export async function incidentRoutes(app: FastifyInstance, deps: IncidentRouteDe
     }
     if (q.priority !== undefined && !/^P[1-4]$/.test(q.priority)) throw new AppError('REQUEST_INVALID', 'priority must be P1, P2, P3 or P4', { httpStatus: 400 });
     const { limit, offset } = parsePaging(q);
-    // Open and resolved incidents are listed from the core's memory; the others from ClickHouse.
-    if (status === 'closed' || status === 'all') await deps.whenRowsVisible(READ_TABLES.incidentList);
     const page = await deps.incidents.list({
       status: status as 'open' | 'resolved' | 'closed' | 'all',
       limit,
