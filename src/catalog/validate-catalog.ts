@@ -3,6 +3,7 @@ import type { TSchema, TUnion } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { CatalogSchema, WEEKDAYS, type Catalog } from './catalog.schema.js';
+import { deepFreeze, isRecord } from '../shared/objects.js';
 
 export type CatalogValidation = { ok: true; catalog: Catalog } | { ok: false; problems: string[] };
 
@@ -281,14 +282,4 @@ function findCycles(edges: Map<string, string[]>): string[][] {
   return [...cycles.values()];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}

@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { validateEscalationLevels } from '../incidents/escalation.js';
 import { ConfigSchema, defaultConfig, type Config } from './config.schema.js';
+import { deepFreeze, isRecord } from '../shared/objects.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -92,20 +93,10 @@ function applyEnv(config: Record<string, unknown>, env: Env): void {
 function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
   for (const [key, value] of Object.entries(extra)) {
     const current = base[key];
-    if (isPlainObject(current) && isPlainObject(value)) deepMerge(current, value);
+    if (isRecord(current) && isRecord(value)) deepMerge(current, value);
     else base[key] = value;
   }
   return base;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}

@@ -5,6 +5,7 @@
  */
 import { fingerprintLabels } from './alert-fingerprint.js';
 import { SEVERITIES, type AlertEvent, type AlertSource, type AlertStatus, type Severity } from './alert.js';
+import { isRecord } from '../shared/objects.js';
 
 /** Outcome of one body: every alert, or none and why (nothing of a rejected body is kept). */
 export type NormalizeResult = { ok: true; alerts: AlertEvent[] } | { ok: false; detail: string };
@@ -44,9 +45,6 @@ function child(path: string, key: string | number): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function typeName(value: unknown): string {
   if (value === null) return 'null';
@@ -57,7 +55,7 @@ function typeName(value: unknown): string {
 
 function expectObject(value: unknown, path: string): Record<string, unknown> {
   if (value === undefined) fail(path, 'is required');
-  if (!isObject(value)) fail(path, `must be an object, got ${typeName(value)}`);
+  if (!isRecord(value)) fail(path, `must be an object, got ${typeName(value)}`);
   return value;
 }
 
@@ -393,7 +391,7 @@ function unpackAlertmanagerDetails(details: Record<string, unknown>): { firing: 
 /** custom_details values become annotation strings; structured values as compact JSON. */
 function detailsToAnnotations(details: unknown): Record<string, string> {
   if (details === undefined || details === null) return {};
-  if (!isObject(details)) return { details: typeof details === 'string' ? details : JSON.stringify(details) };
+  if (!isRecord(details)) return { details: typeof details === 'string' ? details : JSON.stringify(details) };
   return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v) ?? String(v)]));
 }
 
@@ -430,7 +428,7 @@ export function normalizePagerDutyEvent(body: unknown, nowMs: number): Normalize
     const status: AlertStatus = action === 'resolve' ? 'resolved' : 'firing';
     const acknowledged = action === 'acknowledge';
 
-    const unpacked = isObject(details) && dedupKey !== undefined && dedupKey !== '' ? unpackAlertmanagerDetails(details) : null;
+    const unpacked = isRecord(details) && dedupKey !== undefined && dedupKey !== '' ? unpackAlertmanagerDetails(details) : null;
     if (unpacked !== null) {
       const toAlert = (a: TextAlert, alertStatus: AlertStatus): AlertEvent =>
         buildAlert('pagerduty', {

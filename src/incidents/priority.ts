@@ -13,6 +13,7 @@
  * Pure: no I/O. The matrix is configurable; `validatePriorityMatrix` checks a config value.
  */
 import { SEVERITIES, type Severity } from './alert.js';
+import { deepFreeze, isRecord } from '../shared/objects.js';
 
 export const CRITICALITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Criticality = (typeof CRITICALITIES)[number];
@@ -83,10 +84,6 @@ export const DEFAULT_PRIORITY_MATRIX: PriorityMatrix = deepFreeze({
   },
 });
 
-function deepFreeze<T extends object>(value: T): T {
-  for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) deepFreeze(child as object);
-  return Object.freeze(value);
-}
 
 const CRITICALITY_RANK: Readonly<Record<Criticality, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, major: 1, minor: 2, warning: 3, info: 4 };
@@ -130,9 +127,6 @@ export function computePriority(input: PriorityInput, matrix: PriorityMatrix = D
 
 export type PriorityMatrixValidation = { ok: true; matrix: PriorityMatrix } | { ok: false; problems: string[] };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function oneOf(values: readonly string[]): string {
   return values.map((v) => JSON.stringify(v)).join(', ');
