@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBinary, freePort, PermanentError, startChild, stopChild, waitFor, type Child } from '../helpers/peers.js';
+import { findPeers, freePort, PermanentError, startChild, stopChild, sumMetric, waitFor, type Child } from '../helpers/peers.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 /*
@@ -38,12 +38,7 @@ const PROMETHEUS_LEASE_MS = 4 * 60_000;
 const ROUTE = { group_by: ['alertname'], group_wait: '1s', group_interval: '1s', repeat_interval: '2s' };
 
 
-const alertmanagerBin = findBinary(ALERTMANAGER_NAMES);
-// Locally a missing peer skips the suite; in CI (.ci/run installs the peers) it must fail.
-const skipReason = alertmanagerBin === undefined && !process.env.CI
-  ? `not found on PATH: ${ALERTMANAGER_NAMES.join(' or ')} (apt-get install prometheus-alertmanager)`
-  : undefined;
-if (skipReason !== undefined) console.warn(`alertmanager-webhook e2e skipped: ${skipReason}`);
+const peers = findPeers('alertmanager-webhook', { alertmanager: { names: ALERTMANAGER_NAMES, debianPackage: 'prometheus-alertmanager' } });
 
 
 async function request(url: string, init: RequestInit = {}): Promise<Response> {
@@ -55,16 +50,6 @@ async function postJson(url: string, body: unknown): Promise<Response> {
 }
 
 
-/** Sums the samples of one metric whose labels contain `labelMatch` (e.g. `integration="webhook"`). */
-function sumMetric(text: string, name: string, labelMatch: string): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)/.exec(line);
-    if (match?.[1] !== name || !(match[2] ?? '').includes(labelMatch)) continue;
-    total += Number(match[3]);
-  }
-  return total;
-}
 
 /** GET /api/v1/alerts's Alert (api.md). */
 interface VigilAlert {
@@ -128,7 +113,7 @@ function alertmanagerConfig(webhookUrl: string): string {
 
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
-describe.skipIf(skipReason !== undefined)('Alertmanager 0.25 webhook notifications into Vigil', () => {
+describe.skipIf(peers.skipReason !== undefined)('Alertmanager 0.25 webhook notifications into Vigil', () => {
   let tempDir: string | undefined;
   let alertmanager: Child | undefined;
   let vigil: TestVigil | undefined;
@@ -169,8 +154,8 @@ describe.skipIf(skipReason !== undefined)('Alertmanager 0.25 webhook notificatio
   async function notificationCounts(): Promise<{ sent: number; failed: number }> {
     const text = await (await request(`${alertmanagerUrl}/metrics`)).text();
     return {
-      sent: sumMetric(text, 'alertmanager_notifications_total', 'integration="webhook"'),
-      failed: sumMetric(text, 'alertmanager_notifications_failed_total', 'integration="webhook"'),
+      sent: sumMetric(text, 'alertmanager_notifications_total', 'integration="webhook"') ?? 0,
+      failed: sumMetric(text, 'alertmanager_notifications_failed_total', 'integration="webhook"') ?? 0,
     };
   }
 
@@ -181,9 +166,7 @@ describe.skipIf(skipReason !== undefined)('Alertmanager 0.25 webhook notificatio
   };
 
   beforeAll(async () => {
-    if (alertmanagerBin === undefined) {
-      throw new Error(`CI is set but ${ALERTMANAGER_NAMES.join(' or ')} is not installed; .ci/run installs it with apt-get`);
-    }
+    const { alertmanager: alertmanagerBin } = peers.require();
     process.once('exit', killOnExit);
     testStartMs = Date.now();
     tempDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-alertmanager-'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBinary, freePort, PermanentError, startChild, stopChild, waitFor, type Child } from '../helpers/peers.js';
+import { findPeers, freePort, PermanentError, startChild, stopChild, sumMetric, waitFor, type Child } from '../helpers/peers.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 /*
@@ -38,15 +38,10 @@ const RESEND_OBSERVE_MS = 3_000;
 const ALERT_NAME = 'InstanceDown';
 
 
-const prometheusBin = findBinary(PROMETHEUS_NAMES);
-const nodeExporterBin = findBinary(NODE_EXPORTER_NAMES);
-const missing = [
-  ...(prometheusBin === undefined ? [PROMETHEUS_NAMES.join(' or ')] : []),
-  ...(nodeExporterBin === undefined ? [NODE_EXPORTER_NAMES.join(' or ')] : []),
-];
-// Locally a missing peer skips the suite; in CI (.ci/run installs the peers) it must fail.
-const skipReason = missing.length > 0 && !process.env.CI ? `not found on PATH: ${missing.join(', ')} (apt-get install prometheus prometheus-node-exporter)` : undefined;
-if (skipReason !== undefined) console.warn(`prometheus-alerting e2e skipped: ${skipReason}`);
+const peers = findPeers('prometheus-alerting', {
+  prometheus: { names: PROMETHEUS_NAMES, debianPackage: 'prometheus' },
+  nodeExporter: { names: NODE_EXPORTER_NAMES, debianPackage: 'prometheus-node-exporter' },
+});
 
 
 async function get(url: string): Promise<Response> {
@@ -54,15 +49,6 @@ async function get(url: string): Promise<Response> {
 }
 
 
-/** Sums every sample of one metric name in Prometheus' text exposition (labels ignored). */
-function sumMetric(text: string, name: string): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{.*\})?\s+(\S+)/.exec(line);
-    if (match?.[1] === name) total += Number(match[2]);
-  }
-  return total;
-}
 
 /** GET /api/v1/alerts's Alert (api.md). */
 interface VigilAlert {
@@ -135,7 +121,7 @@ function prometheusConfig(nodeInstance: string, vigilInstance: string, rulesPath
 
 const ms = (iso: string | null | undefined): number | null => (iso === null || iso === undefined ? null : Date.parse(iso));
 
-describe.skipIf(skipReason !== undefined)('Prometheus 2.42 alerting rules sent straight to Vigil', () => {
+describe.skipIf(peers.skipReason !== undefined)('Prometheus 2.42 alerting rules sent straight to Vigil', () => {
   let tempDir = '';
   let vigil: TestVigil | undefined;
   let prometheus: Child | undefined;
@@ -144,6 +130,7 @@ describe.skipIf(skipReason !== undefined)('Prometheus 2.42 alerting rules sent s
   let prometheusUrl = '';
   let nodeInstance = '';
   let nodeArgs: string[] = [];
+  let nodeExporterBin = '';
   /** Steps are a sequence: a later one is skipped when an earlier one failed. */
   let stepsPassed = 0;
   let incidentId = '';
@@ -189,9 +176,9 @@ describe.skipIf(skipReason !== undefined)('Prometheus 2.42 alerting rules sent s
   async function notifierCounts(): Promise<{ sent: number; errors: number; dropped: number }> {
     const text = await (await get(`${prometheusUrl}/metrics`)).text();
     return {
-      sent: sumMetric(text, 'prometheus_notifications_sent_total'),
-      errors: sumMetric(text, 'prometheus_notifications_errors_total'),
-      dropped: sumMetric(text, 'prometheus_notifications_dropped_total'),
+      sent: sumMetric(text, 'prometheus_notifications_sent_total') ?? 0,
+      errors: sumMetric(text, 'prometheus_notifications_errors_total') ?? 0,
+      dropped: sumMetric(text, 'prometheus_notifications_dropped_total') ?? 0,
     };
   }
 
@@ -201,9 +188,8 @@ describe.skipIf(skipReason !== undefined)('Prometheus 2.42 alerting rules sent s
   }
 
   beforeAll(async () => {
-    if (prometheusBin === undefined || nodeExporterBin === undefined) {
-      throw new Error(`CI is set but ${missing.join(', ')} is not installed; .ci/run installs it with apt-get`);
-    }
+    const bins = peers.require();
+    nodeExporterBin = bins.nodeExporter;
     process.once('exit', killOnExit);
     tempDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-prometheus-alerting-'));
     // Hold 0: the incident resolves as soon as its last alert does, within the run.
@@ -224,7 +210,7 @@ describe.skipIf(skipReason !== undefined)('Prometheus 2.42 alerting rules sent s
     writeFileSync(rulesPath, rulesFile());
     const configFile = join(tempDir, 'prometheus.yml');
     writeFileSync(configFile, prometheusConfig(nodeInstance, vigilInstance, rulesPath));
-    prometheus = startChild('prometheus', prometheusBin, [
+    prometheus = startChild('prometheus', bins.prometheus, [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${join(tempDir, 'tsdb')}`,
       `--web.listen-address=127.0.0.1:${prometheusPort}`,
@@ -314,7 +300,7 @@ describe.skipIf(skipReason !== undefined)('Prometheus 2.42 alerting rules sent s
     context.skip(stepsPassed < 2, 'an earlier step failed');
     // A few re-sends of the firing alert first (resend delay 1 s): they must join the same incident.
     await sleep(2_000);
-    nodeExporter = startChild('node_exporter (restarted)', nodeExporterBin!, nodeArgs, tempDir);
+    nodeExporter = startChild('node_exporter (restarted)', nodeExporterBin, nodeArgs, tempDir);
     children.push(nodeExporter);
     const restartedAtMs = Date.now();
     const ne = nodeExporter;

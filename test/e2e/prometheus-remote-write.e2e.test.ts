@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeChild, findBinary, freePort, startChild, stopChild, type Child } from '../helpers/peers.js';
+import { describeChild, findPeers, freePort, startChild, stopChild, sumMetric, type Child } from '../helpers/peers.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 /*
@@ -25,15 +25,10 @@ const SCRAPE_RUN_MS = 12_000;
 const SCRAPE_INTERVAL = '1s';
 
 
-const prometheusBin = findBinary(PROMETHEUS_NAMES);
-const nodeExporterBin = findBinary(NODE_EXPORTER_NAMES);
-const missing = [
-  ...(prometheusBin === undefined ? [PROMETHEUS_NAMES.join(' or ')] : []),
-  ...(nodeExporterBin === undefined ? [NODE_EXPORTER_NAMES.join(' or ')] : []),
-];
-// Locally a missing peer skips the suite; in CI (.ci/run installs the peers) it must fail.
-const skipReason = missing.length > 0 && !process.env.CI ? `not found on PATH: ${missing.join(', ')} (apt-get install prometheus prometheus-node-exporter)` : undefined;
-if (skipReason !== undefined) console.warn(`prometheus-remote-write e2e skipped: ${skipReason}`);
+const peers = findPeers('prometheus-remote-write', {
+  prometheus: { names: PROMETHEUS_NAMES, debianPackage: 'prometheus' },
+  nodeExporter: { names: NODE_EXPORTER_NAMES, debianPackage: 'prometheus-node-exporter' },
+});
 
 
 async function get(url: string, init: RequestInit = {}): Promise<Response> {
@@ -57,17 +52,6 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
   }
 }
 
-/** Sums every sample of one metric name in Prometheus' text exposition (labels ignored). */
-function sumMetric(text: string, name: string): number | undefined {
-  let total: number | undefined;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{.*\})?\s+(\S+)/.exec(line);
-    if (match?.[1] !== name) continue;
-    total = (total ?? 0) + Number(match[2]);
-  }
-  return total;
-}
 
 /** Series Prometheus writes about each scrape; they report a failed scrape rather than go stale. */
 const SCRAPE_REPORT_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
@@ -158,7 +142,7 @@ interface Run {
   vigilSeries: ExportLine[];
 }
 
-describe.skipIf(skipReason !== undefined)('Prometheus 2.42 remote_write of node_exporter and itself into Vigil', () => {
+describe.skipIf(peers.skipReason !== undefined)('Prometheus 2.42 remote_write of node_exporter and itself into Vigil', () => {
   let tempDir: string | undefined;
   const children: Child[] = [];
   let vigil: TestVigil | undefined;
@@ -166,9 +150,7 @@ describe.skipIf(skipReason !== undefined)('Prometheus 2.42 remote_write of node_
   const killOnExit = () => children.forEach((c) => c.exited || c.process.kill('SIGKILL'));
 
   beforeAll(async () => {
-    if (prometheusBin === undefined || nodeExporterBin === undefined) {
-      throw new Error(`CI is set but ${missing.join(', ')} is not installed; .ci/run installs it with apt-get`);
-    }
+    const { prometheus: prometheusBin, nodeExporter: nodeExporterBin } = peers.require();
     process.once('exit', killOnExit);
     tempDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-prometheus-'));
     const startMs = Date.now();

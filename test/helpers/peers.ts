@@ -28,6 +28,55 @@ export function findBinary(names: string[]): string | undefined {
 }
 
 
+/** A peer a suite needs: its binary's possible names, and the Debian package that has it. */
+export interface Peer {
+  names: string[];
+  debianPackage: string;
+}
+
+export interface FoundPeers<K extends string> {
+  /** Set when a peer is missing outside CI: the suite is skipped (the reason is printed). */
+  skipReason: string | undefined;
+  /** Every peer's binary; throws naming the missing ones (in CI, .ci/run installs them, so none may be). */
+  require(): Record<K, string>;
+}
+
+/** Finds a suite's peers on PATH. Locally a missing peer skips the suite; in CI it must fail. */
+export function findPeers<K extends string>(suite: string, peers: Record<K, Peer>): FoundPeers<K> {
+  const bins: Partial<Record<K, string>> = {};
+  const missing: Peer[] = [];
+  for (const key of Object.keys(peers) as K[]) {
+    const bin = findBinary(peers[key].names);
+    if (bin === undefined) missing.push(peers[key]);
+    else bins[key] = bin;
+  }
+  const names = missing.map((p) => p.names.join(' or ')).join(', ');
+  const skipReason = missing.length > 0 && !process.env.CI ? `not found on PATH: ${names} (apt-get install ${missing.map((p) => p.debianPackage).join(' ')})` : undefined;
+  if (skipReason !== undefined) console.warn(`${suite} e2e skipped: ${skipReason}`);
+  return {
+    skipReason,
+    require() {
+      if (missing.length > 0) throw new Error(`CI is set but ${names} is not installed; .ci/run installs it with apt-get`);
+      return bins as Record<K, string>;
+    },
+  };
+}
+
+/**
+ * Sums the samples of one metric in Prometheus' text exposition whose labels contain
+ * `labelMatch` (e.g. `integration="webhook"`; empty: all); undefined when none is exposed.
+ */
+export function sumMetric(text: string, name: string, labelMatch = ''): number | undefined {
+  let total: number | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)/.exec(line);
+    if (match?.[1] !== name || !(match[2] ?? '').includes(labelMatch)) continue;
+    total = (total ?? 0) + Number(match[3]);
+  }
+  return total;
+}
+
 export interface Child {
   name: string;
   process: ChildProcess;
