@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../src/shared/clock.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+import { until } from '../helpers/until.js';
 
 // Escalation policy: the lead after 10 min without acknowledgement, the manager after 30 min,
 // and the manager again on an SLA breach. Time is a fixed clock moved by hand; the incident
@@ -94,15 +95,6 @@ async function incidentTitled(alertname: string): Promise<IncidentJson> {
   return detail(found.id);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const escalations = (incident: IncidentJson) => incident.timeline.filter((e) => e.kind === 'escalated');
 

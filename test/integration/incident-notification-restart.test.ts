@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeDataDir } from '../helpers/vigil.js';
 import { startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
+import { until } from '../helpers/until.js';
+
+/** Deliveries retry with backoff in a child process: give them longer than the in-process tests. */
+const CHILD_WAIT_MS = 20_000;
 
 // The durable notification queue, across a clean stop and a crash: deliveries pending against
 // an endpoint that is down are stored, resumed at the next start, and arrive once it is up,
@@ -58,15 +62,6 @@ async function deliveries(state = ''): Promise<DeliveryJson[]> {
   return ((await response.json()) as { deliveries: DeliveryJson[] }).deliveries;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const fire = (alertname: string) =>
   fetch(`${url}/api/v1/alerts`, {
@@ -86,7 +81,7 @@ describe('durable notification queue', () => {
     // 1. Endpoint down; a new incident's delivery fails and stays pending; a clean stop.
     child = await start();
     expect((await fire('DiskFull')).status).toBe(200);
-    const [first] = await until('the first delivery retrying', retried(1));
+    const [first] = await until('the first delivery retrying', retried(1), CHILD_WAIT_MS, 100);
     child.kill('SIGTERM');
     await waitExit(child);
     expect(child.exitCode).toBe(0);
@@ -97,7 +92,7 @@ describe('durable notification queue', () => {
     const pending = await until('both deliveries retrying', async () => {
       const list = await retried(2)();
       return list?.find((d) => d.id === first!.id && d.attempts > first!.attempts) ? list : undefined;
-    });
+    }, CHILD_WAIT_MS, 100);
     const attemptsBeforeCrash = new Map(pending.map((d) => [d.id, d.attempts]));
     child.kill('SIGKILL');
     await waitExit(child);
@@ -117,7 +112,7 @@ describe('durable notification queue', () => {
     const delivered = await until('both delivered', async () => {
       const list = await deliveries('delivered');
       return list.length === 2 ? list : undefined;
-    });
+    }, CHILD_WAIT_MS, 100);
     expect(new Set(delivered.map((d) => d.id))).toEqual(new Set(attemptsBeforeCrash.keys()));
     // Attempts count on across restarts (at least one more than before the crash: the one that got through).
     for (const d of delivered) expect(d.attempts).toBeGreaterThan(attemptsBeforeCrash.get(d.id)!);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+import { until } from '../helpers/until.js';
 
 // A real HTTP receiver standing in for the teams' endpoints: one healthy, one failing twice, one hanging.
 const received: { path: string; deliveryId: string | undefined; body: unknown }[] = [];
@@ -53,15 +54,6 @@ afterAll(async () => {
   await new Promise((r) => receiver.close(r));
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('incident notifications', () => {
   it('delivers new and resolved incidents per route, retries failures with backoff, and never slows intake', async () => {
