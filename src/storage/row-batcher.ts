@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.js';
 import { append, cutTornTail, fsyncDirectory, openForAppend } from './journal-files.js';
-import type { Store } from './store.js';
+import { TABLE_NAME, type Store } from './store.js';
 
 /** What the batcher reports to /metrics; the observability module implements it. */
 export interface RowBatcherMetrics {
@@ -100,8 +100,6 @@ interface Barrier {
 }
 
 const SUFFIX = '.jsonl';
-/** Table names become file names and SQL identifiers. */
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Some 200-400 B per row: ~100-200 MiB of journal, minutes of alert storm at the insert rates measured. */
 const DEFAULT_MAX_QUEUED_ROWS = 500_000;
 const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;

@@ -50,7 +50,8 @@ const JSON_FILE_SETTINGS: ClickHouseSettings = {
   use_structure_from_insertion_table_in_table_functions: '1',
 };
 const SKIP_BAD_ROWS_SETTINGS: ClickHouseSettings = { input_format_allow_errors_ratio: 1 };
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A plain table name: safe as an SQL identifier and in a file name. */
+export const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkedTable(table: string): string {
   if (!TABLE_NAME.test(table)) throw new AppError('STORAGE_QUERY_FAILED', `table name ${JSON.stringify(table)} is not insertable`);
