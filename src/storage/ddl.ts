@@ -102,3 +102,18 @@ export function modifySettingsStatement(ctx: DdlContext, table: string, settings
 export function modifyTtlStatement(ctx: DdlContext, table: string, ttl: string): string {
   return `ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`;
 }
+
+/**
+ * Drops a table if it exists: on a cluster the `Distributed` table under the plain name and
+ * the `_local` tables under it, `ON CLUSTER`.
+ */
+export function dropTableStatements(ctx: DdlContext, table: string): string[] {
+  const statements = [`DROP TABLE IF EXISTS ${table}${onCluster(ctx)}`];
+  if (ctx.cluster) statements.push(`DROP TABLE IF EXISTS ${storageTableName(ctx, table)}${onCluster(ctx)}`);
+  return statements;
+}
+
+/** Drops a materialized view if it exists (views live beside the local tables, one name). */
+export function dropViewStatement(ctx: DdlContext, view: string): string {
+  return `DROP VIEW IF EXISTS ${view}${onCluster(ctx)}`;
+}

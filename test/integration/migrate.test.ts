@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
 import type { DdlContext } from '../../src/storage/ddl.js';
 import { migrate } from '../../src/storage/migrate.js';
-import { migrations } from '../../src/storage/migrations/index.js';
+import { migrations, rollupLastValueSql } from '../../src/storage/migrations/index.js';
 import { createStore, type Store } from '../../src/storage/store.js';
 
 // chdb allows one data directory per process: one store for the whole file.
@@ -46,7 +46,16 @@ describe('migrate on the embedded engine', () => {
   let afterFirst: TableRow[] = [];
 
   beforeAll(async () => {
-    expect(await migrate(store, ctx)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await migrate(store, ctx, undefined, migrations.slice(0, 7))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // Samples stored before 008, rolled up into the argMax rollups it replaces.
+    await store.command(
+      'samples before 008',
+      "INSERT INTO metric_samples_v1 VALUES (9, '2026-11-20 10:00:20.000', 7), (9, '2026-11-20 10:00:10.000', 5), (9, '2026-11-20 10:01:05.000', 3)",
+    );
+    expect(await migrate(store, ctx, undefined, migrations.slice(0, 8))).toEqual([8]);
+    // As after a start cut short between 008's statements and its record: they run again.
+    for (const statement of migrations[7]!.statements(ctx)) await store.command('008 again', statement);
+    expect(await migrate(store, ctx)).toEqual([9]);
     afterFirst = await tables();
   });
 
@@ -58,10 +67,10 @@ describe('migrate on the embedded engine', () => {
       ['incident_alerts_v1', 'ReplacingMergeTree'],
       ['incident_events_v1', 'MergeTree'],
       ['incidents_v1', 'ReplacingMergeTree'],
-      ['metric_samples_1h_mv_v1', 'MaterializedView'],
-      ['metric_samples_1h_v1', 'AggregatingMergeTree'],
-      ['metric_samples_1m_mv_v1', 'MaterializedView'],
-      ['metric_samples_1m_v1', 'AggregatingMergeTree'],
+      ['metric_samples_1h_mv_v2', 'MaterializedView'],
+      ['metric_samples_1h_v2', 'AggregatingMergeTree'],
+      ['metric_samples_1m_mv_v2', 'MaterializedView'],
+      ['metric_samples_1m_v2', 'AggregatingMergeTree'],
       ['metric_samples_v1', 'MergeTree'],
       ['metric_series_v1', 'ReplacingMergeTree'],
       ['notification_attempts_v1', 'MergeTree'],
@@ -81,14 +90,15 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(7);
+    expect(Number(all[0]!.n)).toBe(9);
   });
 
-  it('re-running the exact migration statements is a no-op (IF NOT EXISTS)', async () => {
-    for (const statement of migrations[0]!.statements(ctx)) await store.command('rerun', statement);
+  it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
+    // 001's would bring back the rollup views 008 dropped: only ever run on an empty database.
     for (const statement of migrations[5]!.statements(ctx)) await store.command('rerun', statement);
+    for (const statement of migrations[8]!.statements(ctx)) await store.command('rerun', statement);
     expect(await tables()).toEqual(afterFirst);
   });
 
@@ -106,6 +116,17 @@ describe('migrate on the embedded engine', () => {
     }
   });
 
+  type Rollup = { mn: number; mx: number; s: number; c: string | number; last: number };
+  const rollup = (table: string, bucket: string, seriesId: number) =>
+    store
+      .query<Rollup>(
+        table,
+        `SELECT min(min) AS mn, max(max) AS mx, sum(sum) AS s, sum(count) AS c, ${rollupLastValueSql('max(last)')} AS last
+FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket}`,
+        { id: seriesId },
+      )
+      .then((rows) => rows.map((r) => ({ min: r.mn, max: r.mx, sum: r.s, count: Number(r.c), last: r.last })));
+
   it('rolls raw samples up into 1 m and 1 h, keeping NaN out of the aggregates', async () => {
     await store.command(
       'x',
@@ -113,21 +134,34 @@ describe('migrate on the embedded engine', () => {
     );
     const raw = await store.query<{ n: string | number }>('raw', 'SELECT count() AS n FROM metric_samples_v1 WHERE series_id = 1');
     expect(Number(raw[0]!.n)).toBe(3);
-
-    type Rollup = { mn: number; mx: number; s: number; c: string | number; last: number };
-    const normalise = (rows: Rollup[]) => rows.map((r) => ({ min: r.mn, max: r.mx, sum: r.s, count: Number(r.c), last: r.last }));
     const expected = [{ min: 1.5, max: 2.5, sum: 4, count: 2, last: 2.5 }];
+    expect(await rollup('metric_samples_1m_v2', 'minute', 1)).toEqual(expected);
+    expect(await rollup('metric_samples_1h_v2', 'hour', 1)).toEqual(expected);
+  });
 
-    const minute = await store.query<Rollup>(
-      '1m',
-      'SELECT min(min) AS mn, max(max) AS mx, sum(sum) AS s, sum(count) AS c, argMaxMerge(last) AS last FROM metric_samples_1m_v1 WHERE series_id = 1 GROUP BY minute',
-    );
-    expect(normalise(minute)).toEqual(expected);
-    const hour = await store.query<Rollup>(
-      '1h',
-      'SELECT min(min) AS mn, max(max) AS mx, sum(sum) AS s, sum(count) AS c, argMaxMerge(last) AS last FROM metric_samples_1h_v1 WHERE series_id = 1 GROUP BY hour',
-    );
-    expect(normalise(hour)).toEqual(expected);
+  it('`last` is the value at the latest time, whatever the order samples arrive in', async () => {
+    // Separate inserts: separate parts, merged later; the latest sample arrives first.
+    await store.command('late', "INSERT INTO metric_samples_v1 VALUES (2, '2026-11-20 10:00:50.000', -4), (2, '2026-11-20 10:59:00.000', 0.25)");
+    await store.command('early', "INSERT INTO metric_samples_v1 VALUES (2, '2026-11-20 10:00:10.000', 8), (2, '2026-11-20 10:58:59.999', 16)");
+    expect(await rollup('metric_samples_1m_v2', 'minute', 2)).toEqual([
+      { min: -4, max: 8, sum: 4, count: 2, last: -4 },
+      { min: 16, max: 16, sum: 16, count: 1, last: 16 },
+      { min: 0.25, max: 0.25, sum: 0.25, count: 1, last: 0.25 },
+    ]);
+    expect(await rollup('metric_samples_1h_v2', 'hour', 2)).toEqual([{ min: -4, max: 16, sum: 20.25, count: 4, last: 0.25 }]);
+    await store.command('merge', 'OPTIMIZE TABLE metric_samples_1m_v2 FINAL');
+    expect((await rollup('metric_samples_1m_v2', 'minute', 2)).map((r) => r.last)).toEqual([-4, 16, 0.25]);
+  });
+
+  it('008 carries the rollups stored before it over, each bucket once, and 009 drops the old tables', async () => {
+    expect(await rollup('metric_samples_1m_v2', 'minute', 9)).toEqual([
+      { min: 5, max: 7, sum: 12, count: 2, last: 7 },
+      { min: 3, max: 3, sum: 3, count: 1, last: 3 },
+    ]);
+    expect(await rollup('metric_samples_1h_v2', 'hour', 9)).toEqual([{ min: 3, max: 7, sum: 15, count: 3, last: 3 }]);
+    const rows = await store.query<{ n: string | number }>('copied rows', 'SELECT count() AS n FROM metric_samples_1m_v2 WHERE series_id = 9');
+    expect(Number(rows[0]!.n)).toBe(2);
+    expect((await tables()).map((t) => t.name).filter((name) => name.endsWith('_v1') && name.includes('_1'))).toEqual([]);
   });
 
   it('a changed retention is applied by ALTER ... MODIFY TTL', async () => {
@@ -139,8 +173,8 @@ describe('migrate on the embedded engine', () => {
     expect(samples).not.toContain('toIntervalDay(30)');
     expect(await createQuery('metric_series_v1')).toContain('TTL day + toIntervalDay(7) ');
     // Rollups keep their own retention.
-    expect(await createQuery('metric_samples_1m_v1')).toContain('TTL minute + toIntervalDay(400) ');
-    expect(await createQuery('metric_samples_1h_v1')).toContain('TTL hour + toIntervalDay(400) ');
+    expect(await createQuery('metric_samples_1m_v2')).toContain('TTL minute + toIntervalDay(400) ');
+    expect(await createQuery('metric_samples_1h_v2')).toContain('TTL hour + toIntervalDay(400) ');
 
     const before = await tables();
     expect(await migrate(store, short)).toEqual([]);
@@ -148,7 +182,7 @@ describe('migrate on the embedded engine', () => {
     expect(before.map((t) => t.name)).toEqual(afterFirst.map((t) => t.name));
     // Rows written before the change are still there (materialize_ttl_after_modify = 0, dates in the future).
     const raw = await store.query<{ n: string | number }>('raw', 'SELECT count() AS n FROM metric_samples_v1');
-    expect(Number(raw[0]!.n)).toBe(3);
+    expect(Number(raw[0]!.n)).toBe(3 + 3 + 4); // series 9, 1 and 2 above
   });
 
   // ClickHouse stores the TTL as `toIntervalDay(N)`; a run that only compared against

@@ -4,6 +4,8 @@ import {
   createDatabaseStatement,
   createMaterializedViewStatement,
   createTableStatements,
+  dropTableStatements,
+  dropViewStatement,
   modifySettingsStatement,
   modifyTtlStatement,
   quoteIdentifier,
@@ -187,6 +189,15 @@ describe('migration 1 (metrics), single node', () => {
     expect(statementFor(all, 'metric_series_v1')).toContain(`TTL day + INTERVAL ${raw} DAY`);
     expect(statementFor(all, 'metric_samples_1m_v1')).toContain(`TTL minute + INTERVAL ${rollup} DAY`);
     expect(statementFor(all, 'metric_samples_1h_v1')).toContain(`TTL hour + INTERVAL ${rollup} DAY`);
+  });
+
+  it.each([
+    [7, 90],
+    [365, 3650],
+  ])('every table the retention check looks after gets its TTL from its migration (%i / %i days)', (raw, rollup) => {
+    const ctx = { ...single, retentionDays: raw, rollupRetentionDays: rollup };
+    const all = migrations.flatMap((m) => m.statements(ctx));
+    expect(Object.keys(retentionTtl)).toEqual(['metric_series_v1', 'metric_samples_v1', 'metric_samples_1m_v2', 'metric_samples_1h_v2']);
     for (const [table, ttl] of Object.entries(retentionTtl)) expect(statementFor(all, table)).toContain(`TTL ${ttl(ctx)}\n`);
   });
 });
@@ -280,6 +291,41 @@ describe('modifySettingsStatement and migration 7 (journal dedup)', () => {
   });
 });
 
+describe('migrations 8 and 9 (rollups with a packed `last`)', () => {
+  const rollups = migrations.find((m) => m.version === 8)!;
+  const drop = migrations.find((m) => m.version === 9)!;
+
+  it('single node: drops the old views, creates the new tables and views, copies the old rows once', () => {
+    const statements = rollups.statements(single);
+    expect(statements.slice(0, 2)).toEqual(['DROP VIEW IF EXISTS metric_samples_1h_mv_v1', 'DROP VIEW IF EXISTS metric_samples_1m_mv_v1']);
+    expect(statementFor(statements, 'metric_samples_1m_v2')).toContain('last SimpleAggregateFunction(max, UInt128)');
+    expect(statementFor(statements, 'metric_samples_1m_v2')).toContain(') ENGINE = AggregatingMergeTree()\n');
+    expect(statementFor(statements, 'metric_samples_1m_mv_v2')).toContain(' TO metric_samples_1m_v2 AS\n');
+    expect(statementFor(statements, 'metric_samples_1m_mv_v2')).toContain('FROM metric_samples_v1 WHERE isFinite(value)');
+    expect(statementFor(statements, 'metric_samples_1h_mv_v2')).toContain('FROM metric_samples_1m_v2\n');
+    const copies = statements.filter((s) => s.startsWith('INSERT INTO'));
+    expect(copies).toHaveLength(2);
+    for (const copy of copies) expect(copy).toMatch(/GLOBAL NOT IN \(SELECT series_id, (minute|hour) FROM metric_samples_1[mh]_v2\)/);
+    // The copies run before the views exist, so no new sample is rolled up twice.
+    const firstView = statements.findIndex((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
+    expect(statements.findLastIndex((s) => s.startsWith('INSERT INTO'))).toBeLessThan(firstView);
+    expect(drop.statements(single)).toEqual(['DROP TABLE IF EXISTS metric_samples_1h_v1', 'DROP TABLE IF EXISTS metric_samples_1m_v1']);
+  });
+
+  it('cluster: views over the local tables, copies through the Distributed tables, drops of both', () => {
+    const statements = rollups.statements(cluster);
+    expect(statements[0]).toBe('DROP VIEW IF EXISTS metric_samples_1h_mv_v1 ON CLUSTER `prod`');
+    expect(statementFor(statements, 'metric_samples_1m_v2_local')).toContain("ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/metric_samples_1m_v2_local', '{replica}')");
+    expect(statementFor(statements, 'metric_samples_1m_v2')).toContain('ENGINE = Distributed(`prod`, currentDatabase(), metric_samples_1m_v2_local, series_id)');
+    expect(statementFor(statements, 'metric_samples_1m_mv_v2')).toContain(' ON CLUSTER `prod` TO metric_samples_1m_v2_local AS\n');
+    expect(statementFor(statements, 'metric_samples_1m_mv_v2')).toContain('FROM metric_samples_v1_local WHERE');
+    expect(statements.filter((s) => s.startsWith('INSERT INTO metric_samples_1m_v2\n'))).toHaveLength(1);
+    expect(dropViewStatement(cluster, 'v')).toBe('DROP VIEW IF EXISTS v ON CLUSTER `prod`');
+    expect(dropTableStatements(cluster, 't')).toEqual(['DROP TABLE IF EXISTS t ON CLUSTER `prod`', 'DROP TABLE IF EXISTS t_local ON CLUSTER `prod`']);
+    expect(drop.statements(cluster)).toHaveLength(4);
+  });
+});
+
 describe('every migration is idempotent in form', () => {
   const contexts: [string, DdlContext][] = [
     ['single', single],
@@ -296,7 +342,9 @@ describe('every migration is idempotent in form', () => {
       const statements = migration.statements(ctx);
       expect(statements.length).toBeGreaterThan(0);
       for (const s of statements) {
-        expect(s, s).toMatch(/^(CREATE (TABLE|MATERIALIZED VIEW|DATABASE|VIEW|DICTIONARY) IF NOT EXISTS |ALTER TABLE )/);
+        expect(s, s).toMatch(/^(CREATE (TABLE|MATERIALIZED VIEW|DATABASE|VIEW|DICTIONARY) IF NOT EXISTS |DROP (TABLE|VIEW) IF EXISTS |ALTER TABLE |INSERT INTO )/);
+        // A copy skips what an earlier, interrupted run of it already copied.
+        if (s.startsWith('INSERT INTO')) expect(s, s).toContain(' GLOBAL NOT IN (SELECT ');
         if (s.startsWith('ALTER TABLE') && s.includes(' ADD COLUMN ')) expect(s, s).toContain('ADD COLUMN IF NOT EXISTS');
       }
     });

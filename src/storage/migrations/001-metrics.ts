@@ -1,8 +1,11 @@
 import { createMaterializedViewStatement, createTableStatements, type DdlContext } from '../ddl.js';
 import type { Migration } from './migration.js';
 
-/** Retention expressions, shared with the retention check that runs after migrations. */
-export const retentionTtl = {
+/**
+ * Retention expressions of this migration's tables. The retention check after migrations
+ * uses those of the tables still in use (./retention.ts); 008 replaced the rollups.
+ */
+export const metricsRetentionTtl = {
   metric_series_v1: (ctx: DdlContext) => `day + INTERVAL ${ctx.retentionDays} DAY`,
   metric_samples_v1: (ctx: DdlContext) => `toDateTime(ts) + INTERVAL ${ctx.retentionDays} DAY`,
   metric_samples_1m_v1: (ctx: DdlContext) => `minute + INTERVAL ${ctx.rollupRetentionDays} DAY`,
@@ -37,7 +40,7 @@ export const metricsMigration: Migration = {
       engine: 'ReplacingMergeTree',
       partitionBy: 'toYYYYMM(day)',
       orderBy: '(metric_name, series_id, day)',
-      ttl: retentionTtl.metric_series_v1(ctx),
+      ttl: metricsRetentionTtl.metric_series_v1(ctx),
       settings: { ttl_only_drop_parts: 1, non_replicated_deduplication_window: 1000, ...fsyncSettings(ctx) },
       shardingKey: 'series_id',
     }),
@@ -52,7 +55,7 @@ export const metricsMigration: Migration = {
       engine: 'MergeTree',
       partitionBy: 'toDate(ts)',
       orderBy: '(series_id, ts)',
-      ttl: retentionTtl.metric_samples_v1(ctx),
+      ttl: metricsRetentionTtl.metric_samples_v1(ctx),
       // The dedup window lets a replayed write-ahead segment (same token) be dropped.
       settings: { ttl_only_drop_parts: 1, non_replicated_deduplication_window: 1000, ...fsyncSettings(ctx) },
       shardingKey: 'series_id',
@@ -71,7 +74,7 @@ export const metricsMigration: Migration = {
       engine: 'AggregatingMergeTree',
       partitionBy: 'toYYYYMM(minute)',
       orderBy: '(series_id, minute)',
-      ttl: retentionTtl.metric_samples_1m_v1(ctx),
+      ttl: metricsRetentionTtl.metric_samples_1m_v1(ctx),
       settings: { ttl_only_drop_parts: 1 },
       shardingKey: 'series_id',
     }),
@@ -100,7 +103,7 @@ GROUP BY series_id, minute`,
       engine: 'AggregatingMergeTree',
       partitionBy: 'toYYYYMM(hour)',
       orderBy: '(series_id, hour)',
-      ttl: retentionTtl.metric_samples_1h_v1(ctx),
+      ttl: metricsRetentionTtl.metric_samples_1h_v1(ctx),
       settings: { ttl_only_drop_parts: 1 },
       shardingKey: 'series_id',
     }),

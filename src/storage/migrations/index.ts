@@ -5,10 +5,13 @@ import { notificationsMigration } from './004-notifications.js';
 import { catalogMigration } from './005-catalog.js';
 import { escalationDeliveriesMigration } from './006-escalation-deliveries.js';
 import { journalDedupMigration } from './007-journal-dedup.js';
+import { rollupLastMigration } from './008-rollup-last.js';
+import { dropOldRollupsMigration } from './009-drop-old-rollups.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration];
 
 export type { Migration } from './migration.js';
-export { retentionTtl } from './001-metrics.js';
+export { retentionTtl } from './retention.js';
+export { rollupLastValueSql } from './008-rollup-last.js';
