@@ -40,6 +40,37 @@ describe('series registry, byte-keyed lookup', () => {
     expect(new Set(entries.map((e) => `${e.idHigh}:${e.idLow}`)).size).toBe(keys.length);
   });
 
+  it('finds the right series whether the order repeats, changes, or skips (the order guess never answers wrongly)', () => {
+    const registry = createSeriesRegistry();
+    const keys = Array.from({ length: 50 }, (_, i) => Buffer.from(`instance=h${i}`));
+    const entries = keys.map((key, i) => registry.addByBytes(key, 0, key.length, labels(`h${i}`)));
+    const lookUp = (order: number[]) => order.map((i) => registry.getByBytes(Buffer.from(keys[i]!), 0, keys[i]!.length));
+    const orders = [
+      keys.map((_, i) => i),
+      keys.map((_, i) => i),
+      keys.map((_, i) => keys.length - 1 - i),
+      keys.map((_, i) => (i * 7) % keys.length),
+      [3, 4, 5, 3, 4, 5, 9, 3, 4],
+    ];
+    for (const order of orders) expect(lookUp(order)).toEqual(order.map((i) => entries[i]));
+    // An unknown series after a known one: not the guess, not found.
+    expect(registry.getByBytes(Buffer.from('instance=h3'), 0, 11)).toBe(entries[3]);
+    expect(registry.getByBytes(Buffer.from('instance=h4x'), 0, 12)).toBeUndefined();
+    expect(registry.getByBytes(Buffer.from('instance=h'), 0, 10)).toBeUndefined();
+  });
+
+  it('starts over past maxEntries and still finds every series, old ones by their labels again', () => {
+    const registry = createSeriesRegistry(10);
+    const keys = Array.from({ length: 25 }, (_, i) => Buffer.from(`instance=h${i}`));
+    for (let round = 0; round < 3; round++) {
+      keys.forEach((key, i) => {
+        const found = registry.getByBytes(key, 0, key.length) ?? registry.addByBytes(key, 0, key.length, labels(`h${i}`));
+        expect(found.labels[0]!.value).toBe(`h${i}`);
+      });
+    }
+    expect(registry.size).toBeLessThanOrEqual(10);
+  });
+
   it('gives a series the id computed from its name and sorted labels, whatever the label order', () => {
     const registry = createSeriesRegistry();
     const entry = registry.add('k', [
