@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { defaultConfig } from '../../src/config/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
 // alert-load has no dependencies, so it runs in place (no copy into .vigil-tmp needed).
@@ -250,7 +251,11 @@ async function benchAlertmanager(): Promise<number | null> {
   console.log(`alertmanager, ${comparisonAlerts} distinct alerts:`);
   const dataDir = mkdtempSync(join(tmpdir(), 'am-alerts-bench-'));
   // One route to a receiver with no integrations: Alertmanager groups and dedups, sends nothing.
-  writeFileSync(join(dataDir, 'am.yml'), "route:\n  receiver: 'blackhole'\nreceivers:\n  - name: 'blackhole'\n");
+  // It groups by the labels Vigil groups by (Vigil runs on its defaults here), so both do the
+  // same grouping work (without group_by, all alerts would share a single group).
+  const groupBy = defaultConfig.incidents.grouping.groupBy.map((label) => `'${label}'`).join(', ');
+  writeFileSync(join(dataDir, 'am.yml'), `route:\n  receiver: 'blackhole'\n  group_by: [${groupBy}]\nreceivers:\n  - name: 'blackhole'\n`);
+  console.log(`  route group_by: [${groupBy}], as Vigil's incidents.grouping`);
   const base = `http://127.0.0.1:${alertmanagerPort}`;
   const child = startChild(
     binary,
