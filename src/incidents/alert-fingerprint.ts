@@ -23,11 +23,17 @@ export function fingerprintLabels(labels: Record<string, string>): string {
   // Every string as its UTF-8 bytes, one char per byte: then the default sort is Go's
   // bytewise order, and the hash reads char codes. ASCII (nearly every label set) is
   // already that, so it is not re-encoded: this was ~20 % of intake's event loop.
-  const pairs: [string, string][] = [];
-  for (const name of Object.keys(labels)) pairs.push([utf8Bytes(name), utf8Bytes(labels[name]!)]);
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const names = Object.keys(labels);
   let text = '';
-  for (const [name, value] of pairs) text += name + SEPARATOR + value + SEPARATOR;
+  if (names.every(isAscii)) {
+    // No pairs to build: ASCII names sort bytewise as they are.
+    names.sort();
+    for (const name of names) text += name + SEPARATOR + utf8Bytes(labels[name]!) + SEPARATOR;
+  } else {
+    const pairs = names.map((name): [string, string] => [utf8Bytes(name), utf8Bytes(labels[name]!)]);
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [name, value] of pairs) text += name + SEPARATOR + value + SEPARATOR;
+  }
   // The state stays in integer locals: module-level numbers above 2^30 are boxed on every store.
   let hi = OFFSET_HI;
   let lo = OFFSET_LO;
@@ -39,11 +45,23 @@ export function fingerprintLabels(labels: Record<string, string>): string {
     hi = (Math.imul(hi, PRIME_LOW_BITS) + (high >>> 16) + (lo << 8)) >>> 0;
     lo = ((high << 16) | (low & 0xffff)) >>> 0;
   }
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+  // By table: toString(16) + padStart took half the time of the whole fingerprint.
+  return hex32(hi) + hex32(lo);
+}
+
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** An unsigned 32-bit integer as 8 lower-case hex digits. */
+function hex32(n: number): string {
+  return HEX_BYTES[n >>> 24]! + HEX_BYTES[(n >>> 16) & 0xff]! + HEX_BYTES[(n >>> 8) & 0xff]! + HEX_BYTES[n & 0xff]!;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** The UTF-8 bytes of `text` as a string of one char per byte (itself when ASCII). */
 function utf8Bytes(text: string): string {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.from(text, 'utf8').toString('latin1');
-  return text;
+  return isAscii(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }
