@@ -23,8 +23,16 @@ const VIGIL_FIELDS = ['labels', 'annotations', 'status', 'severity', 'startsAt',
 /** Internal early exit carrying the path-qualified reason; never escapes this module. */
 class Invalid extends Error {}
 
-function fail(path: string, message: string): never {
-  throw new Invalid(path === '' ? message : `${path}: ${message}`);
+/**
+ * Where a value sits in the body: a root name (`''` for none) or a step below a parent. Paths
+ * are spelled out only for a message: building `alerts[i].labels` strings for every alert
+ * was a third of the cost of normalising one.
+ */
+type JsonPath = string | { parent: JsonPath; key: string | number };
+
+function fail(path: JsonPath, message: string): never {
+  const text = pathText(path);
+  throw new Invalid(text === '' ? message : `${text}: ${message}`);
 }
 
 function run(produce: () => AlertEvent[]): NormalizeResult {
@@ -39,10 +47,18 @@ function run(produce: () => AlertEvent[]): NormalizeResult {
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-function child(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  if (!IDENTIFIER.test(key)) return `${path}[${JSON.stringify(key)}]`;
-  return path === '' ? key : `${path}.${key}`;
+function child(parent: JsonPath, key: string | number): JsonPath {
+  return { parent, key };
+}
+
+/** `alerts[2].labels.instance`, `alerts[0].labels["my-label"]`. */
+function pathText(path: JsonPath): string {
+  if (typeof path === 'string') return path;
+  const parent = pathText(path.parent);
+  const { key } = path;
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  if (!IDENTIFIER.test(key)) return `${parent}[${JSON.stringify(key)}]`;
+  return parent === '' ? key : `${parent}.${key}`;
 }
 
 
@@ -53,48 +69,51 @@ function typeName(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-function expectObject(value: unknown, path: string): Record<string, unknown> {
+function expectObject(value: unknown, path: JsonPath): Record<string, unknown> {
   if (value === undefined) fail(path, 'is required');
   if (!isRecord(value)) fail(path, `must be an object, got ${typeName(value)}`);
   return value;
 }
 
-function expectArray(value: unknown, path: string): unknown[] {
+function expectArray(value: unknown, path: JsonPath): unknown[] {
   if (value === undefined) fail(path, 'is required');
   if (!Array.isArray(value)) fail(path, `must be an array, got ${typeName(value)}`);
   return value;
 }
 
-function optionalString(obj: Record<string, unknown>, key: string, path: string): string | undefined {
+function optionalString(obj: Record<string, unknown>, key: string, path: JsonPath): string | undefined {
   const value = obj[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') fail(child(path, key), `must be a string, got ${typeName(value)}`);
   return value;
 }
 
-function requiredString(obj: Record<string, unknown>, key: string, path: string): string {
+function requiredString(obj: Record<string, unknown>, key: string, path: JsonPath): string {
   const value = optionalString(obj, key, path);
   if (value === undefined) fail(child(path, key), 'is required');
   return value;
 }
 
-function oneOf<T extends string>(value: string, allowed: readonly T[], path: string): T {
+function oneOf<T extends string>(value: string, allowed: readonly T[], path: JsonPath): T {
   const found = allowed.find((a) => a === value);
   if (found === undefined) fail(path, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
   return found;
 }
 
-/** A string→string map; `Object.fromEntries` keeps a `__proto__` key as an ordinary label. */
-function stringMap(value: unknown, path: string, opts: { nonEmpty: boolean }): Record<string, string> {
+/**
+ * A string→string map, checked in place and kept as it came (no copy): a parsed body's
+ * `__proto__` key is an own property, so it stays an ordinary label.
+ */
+function stringMap(value: unknown, path: JsonPath, opts: { nonEmpty: boolean }): Record<string, string> {
   const obj = expectObject(value, path);
-  const entries: [string, string][] = [];
-  for (const [name, v] of Object.entries(obj)) {
+  const names = Object.keys(obj);
+  for (const name of names) {
     if (name === '') fail(path, 'names must not be empty');
+    const v = obj[name];
     if (typeof v !== 'string') fail(child(path, name), `must be a string, got ${typeName(v)}`);
-    entries.push([name, v]);
   }
-  if (opts.nonEmpty && entries.length === 0) fail(path, 'must hold at least one label');
-  return Object.fromEntries(entries);
+  if (opts.nonEmpty && names.length === 0) fail(path, 'must hold at least one label');
+  return obj as Record<string, string>;
 }
 
 function isLeapYear(year: number): boolean {
@@ -153,14 +172,14 @@ function parseTimestampUncached(text: string): number | null {
   return date.getTime() - offsetMinutes * 60_000;
 }
 
-function timestampAt(value: string, path: string): number {
+function timestampAt(value: string, path: JsonPath): number {
   const ms = parseTimestampMs(value);
   if (ms === null) fail(path, `must be an RFC 3339 timestamp, got ${JSON.stringify(value)}`);
   return ms;
 }
 
 /** endsAt: absent, empty or Go's zero time all mean "no end" (null). */
-function endsAtMs(obj: Record<string, unknown>, path: string): number | null {
+function endsAtMs(obj: Record<string, unknown>, path: JsonPath): number | null {
   const text = optionalString(obj, 'endsAt', path);
   if (text === undefined || text === '') return null;
   const ms = timestampAt(text, child(path, 'endsAt'));
@@ -230,7 +249,7 @@ export function normalizeAlertmanagerWebhook(body: unknown, nowMs: number): Norm
     if (version !== '4') fail('version', `unsupported webhook version ${JSON.stringify(version)}, expected "4"`);
     const groupKey = optionalString(root, 'groupKey', '');
     return expectArray(root['alerts'], 'alerts').map((item, i) => {
-      const path = `alerts[${i}]`;
+      const path = child('alerts', i);
       const a = expectObject(item, path);
       const labels = stringMap(a['labels'], child(path, 'labels'), { nonEmpty: true });
       const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
@@ -258,7 +277,7 @@ export function normalizeAlertmanagerWebhook(body: unknown, nowMs: number): Norm
 export function normalizeAlertmanagerV2Alerts(body: unknown, nowMs: number): NormalizeResult {
   return run(() =>
     expectArray(body, 'body').map((item, i) => {
-      const path = `alerts[${i}]`;
+      const path = child('alerts', i);
       const a = expectObject(item, path);
       const labels = stringMap(a['labels'], child(path, 'labels'), { nonEmpty: true });
       const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
@@ -278,7 +297,7 @@ export function normalizeAlertmanagerV2Alerts(body: unknown, nowMs: number): Nor
   );
 }
 
-function normalizeVigilAlert(item: unknown, path: string, nowMs: number): AlertEvent {
+function normalizeVigilAlert(item: unknown, path: JsonPath, nowMs: number): AlertEvent {
   const a = expectObject(item, path === '' ? 'body' : path);
   for (const key of Object.keys(a)) {
     if (!VIGIL_FIELDS.includes(key)) fail(child(path, key), `unknown field; allowed fields: ${VIGIL_FIELDS.join(', ')}`);
@@ -306,7 +325,7 @@ function normalizeVigilAlert(item: unknown, path: string, nowMs: number): AlertE
  */
 export function normalizeVigilAlerts(body: unknown, nowMs: number): NormalizeResult {
   return run(() =>
-    Array.isArray(body) ? body.map((item, i) => normalizeVigilAlert(item, `alerts[${i}]`, nowMs)) : [normalizeVigilAlert(body, '', nowMs)],
+    Array.isArray(body) ? body.map((item, i) => normalizeVigilAlert(item, child('alerts', i), nowMs)) : [normalizeVigilAlert(body, '', nowMs)],
   );
 }
 

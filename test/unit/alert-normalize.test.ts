@@ -295,8 +295,20 @@ describe('normalizeAlertmanagerV2Alerts', () => {
     ['bad startsAt', [{ ...base, startsAt: '2026-11-22 18:40' }], 'alerts[0].startsAt: must be an RFC 3339 timestamp, got "2026-11-22 18:40"'],
     ['numeric endsAt', [{ ...base, endsAt: 1 }], 'alerts[0].endsAt: must be a string, got a number'],
     ['bad generatorURL', [{ ...base, generatorURL: false }], 'alerts[0].generatorURL: must be a string, got a boolean'],
+    ['an odd annotation name', [base, { ...base, annotations: { 'runbook url': 7 } }], 'alerts[1].annotations["runbook url"]: must be a string, got a number'],
+    ['an empty label name', [{ ...base, labels: { '': 'x' } }], 'alerts[0].labels: names must not be empty'],
   ])('rejects %s', (_name, body, detail) => {
     expect(detailOf(normalizeAlertmanagerV2Alerts(body, NOW_MS))).toBe(detail);
+  });
+
+  it('keeps a __proto__ label an ordinary label (as JSON.parse makes it: an own property)', () => {
+    const body: unknown = JSON.parse('[{"labels":{"__proto__":"x","alertname":"A"},"annotations":{"__proto__":"y"}}]');
+    const [alert] = alertsOf(normalizeAlertmanagerV2Alerts(body, NOW_MS));
+    expect(Object.keys(alert!.labels)).toEqual(['__proto__', 'alertname']);
+    expect(Object.getPrototypeOf(alert!.labels)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(alert!.annotations, '__proto__')?.value).toBe('y');
+    expect(alert!.fingerprint).toBe(fingerprintLabels(JSON.parse('{"__proto__":"x","alertname":"A"}') as Record<string, string>));
+    expect(alert!.fingerprint).not.toBe(fingerprintLabels({ alertname: 'A' }));
   });
 });
 
