@@ -405,17 +405,18 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       for (const alert of states) {
         const memberOf = incidentOfAlert.get(alert.fingerprint);
         const member = memberOf ? incidents.get(memberOf) : undefined;
+        if (alert.status === 'firing' && member && isOpen(member.status)) {
+          // The common case (every re-send of a firing member): no group key needed.
+          firingOf(member.id).add(alert.fingerprint);
+          if (member.allAlertsResolvedAtMs !== null) {
+            member.allAlertsResolvedAtMs = null;
+            changed.add(member);
+          }
+          if (changeMemberSeverity(member, alert, nowMs, events)) changed.add(member);
+          continue;
+        }
         const { key, values } = groupKeyOf(alert.labels, rule);
         if (alert.status === 'firing') {
-          if (member && isOpen(member.status)) {
-            firingOf(member.id).add(alert.fingerprint);
-            if (member.allAlertsResolvedAtMs !== null) {
-              member.allAlertsResolvedAtMs = null;
-              changed.add(member);
-            }
-            if (changeMemberSeverity(member, alert, nowMs, events)) changed.add(member);
-            continue;
-          }
           const openId = openByGroup.get(key);
           const target = openId ? incidents.get(openId) : undefined;
           if (target) {
