@@ -100,6 +100,21 @@ describe('remote_write round trip on the embedded engine', () => {
     expect(await series.json()).toEqual({ status: 'success', data: [line!.metric] });
   });
 
+  it('stores a body that decompresses past 4 MiB (decompressed off the event loop) as well as small ones', async () => {
+    const ts = Date.now() - 120_000;
+    // Under export's 10k-series answer limit, padded past 4 MiB.
+    const series = Array.from({ length: 9_000 }, (_, i) => ({
+      labels: { __name__: 'big_body', idx: String(i), pad: 'p'.repeat(600) },
+      samples: [{ value: i, timestamp: ts }],
+    }));
+    const raw = encodeWriteRequest(series);
+    expect(raw.length).toBeGreaterThan(4 * 1024 * 1024);
+    expect((await write(compressSync(raw))).status).toBe(204);
+    const lines = await exportSeries('big_body');
+    expect(lines).toHaveLength(series.length);
+    expect(lines.map((l) => l.values[0]).sort((a, b) => Number(a) - Number(b))).toEqual(series.map((_, i) => i));
+  });
+
   it('applies every matcher kind and the time range', async () => {
     const base = Date.now() - 3_600_000;
     const series = ['a', 'b', 'c'].map((dc, i) => ({ labels: { __name__: 'matcher_test', dc, idx: String(i) }, samples: [{ value: i, timestamp: base + i * 1000 }] }));
