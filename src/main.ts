@@ -49,6 +49,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     flushIntervalMs: config.writer.flushIntervalMs,
     maxQueuedRows: config.writer.maxQueuedRows,
     fsync: config.writer.fsync,
+    maxReadWaitMs: config.writer.maxReadWaitMs,
     logger,
     metrics: metrics.writer,
   });
@@ -59,6 +60,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     store,
     journalDir: join(config.storage.dataDir, 'journal'),
     fsync: config.writer.fsync,
+    maxReadWaitMs: config.writer.maxReadWaitMs,
     logger,
     metrics: metrics.journal,
   });

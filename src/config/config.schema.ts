@@ -135,6 +135,8 @@ export const ConfigSchema = Type.Object(
         maxQueuedRows: Type.Integer({ minimum: 1 }),
         /** fsync segments and ClickHouse parts before acknowledging: off only if you accept loss on power failure. */
         fsync: Type.Boolean(),
+        /** An API read waits this long at most for acknowledged rows to reach ClickHouse, then answers 503 + Retry-After. */
+        maxReadWaitMs: Type.Integer({ minimum: 1, maximum: 600_000 }),
       },
       { additionalProperties: false },
     ),
@@ -179,5 +181,6 @@ export const defaultConfig: Config = {
     flushIntervalMs: 500,
     maxQueuedRows: 2_000_000,
     fsync: true,
+    maxReadWaitMs: 10_000,
   },
 };

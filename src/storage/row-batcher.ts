@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.js';
 import { append, cutTornTail, fsyncDirectory, openForAppend } from './journal-files.js';
+import { DEFAULT_MAX_READ_WAIT_MS, waitForInsert } from './read-wait.js';
 import { TABLE_NAME, type Store } from './store.js';
 
 /** What the batcher reports to /metrics; the observability module implements it. */
@@ -30,6 +31,8 @@ export interface RowBatcherOptions {
   maxFileBytes?: number;
   /** Longest wait of a row no read is waiting for before its insert starts (default 250 ms). */
   maxDelayMs?: number;
+  /** Longest wait of whenInserted() before it rejects with a retryable error (default 10 s). */
+  maxReadWaitMs?: number;
 }
 
 /**
@@ -47,7 +50,8 @@ export interface RowBatcher {
   /**
    * Resolves once every row acknowledged before the call is in ClickHouse (read-your-writes):
    * rows of `tables` only, when given (a read waits only for the tables it reads, and those
-   * go first), else of every table.
+   * go first), else of every table. Rejects with a retryable STORAGE_UNAVAILABLE after
+   * `maxReadWaitMs` (ClickHouse refusing inserts must not hang reads).
    */
   whenInserted(tables?: readonly string[]): Promise<void>;
   /** Rows acknowledged or waiting but not yet inserted. */
@@ -159,6 +163,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
   const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  const maxReadWaitMs = options.maxReadWaitMs ?? DEFAULT_MAX_READ_WAIT_MS;
   let dueTimer: NodeJS.Timeout | null = null;
   /** Until when inserts no read needs are held back for the reads just let through (ms). */
   let readGapUntilMs = 0;
@@ -416,9 +421,11 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
         if (seq > (insertedSeq.get(table) ?? 0)) upTo.set(table, seq);
       }
       if (upTo.size === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        barriers.push({ upTo, resolve });
+      return waitForInsert(maxReadWaitMs, 'rows', (resolve) => {
+        const barrier: Barrier = { upTo, resolve };
+        barriers.push(barrier);
         startInsert();
+        return () => (barriers = barriers.filter((b) => b !== barrier));
       });
     },
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { completeSeriesRowsLength, markSeriesCommitted, SAMPLE_ROW_BYTES, SAMPLE_ROW_STRUCTURE, SERIES_ROW_STRUCTURE, type SampleBatch } from '../ingest/sample-batch.js';
 import { AppError } from '../shared/errors.js';
+import { DEFAULT_MAX_READ_WAIT_MS, waitForInsert } from './read-wait.js';
 import type { Store } from './store.js';
 
 /** What the writer reports to /metrics; the observability module implements it. */
@@ -26,6 +27,8 @@ export interface SampleWriterOptions {
   fsync: boolean;
   logger: Logger;
   metrics?: WriterMetrics;
+  /** Longest wait of whenInserted() before it rejects with a retryable error (default 10 s). */
+  maxReadWaitMs?: number;
 }
 
 export interface SampleWriter {
@@ -34,7 +37,10 @@ export interface SampleWriter {
    * Rejects with a retryable AppError (503) when the queue is full or the disk write failed.
    */
   write(batch: SampleBatch): Promise<void>;
-  /** Resolves once every batch acknowledged before the call is in ClickHouse (read-your-writes). */
+  /**
+   * Resolves once every batch acknowledged before the call is in ClickHouse (read-your-writes).
+   * Rejects with a retryable STORAGE_UNAVAILABLE after `maxReadWaitMs`.
+   */
   whenInserted(): Promise<void>;
   /** Rows acknowledged or waiting but not yet inserted. */
   readonly queuedRows: number;
@@ -276,9 +282,11 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
     },
     whenInserted() {
       if (insertedSeq >= committedSeq) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        barriers.push({ seq: committedSeq, resolve });
+      return waitForInsert(options.maxReadWaitMs ?? DEFAULT_MAX_READ_WAIT_MS, 'samples', (resolve) => {
+        const barrier = { seq: committedSeq, resolve };
+        barriers.push(barrier);
         scheduleInsert();
+        return () => (barriers = barriers.filter((b) => b !== barrier));
       });
     },
     get queuedRows() {
