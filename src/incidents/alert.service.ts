@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
-import { alertEventRow, alertStateRow, listAlerts, loadRecentAlerts } from '../storage/alerts.queries.js';
+import { alertEventLine, alertStateLine, listAlerts, loadRecentAlerts } from '../storage/alerts.queries.js';
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
 import type { AlertEvent } from './alert.js';
@@ -46,6 +46,18 @@ export interface AlertService {
  * state kept in memory (rebuilt from ClickHouse at start) and every event and state change
  * stored before the sender gets its 2xx.
  */
+/** Same keys with the same values (in any order). */
+function sameStrings(a: Record<string, string>, b: Record<string, string>): boolean {
+  let count = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
+    if (!Object.hasOwn(b, key) || a[key] !== b[key]) return false;
+    count++;
+  }
+  for (const key in b) if (Object.hasOwn(b, key)) count--;
+  return count === 0;
+}
+
 export function createAlertService(options: AlertServiceOptions): AlertService {
   const { store, batcher, clock, logger } = options;
   /** What is stored: a change enters only once its store succeeded, so a failed one leaves no trace. */
@@ -59,10 +71,11 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   const nextVersion = () => (lastVersion = Math.max(lastVersion + 1, clock.nowMs() * 1000));
 
   async function persist(events: readonly AlertEvent[], states: readonly AlertState[]): Promise<void> {
-    await Promise.all([
-      batcher.insert('alert_events_v1', events.map(alertEventRow)),
-      batcher.insert('alerts_v1', states.map((s) => alertStateRow(s, nextVersion()))),
-    ]);
+    let eventLines = '';
+    for (const event of events) eventLines += alertEventLine(event);
+    let stateLines = '';
+    for (const state of states) stateLines += alertStateLine(state, nextVersion());
+    await Promise.all([batcher.insertLines('alert_events_v1', eventLines, events.length), batcher.insertLines('alerts_v1', stateLines, states.length)]);
   }
 
   /**
@@ -92,6 +105,16 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     }
   }
 
+  /**
+   * A re-send mostly repeats the labels and annotations the alert has: it then takes the
+   * alert's own map objects, whose row text is already made (alerts.queries.ts), and the
+   * alert keeps one set of maps instead of one per event.
+   */
+  function shareMaps(event: AlertEvent, state: AlertState): void {
+    if (event.labels !== state.labels && sameStrings(event.labels, state.labels)) event.labels = state.labels;
+    if (event.annotations !== state.annotations && sameStrings(event.annotations, state.annotations)) event.annotations = state.annotations;
+  }
+
   /** Tells the core of stored changes; on failure keeps them to tell again at the next sweep, and rethrows. */
   async function tell(states: readonly AlertState[]): Promise<void> {
     if (!options.onAlertsChanged || states.length === 0) return;
@@ -114,6 +137,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
           for (const event of events) {
             const before = changed.get(event.fingerprint) ?? alerts.get(event.fingerprint);
             if (!before) created++;
+            else shareMaps(event, before);
             changed.set(event.fingerprint, applyAlertEvent(before, event));
           }
           const states = [...changed.values()];

@@ -48,6 +48,11 @@ export interface RowBatcher {
    */
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   /**
+   * insert() for rows the caller has already serialised: `lines` is `rowCount` JSONEachRow
+   * lines, each ending in a newline (for hot paths that reuse parts of their text).
+   */
+  insertLines(table: string, lines: string, rowCount: number): Promise<void>;
+  /**
    * Resolves once every row acknowledged before the call is in ClickHouse (read-your-writes):
    * rows of `tables` only, when given (a read waits only for the tables it reads, and those
    * go first), else of every table. Rejects with a retryable STORAGE_UNAVAILABLE after
@@ -380,38 +385,48 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
     await rm(path, { force: true }).catch((error: unknown) => logger.warn({ err: error, path }, 'could not delete an inserted journal file'));
   }
 
+  /** Queues serialised rows for the next commit; resolves once they are durable. */
+  function enqueue(table: string, text: string, rowCount: number): Promise<void> {
+    if (closed) return Promise.reject(new AppError('INGEST_SHUTTING_DOWN', 'Vigil is shutting down; retry', { retryable: true }));
+    if (!TABLE_NAME.test(table)) return Promise.reject(new AppError('STORAGE_WRITE_FAILED', `table name ${JSON.stringify(table)} is not journalable`));
+    const buffer = Buffer.from(text);
+    if (queuedRows + rowCount > maxQueuedRows || queuedBytes + buffer.length > maxQueuedBytes) {
+      metrics?.rejected('overload');
+      return Promise.reject(
+        new AppError('INGEST_OVERLOADED', `journal full (${queuedRows} rows, ${queuedBytes} bytes not yet stored); retry later`, { retryable: true }),
+      );
+    }
+    queuedRows += rowCount;
+    queuedBytes += buffer.length;
+    reportQueue();
+    const batch: Waiting = (waiting ??= { tables: new Map(), rows: 0, bytes: 0, callbacks: [] } satisfies Waiting);
+    let chunk = batch.tables.get(table);
+    if (!chunk) batch.tables.set(table, (chunk = { parts: [], rows: 0, bytes: 0 }));
+    chunk.parts.push(buffer);
+    chunk.rows += rowCount;
+    chunk.bytes += buffer.length;
+    batch.rows += rowCount;
+    batch.bytes += buffer.length;
+    const done = new Promise<void>((resolve, reject) => batch.callbacks.push({ resolve, reject }));
+    scheduleCommit();
+    return done;
+  }
+
   return {
     insert(table, rows) {
       if (rows.length === 0) return Promise.resolve();
-      if (closed) return Promise.reject(new AppError('INGEST_SHUTTING_DOWN', 'Vigil is shutting down; retry', { retryable: true }));
-      if (!TABLE_NAME.test(table)) return Promise.reject(new AppError('STORAGE_WRITE_FAILED', `table name ${JSON.stringify(table)} is not journalable`));
       let text = '';
       try {
         for (const row of rows) text += JSON.stringify(row) + '\n';
       } catch (error) {
         return Promise.reject(new AppError('STORAGE_WRITE_FAILED', `rows for ${table} are not JSON: ${(error as Error).message}`, { cause: error }));
       }
-      const buffer = Buffer.from(text);
-      if (queuedRows + rows.length > maxQueuedRows || queuedBytes + buffer.length > maxQueuedBytes) {
-        metrics?.rejected('overload');
-        return Promise.reject(
-          new AppError('INGEST_OVERLOADED', `journal full (${queuedRows} rows, ${queuedBytes} bytes not yet stored); retry later`, { retryable: true }),
-        );
-      }
-      queuedRows += rows.length;
-      queuedBytes += buffer.length;
-      reportQueue();
-      const batch: Waiting = (waiting ??= { tables: new Map(), rows: 0, bytes: 0, callbacks: [] } satisfies Waiting);
-      let chunk = batch.tables.get(table);
-      if (!chunk) batch.tables.set(table, (chunk = { parts: [], rows: 0, bytes: 0 }));
-      chunk.parts.push(buffer);
-      chunk.rows += rows.length;
-      chunk.bytes += buffer.length;
-      batch.rows += rows.length;
-      batch.bytes += buffer.length;
-      const done = new Promise<void>((resolve, reject) => batch.callbacks.push({ resolve, reject }));
-      scheduleCommit();
-      return done;
+      return enqueue(table, text, rows.length);
+    },
+
+    insertLines(table, lines, rowCount) {
+      if (rowCount === 0) return Promise.resolve();
+      return enqueue(table, lines, rowCount);
     },
 
     whenInserted(tables) {

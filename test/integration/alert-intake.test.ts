@@ -85,6 +85,19 @@ describe('alerts as Prometheus sends them (/api/v2/alerts), with a lease', () =>
     expect(nodeDown).toMatchObject({ status: 'resolved', resolvedAt: new Date(now + 90_000).toISOString() });
   });
 
+  it('stores each re-send with its own annotations, the alert showing the latest', async () => {
+    const send = (summary: string, extra: Record<string, string> = {}) =>
+      post('/api/v2/alerts', JSON.stringify([{ labels: { alertname: 'DiskFull', instance: 'db-2:9100' }, annotations: { summary, ...extra }, startsAt: new Date(clock.nowMs()).toISOString() }]));
+    const listed = async () => (await alerts('firing')).alerts.find((a) => a.labels.alertname === 'DiskFull');
+    expect((await send('90% full')).status).toBe(200);
+    expect((await send('90% full')).status).toBe(200);
+    expect(await listed()).toMatchObject({ annotations: { summary: '90% full' }, eventCount: 2 });
+    expect((await send('95% full', { runbook: 'r1' })).status).toBe(200);
+    expect(await listed()).toMatchObject({ annotations: { summary: '95% full', runbook: 'r1' }, eventCount: 3 });
+    expect((await send('90% full')).status).toBe(200);
+    expect((await listed())?.annotations).toEqual({ summary: '90% full' });
+  });
+
   it('answers 400 for a list that is not alerts, and lists with limit and total', async () => {
     expect((await post('/api/v2/alerts', JSON.stringify({ labels: {} }))).status).toBe(400);
     const page = await fetch(`${vigil.url}/api/v1/alerts?status=all&limit=1`);

@@ -30,13 +30,13 @@ function createFlakyBatcher(inner: RowBatcher) {
   let failAll = false;
   let failNext = 0;
   let failTables = new Set<string>();
+  const injected = (table: string) =>
+    failAll || failTables.has(table) || (failNext > 0 && failNext--)
+      ? Promise.reject(new AppError('STORAGE_QUERY_FAILED', `injected failure inserting into ${table}`, { retryable: true }))
+      : null;
   const batcher: RowBatcher & { failAll(on: boolean): void; failNext(calls: number): void; failTables(tables: string[]): void } = {
-    insert(table, rows) {
-      if (failAll || failTables.has(table) || (failNext > 0 && failNext--)) {
-        return Promise.reject(new AppError('STORAGE_QUERY_FAILED', `injected failure inserting into ${table}`, { retryable: true }));
-      }
-      return inner.insert(table, rows);
-    },
+    insert: (table, rows) => injected(table) ?? inner.insert(table, rows),
+    insertLines: (table, lines, rowCount) => injected(table) ?? inner.insertLines(table, lines, rowCount),
     close: () => inner.close(),
     whenInserted: () => inner.whenInserted(),
     get queuedRows() {
