@@ -12,6 +12,7 @@ interface AlertJson {
   status: string;
   severity: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
   eventCount: number;
   resolvedAt: string | null;
   endsAt: string | null;
