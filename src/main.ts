@@ -61,6 +61,8 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     journalDir: join(config.storage.dataDir, 'journal'),
     fsync: config.writer.fsync,
     maxReadWaitMs: config.writer.maxReadWaitMs,
+    maxDelayMs: config.writer.journalInsertDelayMs,
+    dueBytes: config.writer.journalInsertBytes,
     logger,
     metrics: metrics.journal,
   });

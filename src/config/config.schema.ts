@@ -137,6 +137,10 @@ export const ConfigSchema = Type.Object(
         fsync: Type.Boolean(),
         /** An API read waits this long at most for acknowledged rows to reach ClickHouse, then answers 503 + Retry-After. */
         maxReadWaitMs: Type.Integer({ minimum: 1, maximum: 600_000 }),
+        /** Alert, incident and notification rows go from their journal into ClickHouse after waiting this long... */
+        journalInsertDelayMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+        /** ...or once this many journal bytes of a table wait (at most 32 MiB, the size at which a journal file is sealed). */
+        journalInsertBytes: Type.Integer({ minimum: 1024, maximum: 32 * 1024 * 1024 }),
       },
       { additionalProperties: false },
     ),
@@ -182,5 +186,7 @@ export const defaultConfig: Config = {
     maxQueuedRows: 2_000_000,
     fsync: true,
     maxReadWaitMs: 10_000,
+    journalInsertDelayMs: 1_000,
+    journalInsertBytes: 16 * 1024 * 1024,
   },
 };
