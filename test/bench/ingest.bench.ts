@@ -136,7 +136,9 @@ async function benchVictoriaMetrics(): Promise<number | null> {
   const child = spawn(binary, [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dataDir}`, '-retentionPeriod=100y', '-loggerLevel=ERROR'], { stdio: 'ignore' });
   try {
     await waitFor(`http://127.0.0.1:${port}/health`);
+    const before = processFigures(child.pid!);
     const { rate, line } = runGenerator(`http://127.0.0.1:${port}/api/v1/write`);
+    const after = processFigures(child.pid!);
     console.log(`victoria: ${line}`);
     await fetch(`http://127.0.0.1:${port}/internal/force_flush`);
     await fetch(`http://127.0.0.1:${port}/internal/force_merge`);
@@ -145,7 +147,9 @@ async function benchVictoriaMetrics(): Promise<number | null> {
     const sum = (re: RegExp) => [...metrics.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
     const bytes = sum(/^vm_data_size_bytes\{type="storage\/[^"]+"\} (\S+)$/gm);
     const rows = sum(/^vm_rows\{type="storage\/[^"]+"\} (\S+)$/gm);
-    console.log(`victoria: ${(rate / 1e6).toFixed(3)} M samples/s (acknowledges before disk); ${rows > 0 ? (bytes / rows).toFixed(2) : '?'} bytes/sample on disk`);
+    console.log(
+      `victoria: ${(rate / 1e6).toFixed(3)} M samples/s (acknowledges before disk); CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s; ${rows > 0 ? (bytes / rows).toFixed(2) : '?'} bytes/sample on disk`,
+    );
     return rate;
   } finally {
     child.kill('SIGTERM');
