@@ -22,6 +22,22 @@ export async function append(handle: FileHandle, buffer: Buffer): Promise<void> 
   }
 }
 
+/**
+ * Appends all of `buffers` with as few writes as the kernel allows (a writev may be partial:
+ * the rest is written after it); durable on return if the file was opened so.
+ */
+export async function appendAll(handle: FileHandle, buffers: readonly Buffer[]): Promise<void> {
+  let pending = buffers.filter((b) => b.length > 0);
+  while (pending.length > 0) {
+    let { bytesWritten } = await handle.writev(pending);
+    // Drop what went out: whole buffers, then the front of a partly written one.
+    let first = 0;
+    while (first < pending.length && bytesWritten >= pending[first]!.length) bytesWritten -= pending[first++]!.length;
+    pending = pending.slice(first);
+    if (pending.length > 0 && bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
+  }
+}
+
 /** A new or renamed file survives power loss only once its directory entry is synced too. */
 export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

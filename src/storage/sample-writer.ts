@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { completeSeriesRowsLength, markSeriesCommitted, SAMPLE_ROW_BYTES, SAMPLE_ROW_STRUCTURE, SERIES_ROW_STRUCTURE, type SampleBatch } from '../ingest/sample-batch.js';
 import { AppError } from '../shared/errors.js';
+import { appendAll, fsyncDirectory, openForAppend } from './journal-files.js';
 import { DEFAULT_MAX_READ_WAIT_MS, waitForInsert } from './read-wait.js';
 import type { Store } from './store.js';
 
@@ -146,7 +147,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
           id,
           rows: 0,
           hasSeries: false,
-          samples: await open(join(pendingDir, id + SAMPLES_SUFFIX), 'a'),
+          samples: await openForAppend(join(pendingDir, id + SAMPLES_SUFFIX), options.fsync),
           series: null,
           samplesBytes: 0,
           seriesBytes: 0,
@@ -155,16 +156,16 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
       }
       if (series.length > 0) {
         if (!segment.series) {
-          segment.series = await open(join(pendingDir, segment.id + SERIES_SUFFIX), 'a');
+          segment.series = await openForAppend(join(pendingDir, segment.id + SERIES_SUFFIX), options.fsync);
           segment.hasSeries = true;
         }
-        await appendDurably(segment.series, series, options.fsync);
+        await appendAll(segment.series, series);
         segment.seriesBytes += series.reduce((n, b) => n + b.length, 0);
       }
       const samples = taken.map((p) => p.batch.samples);
-      await appendDurably(segment.samples, samples, options.fsync);
+      await appendAll(segment.samples, samples);
       segment.samplesBytes += samples.reduce((n, b) => n + b.length, 0);
-      // A new file's directory entry must be durable too; later appends need only fdatasync.
+      // A new file's directory entry must be durable too; later appends need only O_DSYNC.
       if (options.fsync && segment.rows === 0) await fsyncDirectory(pendingDir);
     } catch (error) {
       queuedRows -= rows;
@@ -361,20 +362,5 @@ async function insertBatch(store: Store, batchDir: string, segments: Segment[]):
   if (series.length > 0) await store.insertRowBinaryFiles('metric_series_v1', SERIES_ROW_STRUCTURE, series, `series-${token}`);
   const samples = segments.filter((s) => s.rows > 0).map((s) => join(batchDir, s.id + SAMPLES_SUFFIX));
   if (samples.length > 0) await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_STRUCTURE, samples, `samples-${token}`);
-}
-
-async function appendDurably(handle: FileHandle, buffers: Buffer[], fsync: boolean): Promise<void> {
-  await handle.writev(buffers);
-  if (fsync) await handle.datasync();
-}
-
-/** A new or renamed file survives power loss only once its directory entry is synced too. */
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
