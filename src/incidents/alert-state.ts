@@ -6,8 +6,8 @@ export interface AlertState {
   source: AlertSource;
   status: AlertStatus;
   severity: Severity;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
   startsAtMs: number;
   /** The sender's lease: a firing alert not re-sent by then resolves. Null: the resolve timeout applies. */
   endsAtMs: number | null;
@@ -88,4 +88,16 @@ export function leaseExpiresAtMs(state: AlertState, resolveTimeoutMs: number): n
 /** The state after the lease ran out at `atMs`. */
 export function expireAlert(state: AlertState, atMs: number): AlertState {
   return { ...state, status: 'resolved', resolvedAtMs: atMs };
+}
+
+/** Same own keys with the same values, in any order (inherited keys do not count). */
+export function sameStringMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  let count = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
+    if (!Object.hasOwn(b, key) || a[key] !== b[key]) return false;
+    count++;
+  }
+  for (const key in b) if (Object.hasOwn(b, key)) count--;
+  return count === 0;
 }

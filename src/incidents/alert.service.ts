@@ -4,7 +4,7 @@ import { alertEventLine, alertStateLine, listAlerts, loadRecentAlerts } from '..
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
 import type { AlertEvent } from './alert.js';
-import { applyAlertEvent, expireAlert, leaseExpiresAtMs, type AlertState } from './alert-state.js';
+import { applyAlertEvent, expireAlert, leaseExpiresAtMs, sameStringMap, type AlertState } from './alert-state.js';
 
 export interface AlertServiceOptions {
   store: Store;
@@ -23,7 +23,8 @@ export interface AlertService {
   /**
    * Dedups and stores received alert events; resolves once durable and told to the core.
    * Throws a retryable AppError from storage; a failed store changes nothing in memory, so the
-   * sender's retry is counted once.
+   * sender's retry is counted once. An event whose labels or annotations equal its alert's is
+   * given the alert's map objects (same contents).
    */
   receive(events: readonly AlertEvent[]): Promise<{ alerts: number; new: number }>;
   /**
@@ -46,18 +47,6 @@ export interface AlertService {
  * state kept in memory (rebuilt from ClickHouse at start) and every event and state change
  * stored before the sender gets its 2xx.
  */
-/** Same keys with the same values (in any order). */
-function sameStrings(a: Record<string, string>, b: Record<string, string>): boolean {
-  let count = 0;
-  for (const key in a) {
-    if (!Object.hasOwn(a, key)) continue;
-    if (!Object.hasOwn(b, key) || a[key] !== b[key]) return false;
-    count++;
-  }
-  for (const key in b) if (Object.hasOwn(b, key)) count--;
-  return count === 0;
-}
-
 export function createAlertService(options: AlertServiceOptions): AlertService {
   const { store, batcher, clock, logger } = options;
   /** What is stored: a change enters only once its store succeeded, so a failed one leaves no trace. */
@@ -111,8 +100,8 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
    * alert keeps one set of maps instead of one per event.
    */
   function shareMaps(event: AlertEvent, state: AlertState): void {
-    if (event.labels !== state.labels && sameStrings(event.labels, state.labels)) event.labels = state.labels;
-    if (event.annotations !== state.annotations && sameStrings(event.annotations, state.annotations)) event.annotations = state.annotations;
+    if (event.labels !== state.labels && sameStringMap(event.labels, state.labels)) event.labels = state.labels;
+    if (event.annotations !== state.annotations && sameStringMap(event.annotations, state.annotations)) event.annotations = state.annotations;
   }
 
   /** Tells the core of stored changes; on failure keeps them to tell again at the next sweep, and rethrows. */

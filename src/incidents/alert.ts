@@ -21,9 +21,9 @@ export interface AlertEvent {
   /** Alert identity: the sender's own key (Alertmanager `fingerprint`, PagerDuty `dedup_key`) or `fingerprintLabels(labels)`. */
   fingerprint: string;
   /** Identifying labels as sent (Prometheus semantics: annotations and values are not identity). */
-  labels: Record<string, string>;
+  labels: Readonly<Record<string, string>>;
   /** Descriptive key/values (summary, description, runbook, PagerDuty custom details); never identity. */
-  annotations: Record<string, string>;
+  annotations: Readonly<Record<string, string>>;
   /** `resolved` once the sender says so or its `endsAt` lease is in the past at intake. */
   status: AlertStatus;
   /** Mapped from the `severity` label (or Vigil's explicit field, or PagerDuty's payload severity). */

@@ -10,10 +10,10 @@ const dateTime = toClickHouseDateTime;
  * JSON text of a label or annotation map, made once per map object: an alert keeps its
  * labels object for life and re-sends mostly repeat its annotations, so the rows of every
  * re-send reuse the text (serialising the maps was most of the journal's cost per event).
- * The maps are never changed once built.
+ * The maps are never changed once built (read-only in the alert types).
  */
-const mapJson = new WeakMap<Record<string, string>, string>();
-function jsonOfMap(map: Record<string, string>): string {
+const mapJson = new WeakMap<Readonly<Record<string, string>>, string>();
+function jsonOfMap(map: Readonly<Record<string, string>>): string {
   let text = mapJson.get(map);
   if (text === undefined) {
     text = JSON.stringify(map);
@@ -26,11 +26,15 @@ function jsonOfMap(map: Record<string, string>): string {
 const quotedTime = (ms: number) => `"${dateTime(ms)}"`;
 const quotedTimeOrNull = (ms: number | null) => (ms === null ? 'null' : quotedTime(ms));
 
-/** `alertEventRow(event)` as one JSONEachRow line, built from cached map texts (tested equal). */
+/**
+ * `alertEventRow(event)` as one JSONEachRow line, built from cached map texts (tested equal).
+ * Every string but the times goes through JSON.stringify, typed enums too: a state rebuilt
+ * from stored rows carries whatever the table held.
+ */
 export function alertEventLine(event: AlertEvent): string {
   return (
-    `{"received_at":${quotedTime(event.receivedAtMs)},"fingerprint":${JSON.stringify(event.fingerprint)},"source":"${event.source}",` +
-    `"status":"${event.status}","severity":"${event.severity}","labels":${jsonOfMap(event.labels)},"annotations":${jsonOfMap(event.annotations)},` +
+    `{"received_at":${quotedTime(event.receivedAtMs)},"fingerprint":${JSON.stringify(event.fingerprint)},"source":${JSON.stringify(event.source)},` +
+    `"status":${JSON.stringify(event.status)},"severity":${JSON.stringify(event.severity)},"labels":${jsonOfMap(event.labels)},"annotations":${jsonOfMap(event.annotations)},` +
     `"starts_at":${quotedTime(event.startsAtMs)},"ends_at":${quotedTimeOrNull(event.endsAtMs)},` +
     `"generator_url":${JSON.stringify(event.generatorUrl ?? '')},"group_key":${JSON.stringify(event.groupKey ?? '')}}\n`
   );
@@ -39,7 +43,7 @@ export function alertEventLine(event: AlertEvent): string {
 /** `alertStateRow(state, version)` as one JSONEachRow line (tested equal). */
 export function alertStateLine(state: AlertState, version: number): string {
   return (
-    `{"fingerprint":${JSON.stringify(state.fingerprint)},"source":"${state.source}","status":"${state.status}","severity":"${state.severity}",` +
+    `{"fingerprint":${JSON.stringify(state.fingerprint)},"source":${JSON.stringify(state.source)},"status":${JSON.stringify(state.status)},"severity":${JSON.stringify(state.severity)},` +
     `"labels":${jsonOfMap(state.labels)},"annotations":${jsonOfMap(state.annotations)},` +
     `"starts_at":${quotedTime(state.startsAtMs)},"ends_at":${quotedTimeOrNull(state.endsAtMs)},"generator_url":${JSON.stringify(state.generatorUrl)},` +
     `"first_seen_at":${quotedTime(state.firstSeenAtMs)},"last_seen_at":${quotedTime(state.lastSeenAtMs)},"resolved_at":${quotedTimeOrNull(state.resolvedAtMs)},` +

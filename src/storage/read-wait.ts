@@ -12,6 +12,7 @@ export const DEFAULT_MAX_READ_WAIT_MS = 10_000;
 export function waitForInsert(maxWaitMs: number, what: string, register: (resolve: () => void) => () => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    let forget = () => {};
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
@@ -22,7 +23,9 @@ export function waitForInsert(maxWaitMs: number, what: string, register: (resolv
         }),
       );
     }, maxWaitMs);
-    const forget = register(() => {
+    // A read cut short by shutdown needs no answer: the timer must not hold the process.
+    timer.unref();
+    forget = register(() => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);

@@ -216,7 +216,8 @@ async function benchVigil(alerts: number): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-alerts-bench-'));
   const base = `http://127.0.0.1:${vigilPort}`;
   const child = startChild(process.execPath, [join(root, 'bin/vigil.mjs'), 'serve'], {
-    env: { ...process.env, VIGIL_LISTEN: `127.0.0.1:${vigilPort}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn' },
+    // Vigil on its defaults (no VIGIL_CONFIG): Alertmanager's group_by is copied from them.
+    env: { ...process.env, VIGIL_CONFIG: '', VIGIL_LISTEN: `127.0.0.1:${vigilPort}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {

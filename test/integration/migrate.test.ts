@@ -164,6 +164,15 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
     expect((await tables()).map((t) => t.name).filter((name) => name.endsWith('_v1') && name.includes('_1'))).toEqual([]);
   });
 
+  it('a sample stored after 008 in a copied bucket becomes its last (the old last is stamped at the bucket start)', async () => {
+    await store.command('after 008', "INSERT INTO metric_samples_v1 VALUES (9, '2026-11-20 10:01:00.500', 4)");
+    expect(await rollup('metric_samples_1m_v2', 'minute', 9)).toEqual([
+      { min: 5, max: 7, sum: 12, count: 2, last: 7 },
+      { min: 3, max: 4, sum: 7, count: 2, last: 4 },
+    ]);
+    expect(await rollup('metric_samples_1h_v2', 'hour', 9)).toEqual([{ min: 3, max: 7, sum: 19, count: 4, last: 4 }]);
+  });
+
   it('a changed retention is applied by ALTER ... MODIFY TTL', async () => {
     const short = { ...ctx, retentionDays: 7 };
     expect(await migrate(store, short)).toEqual([]);
@@ -182,7 +191,7 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
     expect(before.map((t) => t.name)).toEqual(afterFirst.map((t) => t.name));
     // Rows written before the change are still there (materialize_ttl_after_modify = 0, dates in the future).
     const raw = await store.query<{ n: string | number }>('raw', 'SELECT count() AS n FROM metric_samples_v1');
-    expect(Number(raw[0]!.n)).toBe(3 + 3 + 4); // series 9, 1 and 2 above
+    expect(Number(raw[0]!.n)).toBe(4 + 3 + 4); // series 9, 1 and 2 above
   });
 
   // ClickHouse stores the TTL as `toIntervalDay(N)`; a run that only compared against

@@ -8,6 +8,7 @@ import { AppError } from '../../src/shared/errors.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createRowBatcher, type RowBatcherMetrics } from '../../src/storage/row-batcher.js';
 import { createStore } from '../../src/storage/store.js';
+import { until } from '../helpers/until.js';
 import { makeDataDir } from '../helpers/vigil.js';
 
 // The real engine and real files; one chdb data directory for the whole file.
@@ -18,7 +19,7 @@ const logger = pino({ level: 'silent' });
 let journalCount = 0;
 
 /** A batcher on a journal folder of its own. */
-function batcherFor(options: { maxQueuedRows?: number; metrics?: RowBatcherMetrics } = {}) {
+function batcherFor(options: { maxQueuedRows?: number; metrics?: RowBatcherMetrics; maxDelayMs?: number; dueBytes?: number } = {}) {
   const journalDir = join(dataDir, `journal-${++journalCount}`);
   return { journalDir, batcher: createRowBatcher({ store, journalDir, fsync: true, logger, ...options }) };
 }
@@ -73,6 +74,16 @@ describe('row journal', () => {
     await batcher.close();
     expect(await timelineSeqs('i-many')).toEqual(Array.from({ length: 50 }, (_, i) => i));
     await expect(batcher.insert('incident_events_v1', [timelineRow('i-many', 99)])).rejects.toMatchObject({ code: 'INGEST_SHUTTING_DOWN', retryable: true });
+  });
+
+  it('inserts the rows of a table once they reach dueBytes, without waiting maxDelayMs', async () => {
+    const { batcher } = batcherFor({ maxDelayMs: 60_000, dueBytes: 2048 });
+    await batcher.insert('incident_events_v1', [timelineRow('i-due', 1)]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await timelineSeqs('i-due')).toEqual([]);
+    await batcher.insert('incident_events_v1', Array.from({ length: 30 }, (_, i) => timelineRow('i-due', i + 2)));
+    await until('the due file inserted', async () => ((await timelineSeqs('i-due')).length === 31 ? true : undefined), 5_000);
+    await batcher.close();
   });
 
   it('inserts rows no read waits for by itself, once they waited maxDelayMs', async () => {

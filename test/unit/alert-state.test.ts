@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../src/incidents/alert.js';
-import { applyAlertEvent, expireAlert, leaseExpiresAtMs } from '../../src/incidents/alert-state.js';
+import { applyAlertEvent, expireAlert, leaseExpiresAtMs, sameStringMap } from '../../src/incidents/alert-state.js';
 
 const t0 = Date.parse('2026-11-23T10:00:00Z');
 function event(overrides: Partial<AlertEvent>): AlertEvent {
@@ -62,5 +62,29 @@ describe('leases', () => {
     expect(leaseExpiresAtMs(without, 300_000)).toBe(t0 + 300_000);
     expect(leaseExpiresAtMs(expireAlert(without, t0 + 300_000), 300_000)).toBeNull();
     expect(expireAlert(without, t0 + 300_000)).toMatchObject({ status: 'resolved', resolvedAtMs: t0 + 300_000 });
+  });
+});
+
+describe('sameStringMap', () => {
+  it.each([
+    [{ a: '1', b: '2' }, { b: '2', a: '1' }, true],
+    [{}, {}, true],
+    [{ a: '1', b: '2' }, { a: '1', c: '2' }, false],
+    [{ a: '1' }, { a: '1', b: '2' }, false],
+    [{ a: '1', b: '2' }, { a: '1' }, false],
+    [{ a: '1' }, { a: '2' }, false],
+    [{ a: '' }, {}, false],
+  ])('%j and %j: %s', (a, b, same) => {
+    expect(sameStringMap(a, b)).toBe(same);
+    expect(sameStringMap(b, a)).toBe(same);
+  });
+
+  it('counts own keys only, __proto__ included as an ordinary key', () => {
+    const inherited = Object.create({ a: '1' }) as Record<string, string>;
+    expect(sameStringMap(inherited, {})).toBe(true);
+    expect(sameStringMap(inherited, { a: '1' })).toBe(false);
+    const parsed = JSON.parse('{"__proto__":"x"}') as Record<string, string>;
+    expect(sameStringMap(parsed, JSON.parse('{"__proto__":"x"}') as Record<string, string>)).toBe(true);
+    expect(sameStringMap(parsed, {})).toBe(false);
   });
 });

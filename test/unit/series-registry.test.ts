@@ -59,7 +59,7 @@ describe('series registry, byte-keyed lookup', () => {
     expect(registry.getByBytes(Buffer.from('instance=h'), 0, 10)).toBeUndefined();
   });
 
-  it('starts over past maxEntries and still finds every series, old ones by their labels again', () => {
+  it('starts over past maxEntries, stays within it, and answers every lookup with the right series', () => {
     const registry = createSeriesRegistry(10);
     const keys = Array.from({ length: 25 }, (_, i) => Buffer.from(`instance=h${i}`));
     for (let round = 0; round < 3; round++) {

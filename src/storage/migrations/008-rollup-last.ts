@@ -25,6 +25,8 @@ export function rollupLastValueSql(packed: string): string {
   return `reinterpretAsFloat64(toUInt64(bitAnd(${packed}, 18446744073709551615)))`;
 }
 
+const COPY_SETTINGS = (ctx: DdlContext) => (ctx.cluster ? ' SETTINGS distributed_foreground_insert = 1' : '');
+
 const rollupColumns = (bucket: string) => [
   'series_id UInt64 CODEC(Delta, ZSTD(1))',
   `${bucket} DateTime CODEC(DoubleDelta, ZSTD(1))`,
@@ -43,8 +45,9 @@ const rollupColumns = (bucket: string) => [
  * inserts) the argMax state made them cost 553-570 ns per row against 463-557 packed; the
  * views are the largest engine cost of ingest.
  *
- * The old rollups are copied over: an old `last` keeps its value, stamped with the end of its
- * bucket (an argMax state does not give its time back). Nothing inserts samples while
+ * The old rollups are copied over: an old `last` keeps its value, stamped with the start of
+ * its bucket (an argMax state does not give its time back), so that a sample of the same
+ * bucket stored after the upgrade (the write-ahead log is replayed after migrations) wins. Nothing inserts samples while
  * migrations run (the service serves after them). The old tables are dropped by 009, so
  * that every statement here can run again after an interruption.
  */
@@ -78,16 +81,15 @@ export const rollupLastMigration: Migration = {
       }),
       // Copied straight into each table, not through the views: the old 1 h rows already
       // hold what the 1 m rows would add up to. Buckets already copied are skipped, so a run
-      // cut short and run again copies the rest once.
-      `INSERT INTO metric_samples_1m_v2
-SELECT series_id, minute, min(min), max(max), sum(sum), sum(count),
-       ${packLastSql('toDateTime64(minute, 3) + INTERVAL 59999 MILLISECOND', 'argMaxMerge(last)')}
+      // cut short and run again copies the rest once (on a cluster: with the inserts into
+      // the Distributed tables done before the statement returns, and one process migrating).
+      `INSERT INTO metric_samples_1m_v2${COPY_SETTINGS(ctx)}
+SELECT series_id, minute, min(min), max(max), sum(sum), sum(count), ${packLastSql('toDateTime64(minute, 3)', 'argMaxMerge(last)')}
 FROM metric_samples_1m_v1
 WHERE (series_id, minute) GLOBAL NOT IN (SELECT series_id, minute FROM metric_samples_1m_v2)
 GROUP BY series_id, minute`,
-      `INSERT INTO metric_samples_1h_v2
-SELECT series_id, hour, min(min), max(max), sum(sum), sum(count),
-       ${packLastSql('toDateTime64(hour, 3) + INTERVAL 3599999 MILLISECOND', 'argMaxMerge(last)')}
+      `INSERT INTO metric_samples_1h_v2${COPY_SETTINGS(ctx)}
+SELECT series_id, hour, min(min), max(max), sum(sum), sum(count), ${packLastSql('toDateTime64(hour, 3)', 'argMaxMerge(last)')}
 FROM metric_samples_1h_v1
 WHERE (series_id, hour) GLOBAL NOT IN (SELECT series_id, hour FROM metric_samples_1h_v2)
 GROUP BY series_id, hour`,
