@@ -11,6 +11,7 @@ import { seriesRoutes } from './api/routes/series.routes.js';
 import { serviceRoutes } from './api/routes/services.routes.js';
 import type { CatalogService } from './catalog/catalog.service.js';
 import { registerErrorHandler } from './api/error-handler.js';
+import { parseJsonBody } from './api/request-body.js';
 import type { Config } from './config/index.js';
 import type { AlertService } from './incidents/alert.service.js';
 import type { IncidentService } from './incidents/incident.service.js';
@@ -52,6 +53,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   registerErrorHandler(app);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   // /docs: Swagger UI (assets from the package, nothing fetched from elsewhere) and /docs/json.
   // The document is plain data (helpers widen its literals), checked by test/integration/openapi.test.ts.
   await app.register(swagger, { mode: 'static', specification: { document: openApiDocument as unknown as StaticDocumentSpec['document'] } });

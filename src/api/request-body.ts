@@ -1,5 +1,6 @@
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
+import secureJson from 'secure-json-parse';
 import { AppError } from '../shared/errors.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -29,4 +30,19 @@ export async function decodeContentEncoding(body: Buffer, encoding: string | und
 /** The media type of a Content-Type header, lower-cased, without parameters. */
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * JSON bodies of the API, as Fastify parses them (secure-json-parse refusing `__proto__` and
+ * `constructor.prototype` keys), but the 400 says what is wrong and where: Fastify's own
+ * answer was only "Body is not valid JSON".
+ */
+export function parseJsonBody(body: string): unknown {
+  try {
+    return secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    const reason = (error as Error).message;
+    const detail = /forbidden (prototype|constructor) property/.test(reason) ? `${reason} (a "__proto__" or "constructor.prototype" key)` : reason;
+    throw new AppError('REQUEST_INVALID', `body is not valid JSON: ${detail}`, { httpStatus: 400 });
+  }
 }

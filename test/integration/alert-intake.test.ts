@@ -109,6 +109,21 @@ describe('alerts as Prometheus sends them (/api/v2/alerts), with a lease', () =>
   });
 });
 
+describe('bodies that are not JSON', () => {
+  it('answers 400 naming the JSON error, or the forbidden __proto__ key, and stores nothing', async () => {
+    const before = (await alerts('all')).total;
+    const truncated = await post('/api/v2/alerts', '[{"labels":{"a":"b"}');
+    expect(truncated.status).toBe(400);
+    expect(await truncated.json()).toMatchObject({ error: 'REQUEST_INVALID', detail: expect.stringMatching(/^body is not valid JSON: .*JSON/) });
+    const poisoned = await post('/api/v2/alerts', '[{"labels":{"a":"b","__proto__":{"x":"y"}}}]');
+    expect(poisoned.status).toBe(400);
+    expect(((await poisoned.json()) as { detail: string }).detail).toContain('"__proto__"');
+    const empty = await post('/api/v1/alerts', '');
+    expect(empty.status).toBe(400);
+    expect((await alerts('all')).total).toBe(before);
+  });
+});
+
 describe("Vigil's own JSON and PagerDuty events", () => {
   it('takes both and answers as PagerDuty does', async () => {
     const own = await post('/api/v1/alerts', JSON.stringify([{ labels: { alertname: 'Custom', host: 'h1' }, status: 'firing', severity: 'minor', startsAt: new Date(clock.nowMs()).toISOString() }]));
