@@ -166,7 +166,9 @@ export function createSeriesRegistry(maxEntries = 2_000_000): SeriesRegistry {
       }
       const hash = hashBytes(viewFor(bytes), bytes, start, end);
       const entry = makeEntry(labels);
-      const key = bytes.slice(start, end);
+      // A copy (in Node's small-buffer pool): Buffer#slice would be a view that keeps the
+      // whole request body alive for as long as the series is known.
+      const key = Buffer.from(bytes.subarray(start, end));
       const node: ByteKeyed = { key, keyView: viewOf(key), entry, next: byBytes.get(hash) ?? null, following: null };
       byBytes.set(hash, node);
       byteEntries++;

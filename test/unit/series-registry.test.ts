@@ -15,6 +15,15 @@ describe('series registry, byte-keyed lookup', () => {
     expect(registry.getByBytes(second, 5, second.length)).toBe(entry);
   });
 
+  it('keeps its own copy of the key: the request body may be reused or changed afterwards', () => {
+    const registry = createSeriesRegistry();
+    const body = Buffer.alloc(64 * 1024, 0x20);
+    body.write('__name__=up,instance=a:9100', 100);
+    const entry = registry.addByBytes(body, 100, 127, labels('a:9100'));
+    body.fill(0x00);
+    expect(registry.getByBytes(Buffer.from('__name__=up,instance=a:9100'), 0, 27)).toBe(entry);
+  });
+
   it('tells apart ranges that differ only in their last byte, or only in length, at every length mod 4', () => {
     for (const length of [1, 2, 3, 4, 5, 6, 7, 8, 9, 31, 32, 33]) {
       const registry = createSeriesRegistry();
