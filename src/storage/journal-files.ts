@@ -14,14 +14,6 @@ export function openForAppend(path: string, durable: boolean): Promise<FileHandl
   return open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (durable ? constants.O_DSYNC : 0), 0o644);
 }
 
-/** Appends all of `buffer` (a write may be partial); durable on return if opened so. */
-export async function append(handle: FileHandle, buffer: Buffer): Promise<void> {
-  for (let offset = 0; offset < buffer.length; ) {
-    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-    offset += bytesWritten;
-  }
-}
-
 /**
  * Appends all of `buffers` with as few writes as the kernel allows (a writev may be partial:
  * the rest is written after it); durable on return if the file was opened so.

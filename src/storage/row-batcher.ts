@@ -2,8 +2,8 @@ import { mkdir, readdir, rm, truncate, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.js';
-import { append, cutTornTail, fsyncDirectory, openForAppend } from './journal-files.js';
-import { DEFAULT_MAX_READ_WAIT_MS, waitForInsert } from './read-wait.js';
+import { appendAll, cutTornTail, fsyncDirectory, openForAppend } from './journal-files.js';
+import { DEFAULT_MAX_READ_WAIT_MS, InsertBarriers } from './read-wait.js';
 import { TABLE_NAME, type Store } from './store.js';
 
 /** What the batcher reports to /metrics; the observability module implements it. */
@@ -104,11 +104,8 @@ interface JournalFile {
   firstAtMs: number;
 }
 
-interface Barrier {
-  /** Per table, the commit its rows must be inserted up to. */
-  upTo: Map<string, number>;
-  resolve: () => void;
-}
+/** What a read waits for: per table, the commit its rows must be inserted up to. */
+type UpTo = Map<string, number>;
 
 const SUFFIX = '.jsonl';
 /** Some 200-400 B per row: ~100-200 MiB of journal, minutes of alert storm at the insert rates measured. */
@@ -173,7 +170,6 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const dueBytes = options.dueBytes ?? DEFAULT_DUE_BYTES;
-  const maxReadWaitMs = options.maxReadWaitMs ?? DEFAULT_MAX_READ_WAIT_MS;
   let dueTimer: NodeJS.Timeout | null = null;
   /** Until when inserts no read needs are held back for the reads just let through (ms). */
   let readGapUntilMs = 0;
@@ -191,7 +187,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
   /** Per table: last commit with rows for it, and last commit whose rows for it are inserted. */
   const committedSeq = new Map<string, number>();
   const insertedSeq = new Map<string, number>();
-  let barriers: Barrier[] = [];
+  const barriers = new InsertBarriers<UpTo>(options.maxReadWaitMs ?? DEFAULT_MAX_READ_WAIT_MS, 'rows');
   let closed = false;
   let sequence = 0;
   // Ids sort by time and cannot repeat across restarts of this data directory.
@@ -249,7 +245,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
             created = true;
           }
           touched.push(file);
-          await append(file.handle, chunk.parts.length === 1 ? chunk.parts[0]! : Buffer.concat(chunk.parts, chunk.bytes));
+          await appendAll(file.handle, chunk.parts);
         }),
       );
       const failed = appends.find((a) => a.status === 'rejected');
@@ -309,7 +305,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
     const dueSince = (f: JournalFile) => (f.rows === 0 || f.bytes >= dueBytes || closed ? f.firstAtMs : f.firstAtMs + maxDelayMs);
     const starving = files.find((f) => nowMs - dueSince(f) >= STARVING_AFTER_MS);
     if (starving) return starving;
-    const wanted = files.find((f) => barriers.some((b) => (b.upTo.get(f.table) ?? 0) > (insertedSeq.get(f.table) ?? 0)));
+    const wanted = files.find((f) => barriers.some((upTo) => (upTo.get(f.table) ?? 0) > (insertedSeq.get(f.table) ?? 0)));
     if (wanted) return wanted;
     const due = files.find((f) => dueSince(f) <= nowMs);
     const readsFirst = !closed && (store.queriesInFlight > 0 || nowMs < readGapUntilMs);
@@ -340,16 +336,13 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
       queuedRows -= file.rows;
       queuedBytes -= file.bytes;
       reportQueue();
-      const done = barriers.filter(isSatisfied);
-      barriers = barriers.filter((b) => !isSatisfied(b));
-      if (done.length > 0) readGapUntilMs = Date.now() + READ_GAP_MS;
-      for (const b of done) b.resolve();
+      if (barriers.release(isSatisfied) > 0) readGapUntilMs = Date.now() + READ_GAP_MS;
       startInsert();
     });
   }
 
-  function isSatisfied(barrier: Barrier): boolean {
-    for (const [table, seq] of barrier.upTo) if ((insertedSeq.get(table) ?? 0) < seq) return false;
+  function isSatisfied(upTo: UpTo): boolean {
+    for (const [table, seq] of upTo) if ((insertedSeq.get(table) ?? 0) < seq) return false;
     return true;
   }
 
@@ -441,12 +434,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
         if (seq > (insertedSeq.get(table) ?? 0)) upTo.set(table, seq);
       }
       if (upTo.size === 0) return Promise.resolve();
-      return waitForInsert(maxReadWaitMs, 'rows', (resolve) => {
-        const barrier: Barrier = { upTo, resolve };
-        barriers.push(barrier);
-        startInsert();
-        return () => (barriers = barriers.filter((b) => b !== barrier));
-      });
+      return barriers.wait(upTo, startInsert);
     },
 
     get queuedRows() {

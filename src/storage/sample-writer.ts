@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { completeSeriesRowsLength, markSeriesCommitted, SAMPLE_ROW_BYTES, SAMPLE_ROW_STRUCTURE, SERIES_ROW_STRUCTURE, type SampleBatch } from '../ingest/sample-batch.js';
 import { AppError } from '../shared/errors.js';
 import { appendAll, fsyncDirectory, openForAppend } from './journal-files.js';
-import { DEFAULT_MAX_READ_WAIT_MS, waitForInsert } from './read-wait.js';
+import { DEFAULT_MAX_READ_WAIT_MS, InsertBarriers } from './read-wait.js';
 import type { Store } from './store.js';
 
 /** What the writer reports to /metrics; the observability module implements it. */
@@ -106,7 +106,8 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
   let insertTimer: NodeJS.Timeout | null = null;
   let committedSeq = 0;
   let insertedSeq = 0;
-  let barriers: { seq: number; resolve: () => void }[] = [];
+  /** Reads waiting for the commit numbered by their target to be inserted. */
+  const barriers = new InsertBarriers<number>(options.maxReadWaitMs ?? DEFAULT_MAX_READ_WAIT_MS, 'samples');
   let closed = false;
   let sequence = 0;
   // Ids sort by time and cannot repeat across restarts of this data directory.
@@ -193,7 +194,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
   function scheduleInsert(): void {
     if (inserting || committed.length === 0) return;
     const waited = Date.now() - oldestCommittedAt;
-    if (committedRows >= options.maxBatchRows || barriers.length > 0 || closed || waited >= options.flushIntervalMs) {
+    if (committedRows >= options.maxBatchRows || barriers.size > 0 || closed || waited >= options.flushIntervalMs) {
       if (insertTimer) clearTimeout(insertTimer);
       insertTimer = null;
       startInsert();
@@ -228,9 +229,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
       insertedSeq = upToSeq;
       queuedRows -= rows;
       metrics?.queueRows(queuedRows);
-      const done = barriers.filter((b) => b.seq <= insertedSeq);
-      barriers = barriers.filter((b) => b.seq > insertedSeq);
-      for (const b of done) b.resolve();
+      barriers.release((seq) => seq <= insertedSeq);
       scheduleInsert();
     });
   }
@@ -283,12 +282,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
     },
     whenInserted() {
       if (insertedSeq >= committedSeq) return Promise.resolve();
-      return waitForInsert(options.maxReadWaitMs ?? DEFAULT_MAX_READ_WAIT_MS, 'samples', (resolve) => {
-        const barrier = { seq: committedSeq, resolve };
-        barriers.push(barrier);
-        scheduleInsert();
-        return () => (barriers = barriers.filter((b) => b !== barrier));
-      });
+      return barriers.wait(committedSeq, scheduleInsert);
     },
     get queuedRows() {
       return queuedRows;

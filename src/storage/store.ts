@@ -50,6 +50,7 @@ const JSON_FILE_SETTINGS: ClickHouseSettings = {
   use_structure_from_insertion_table_in_table_functions: '1',
 };
 const SKIP_BAD_ROWS_SETTINGS: ClickHouseSettings = { input_format_allow_errors_ratio: 1 };
+const jsonFileSettings = (options?: { skipBadRows?: boolean }): ClickHouseSettings => ({ ...JSON_FILE_SETTINGS, ...(options?.skipBadRows ? SKIP_BAD_ROWS_SETTINGS : {}) });
 /** A plain table name: safe as an SQL identifier and in a file name. */
 export const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -116,26 +117,22 @@ function createEmbeddedStore(dataDir: string): Store {
   // chdb ignores the client's `database` option: the embedded store uses `default`, the
   // data directory being a dedicated instance anyway.
   const client = createClient({ connection: asClientConnection(createChdbConnection({ path })) });
-  // The engine reads the segment itself: no bytes cross into JS (4.2 M rows/s measured).
+  /**
+   * The engine reads the files itself: no bytes cross into JS (4.2 M rows/s measured for
+   * RowBinary). Settings go inline: chdb applies clickhouse_settings as session-wide SETs,
+   * which would outlive this insert.
+   */
+  const insertFromFiles = async (table: string, format: string, filePaths: readonly string[], dedupToken: string, settings: ClickHouseSettings, structure?: string) => {
+    const inline = Object.entries(settings).map(([name, value]) => `, ${name} = ${String(value)}`);
+    await client.command({
+      query: `INSERT INTO ${checkedTable(table)} SETTINGS insert_deduplication_token = {token:String}${inline.join('')} SELECT * FROM file({path:String}, '${format}'${structure === undefined ? '' : ', {structure:String}'})`,
+      query_params: { token: dedupToken, path: globOf(filePaths), ...(structure === undefined ? {} : { structure }) },
+    });
+  };
   const insertFiles: Store['insertRowBinaryFiles'] = (table, structure, filePaths, dedupToken) =>
-    wrap(`insert ${table} from segments`, async () => {
-      await client.command({
-        query: `INSERT INTO ${table} SETTINGS insert_deduplication_token = {token:String} SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
-        query_params: { token: dedupToken, path: globOf(filePaths), structure },
-      });
-    });
+    wrap(`insert ${table} from segments`, () => insertFromFiles(table, 'RowBinary', filePaths, dedupToken, {}, structure));
   const insertJsonFiles: Store['insertJsonFiles'] = (table, filePaths, dedupToken, options) =>
-    wrap(`insert ${table} from journal`, async () => {
-      const settings = { ...JSON_FILE_SETTINGS, ...(options?.skipBadRows ? SKIP_BAD_ROWS_SETTINGS : {}) };
-      // Inline SETTINGS: chdb applies clickhouse_settings as session-wide SETs, which would outlive this insert.
-      const inline = Object.entries(settings)
-        .map(([name, value]) => `${name} = ${String(value)}`)
-        .join(', ');
-      await client.command({
-        query: `INSERT INTO ${checkedTable(table)} SETTINGS insert_deduplication_token = {token:String}, ${inline} SELECT * FROM file({path:String}, 'JSONEachRow')`,
-        query_params: { token: dedupToken, path: globOf(filePaths) },
-      });
-    });
+    wrap(`insert ${table} from journal`, () => insertFromFiles(table, 'JSONEachRow', filePaths, dedupToken, jsonFileSettings(options)));
   return createClientStore(client, 'embedded', undefined, insertFiles, insertJsonFiles, async () => undefined);
 }
 
@@ -154,28 +151,23 @@ function createServerStore(storage: Config['storage']): Store {
     database: storage.database,
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
   });
-  // A server cannot read our files: stream the segment as the INSERT body instead.
+  // A server cannot read our files: stream them as the INSERT body instead.
+  const streamFiles = async (query: string, filePaths: readonly string[], dedupToken: string, settings: ClickHouseSettings) => {
+    const result = await client.exec({
+      query,
+      values: Readable.from(concatFiles(filePaths)),
+      clickhouse_settings: { insert_deduplication_token: dedupToken, ...settings },
+    });
+    result.stream.resume();
+    await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
+  };
   const insertFiles: Store['insertRowBinaryFiles'] = (table, structure, filePaths, dedupToken) =>
-    wrap(`insert ${table} from segments`, async () => {
+    wrap(`insert ${table} from segments`, () => {
       const columns = structure.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
-      const result = await client.exec({
-        query: `INSERT INTO ${table} (${columns}) FORMAT RowBinary`,
-        values: Readable.from(concatFiles(filePaths)),
-        clickhouse_settings: { insert_deduplication_token: dedupToken },
-      });
-      result.stream.resume();
-      await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
+      return streamFiles(`INSERT INTO ${checkedTable(table)} (${columns}) FORMAT RowBinary`, filePaths, dedupToken, {});
     });
   const insertJsonFiles: Store['insertJsonFiles'] = (table, filePaths, dedupToken, options) =>
-    wrap(`insert ${table} from journal`, async () => {
-      const result = await client.exec({
-        query: `INSERT INTO ${checkedTable(table)} FORMAT JSONEachRow`,
-        values: Readable.from(concatFiles(filePaths)),
-        clickhouse_settings: { insert_deduplication_token: dedupToken, ...JSON_FILE_SETTINGS, ...(options?.skipBadRows ? SKIP_BAD_ROWS_SETTINGS : {}) },
-      });
-      result.stream.resume();
-      await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
-    });
+    wrap(`insert ${table} from journal`, () => streamFiles(`INSERT INTO ${checkedTable(table)} FORMAT JSONEachRow`, filePaths, dedupToken, jsonFileSettings(options)));
   // The database must exist before a client bound to it can run anything: ask through `default`.
   const ensureDatabase = () =>
     wrap('create database', async () => {

@@ -220,15 +220,7 @@ async function benchVigil(alerts: number): Promise<number> {
   });
   try {
     await waitFor(`${base}/readyz`, child);
-    const before = processFigures(child.pid!);
-    const startedMs = Date.now();
-    const { rate, line } = await runGenerator(`${base}/api/v2/alerts`, alerts);
-    const wallSeconds = (Date.now() - startedMs) / 1000;
-    const after = processFigures(child.pid!);
-    console.log(`  ${line}`);
-    console.log(
-      `  ${rate} alert events/s durable; CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s over ${wallSeconds.toFixed(1)} s wall; RSS ${mib(after.rssBytes)} (peak ${mib(after.peakRssBytes)})`,
-    );
+    const rate = await measuredRun(child.pid!, `${base}/api/v2/alerts`, alerts, 'durable');
     const total = await listedTotal(`${base}/api/v1/alerts?status=all&limit=1`);
     console.log(`  alerts listed (status=all): ${total}, expected ${alerts}: ${total === alerts ? 'OK' : 'MISMATCH'}`);
     await measureIncidentLatency(base, latencyAlerts, String(alerts));
@@ -239,6 +231,20 @@ async function benchVigil(alerts: number): Promise<number> {
     await stopChild(child);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Runs the generator against `url` and prints its line, the rate, and the receiver's CPU and RSS. */
+async function measuredRun(pid: number, url: string, alerts: number, kind: string): Promise<number> {
+  const before = processFigures(pid);
+  const startedMs = Date.now();
+  const { rate, line } = await runGenerator(url, alerts);
+  const wallSeconds = (Date.now() - startedMs) / 1000;
+  const after = processFigures(pid);
+  console.log(`  ${line}`);
+  console.log(
+    `  ${rate} alert events/s ${kind}; CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s over ${wallSeconds.toFixed(1)} s wall; RSS ${mib(after.rssBytes)} (peak ${mib(after.peakRssBytes)})`,
+  );
+  return rate;
 }
 
 async function benchAlertmanager(alerts: number): Promise<number | null> {
@@ -263,16 +269,7 @@ async function benchAlertmanager(alerts: number): Promise<number | null> {
   );
   try {
     await waitFor(`${base}/-/ready`, child);
-    const before = processFigures(child.pid!);
-    const startedMs = Date.now();
-    const { rate, line } = await runGenerator(`${base}/api/v2/alerts`, alerts);
-    const wallSeconds = (Date.now() - startedMs) / 1000;
-    const after = processFigures(child.pid!);
-    console.log(`  ${line}`);
-    console.log(
-      `  ${rate} alert events/s (in memory); CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s over ${wallSeconds.toFixed(1)} s wall; RSS ${mib(after.rssBytes)} (peak ${mib(after.peakRssBytes)})`,
-    );
-    return rate;
+    return await measuredRun(child.pid!, `${base}/api/v2/alerts`, alerts, '(in memory)');
   } finally {
     await stopChild(child);
     rmSync(dataDir, { recursive: true, force: true });

@@ -209,12 +209,15 @@ describe('incident writes when the store fails', () => {
     // A restart where the alert service no longer holds the member: its stored severity counts.
     await batcher.insert('alerts_v1', [alertStateRow(firing, 1)]);
     await batcher.whenInserted();
-    const restarted = createIncidentService({
-      store, batcher, clock, logger,
-      rule: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 300_000, minFiringAlerts: 1 },
-      autoResolveHoldMs: 300_000,
-      alertState: () => undefined,
-    });
+    // Each start after a stop: the alert service holds no member any more.
+    const startAgain = () =>
+      createIncidentService({
+        store, batcher, clock, logger,
+        rule: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 300_000, minFiringAlerts: 1 },
+        autoResolveHoldMs: 300_000,
+        alertState: () => undefined,
+      });
+    const restarted = startAgain();
     await restarted.start();
     expect((await restarted.get(incident!.id)).incident).toMatchObject({ severity: 'critical', priority: 'P3' });
     await restarted.close();
@@ -223,12 +226,7 @@ describe('incident writes when the store fails', () => {
     // files, one commit): at start the count follows the members, and is stored.
     await batcher.insert('incident_alerts_v1', [incidentAlertRow(incident!.id, 'fp-late', t0 + 1_000)]);
     await batcher.whenInserted();
-    const repaired = createIncidentService({
-      store, batcher, clock, logger,
-      rule: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 300_000, minFiringAlerts: 1 },
-      autoResolveHoldMs: 300_000,
-      alertState: () => undefined,
-    });
+    const repaired = startAgain();
     await repaired.start();
     await batcher.whenInserted();
     expect((await repaired.get(incident!.id)).incident.alertCount).toBe(2);
