@@ -21,12 +21,27 @@ export interface SampleBatch {
 }
 
 const TWO_POW_32 = 4_294_967_296;
+/** 96 kB: Prometheus sends up to 2,000 samples a request by default (max_samples_per_send). */
+const INITIAL_MAX_SAMPLES = 4096;
 
-/** Builds a SampleBatch. Sized up front by the caller's upper bound on samples. */
+/** allocUnsafeSlow: an ArrayBuffer of its own at offset 0, so the word view is aligned. */
+function rowBuffer(samples: number): Buffer {
+  return Buffer.allocUnsafeSlow(samples * SAMPLE_ROW_BYTES);
+}
+
+function wordsOf(buffer: Buffer): Uint32Array {
+  return new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2);
+}
+
+/**
+ * Builds a SampleBatch. Starts at the caller's expected sample count (capped) and doubles
+ * when full: remote_write can only give an upper bound (body bytes / 13), ~10x the real
+ * count, and a buffer that size per request made external-memory GCs (measured).
+ */
 export class SampleBatchBuilder {
-  private readonly samples: Buffer;
+  private samples: Buffer;
   /** Word view of `samples` (rows are 8-byte aligned): plain stores beat Buffer.writeUInt32LE's checks. */
-  private readonly words: Uint32Array;
+  private words: Uint32Array;
 
   private sampleCount = 0;
   private seriesChunks: Buffer[] = [];
@@ -37,16 +52,11 @@ export class SampleBatchBuilder {
   private dayStartMs = Number.POSITIVE_INFINITY;
 
   constructor(
-    maxSamples: number,
+    expectedSamples: number,
     private readonly source: string,
   ) {
-    // allocUnsafeSlow: an ArrayBuffer of its own at offset 0, so the word view is aligned.
-    this.samples = Buffer.allocUnsafeSlow(Math.max(0, maxSamples) * SAMPLE_ROW_BYTES);
-    this.words = new Uint32Array(this.samples.buffer, this.samples.byteOffset, this.samples.length >>> 2);
-  }
-
-  get capacity(): number {
-    return this.samples.length / SAMPLE_ROW_BYTES;
+    this.samples = rowBuffer(Math.min(Math.max(16, expectedSamples), INITIAL_MAX_SAMPLES));
+    this.words = wordsOf(this.samples);
   }
 
   /** Appends a sample whose value is given as a number (NaN payload bits are not preserved). */
@@ -70,6 +80,7 @@ export class SampleBatchBuilder {
 
   private beginRow(entry: SeriesEntry, timestampMs: number): number {
     const offset = this.sampleCount * SAMPLE_ROW_BYTES;
+    if (offset === this.samples.length) this.grow();
     const word = offset >>> 2;
     const words = this.words;
     // Little-endian words: this code assumes a little-endian host (x86-64, arm64).
@@ -89,6 +100,13 @@ export class SampleBatchBuilder {
     const day = this.day;
     if (entry.committedDay !== day && this.queuedSeries.get(entry) !== day) this.queueSeriesRow(entry, day);
     return offset;
+  }
+
+  private grow(): void {
+    const larger = rowBuffer((this.samples.length / SAMPLE_ROW_BYTES) * 2);
+    this.samples.copy(larger);
+    this.samples = larger;
+    this.words = wordsOf(larger);
   }
 
   private queueSeriesRow(entry: SeriesEntry, day: number): void {
