@@ -7,7 +7,7 @@
  * Options (env): BENCH_ROUNDS (200), BENCH_SERIES (10000), BENCH_BATCH (2000), BENCH_CONCURRENCY (4).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -159,10 +159,9 @@ async function benchVictoriaMetrics(): Promise<number | null> {
 }
 
 console.log(`bench:ingest — ${seriesCount} series, ${batch} samples/request, ${rounds} rounds, ${concurrency} in flight, on ${readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length} cores`);
-if (!existsSync(join(root, 'dist/cli.js')) || statSync(join(root, 'dist/cli.js')).mtimeMs < statSync(join(root, 'src/cli.ts')).mtimeMs) {
-  console.log('building…');
-  spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-}
+// Always: a check on one file's age missed edits elsewhere and measured an old build.
+console.log('building…');
+if (spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
 const vigil = await benchVigil();
 const victoria = await benchVictoriaMetrics();
 if (victoria) console.log(`ratio:    vigil / victoria-metrics = ${(vigil.rate / victoria).toFixed(2)}`);
