@@ -43,7 +43,7 @@ export function decodeRemoteWrite(body: Buffer, registry: SeriesRegistry, limits
     while (pos < end) {
       const tag = body[pos++]!;
       if (tag === 0x0a) {
-        const length = readVarint(body, pos, end);
+        const length = readLength(body, pos, end);
         pos = varintEnd;
         const seriesEnd = pos + length;
         if (seriesEnd > end) throw new DecodeFailure(`timeseries[${seriesCount}]: length ${length} runs past the end of the body`);
@@ -64,6 +64,21 @@ export function decodeRemoteWrite(body: Buffer, registry: SeriesRegistry, limits
 
 // Set by readVarint: the position after the varint it read. Avoids allocating a tuple per call.
 let varintEnd = 0;
+
+/**
+ * A field length: nearly always one byte (labels and samples are short), read here so the
+ * hot loops do not call the general reader.
+ */
+function readLength(buf: Buffer, pos: number, end: number): number {
+  if (pos < end) {
+    const byte = buf[pos]!;
+    if (byte < 0x80) {
+      varintEnd = pos + 1;
+      return byte;
+    }
+  }
+  return readVarint(buf, pos, end);
+}
 
 /** Reads an unsigned varint of up to 64 bits into a double (exact below 2^53). */
 function readVarint(buf: Buffer, start: number, end: number): number {
@@ -135,7 +150,7 @@ function decodeTimeSeries(
     const fieldStart = pos;
     const tag = body[pos++]!;
     if (tag === 0x0a) {
-      const length = readVarint(body, pos, end);
+      const length = readLength(body, pos, end);
       const next = varintEnd + length;
       if (next > end) throw new DecodeFailure(`timeseries[${index}]: label length ${length} runs past the series`);
       if (labelsStart < 0) labelsStart = fieldStart;
@@ -144,7 +159,7 @@ function decodeTimeSeries(
       pos = next;
     } else if (tag === 0x12) {
       if (firstSample < 0) firstSample = fieldStart;
-      const length = readVarint(body, pos, end);
+      const length = readLength(body, pos, end);
       pos = varintEnd + length;
       if (pos > end) throw new DecodeFailure(`timeseries[${index}]: sample length ${length} runs past the series`);
     } else if (tag === 0x22) {
@@ -173,13 +188,13 @@ function decodeTimeSeries(
   while (pos < end) {
     const tag = body[pos++]!;
     if (tag === 0x12) {
-      const length = readVarint(body, pos, end);
+      const length = readLength(body, pos, end);
       const sampleStart = varintEnd;
       const sampleEnd = sampleStart + length;
       decodeSample(body, sampleStart, sampleEnd, entry, index, sampleIndex++, limits, builder);
       pos = sampleEnd;
     } else if (tag === 0x0a) {
-      const length = readVarint(body, pos, end);
+      const length = readLength(body, pos, end);
       pos = varintEnd + length;
     } else {
       pos = skipField(body, pos, end, tag, `timeseries[${index}]`);
@@ -199,7 +214,7 @@ function labelFieldRanges(body: Buffer, start: number, end: number): number[] {
     const fieldStart = pos;
     const tag = body[pos++]!;
     if (tag === 0x0a || tag === 0x12) {
-      const length = readVarint(body, pos, end);
+      const length = readLength(body, pos, end);
       pos = varintEnd + length;
       if (tag === 0x0a) ranges.push(fieldStart, pos);
     } else {
@@ -263,7 +278,7 @@ function decodeAndValidateLabels(body: Buffer, ranges: number[], index: number, 
     while (pos < end) {
       const tag = body[pos++]!;
       if (tag === 0x0a || tag === 0x12) {
-        const length = readVarint(body, pos, end);
+        const length = readLength(body, pos, end);
         const textEnd = varintEnd + length;
         if (textEnd > end) throw new DecodeFailure(`timeseries[${index}].labels[${labels.length}]: string runs past the label`);
         if (tag === 0x12 && length > limits.maxLabelValueBytes) {
