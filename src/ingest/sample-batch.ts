@@ -44,7 +44,10 @@ export class SampleBatchBuilder {
   private words: Uint32Array;
 
   private sampleCount = 0;
-  private seriesChunks: Buffer[] = [];
+  /** Series rows (SERIES_ROW_STRUCTURE), one after another. */
+  private series = Buffer.alloc(0);
+  private seriesUsed = 0;
+  private readonly sourceBytes: Buffer;
   private readonly queuedSeries = new Map<SeriesEntry, number>();
   private readonly newSeries: { entry: SeriesEntry; day: number }[] = [];
   /** Day of the last sample (days since epoch) and where it starts, so most samples skip the division. */
@@ -54,10 +57,8 @@ export class SampleBatchBuilder {
   private viewedSource: Buffer | null = null;
   private sourceView: DataView | null = null;
 
-  constructor(
-    expectedSamples: number,
-    private readonly source: string,
-  ) {
+  constructor(expectedSamples: number, source: string) {
+    this.sourceBytes = sourceBytesOf(source);
     this.samples = rowBuffer(Math.min(Math.max(16, expectedSamples), INITIAL_MAX_SAMPLES));
     this.words = wordsOf(this.samples);
   }
@@ -120,22 +121,42 @@ export class SampleBatchBuilder {
   private queueSeriesRow(entry: SeriesEntry, day: number): void {
     this.queuedSeries.set(entry, day);
     this.newSeries.push({ entry, day });
-    const parts: Buffer[] = [];
-    const head = Buffer.allocUnsafe(10);
-    head.writeUInt16LE(day, 0);
-    head.writeUInt32LE(entry.idLow, 2);
-    head.writeUInt32LE(entry.idHigh, 6);
-    parts.push(head, encodeString(entry.metricName), encodeVarint(entry.labels.length));
-    for (const label of entry.labels) parts.push(encodeString(label.name), encodeString(label.value));
-    parts.push(encodeString(this.source));
-    this.seriesChunks.push(Buffer.concat(parts));
+    // One pass to size the row, one to write it: new series come 10,000 at a time when a
+    // sender starts, and a Buffer per field made them the slowest part of its first requests.
+    const nameBytes = Buffer.byteLength(entry.metricName);
+    let length = 10 + varintLength(nameBytes) + nameBytes + varintLength(entry.labels.length);
+    for (const { name, value } of entry.labels) {
+      const n = Buffer.byteLength(name);
+      const v = Buffer.byteLength(value);
+      length += varintLength(n) + n + varintLength(v) + v;
+    }
+    length += varintLength(this.sourceBytes.length) + this.sourceBytes.length;
+    if (this.seriesUsed + length > this.series.length) {
+      const larger = Buffer.allocUnsafe(Math.max(this.series.length * 2, this.seriesUsed + length, 4096));
+      this.series.copy(larger, 0, 0, this.seriesUsed);
+      this.series = larger;
+    }
+    const out = this.series;
+    let at = this.seriesUsed;
+    out.writeUInt16LE(day, at);
+    out.writeUInt32LE(entry.idLow, at + 2);
+    out.writeUInt32LE(entry.idHigh, at + 6);
+    at = writeString(out, at + 10, entry.metricName, nameBytes);
+    at = writeVarint(out, at, entry.labels.length);
+    for (const { name, value } of entry.labels) {
+      at = writeString(out, at, name, Buffer.byteLength(name));
+      at = writeString(out, at, value, Buffer.byteLength(value));
+    }
+    at = writeVarint(out, at, this.sourceBytes.length);
+    this.sourceBytes.copy(out, at);
+    this.seriesUsed = at + this.sourceBytes.length;
   }
 
   build(): SampleBatch {
     return {
       samples: this.samples.subarray(0, this.sampleCount * SAMPLE_ROW_BYTES),
       sampleCount: this.sampleCount,
-      seriesRows: Buffer.concat(this.seriesChunks),
+      seriesRows: this.series.subarray(0, this.seriesUsed),
       seriesCount: this.newSeries.length,
       newSeries: this.newSeries,
     };
@@ -147,20 +168,36 @@ export function markSeriesCommitted(batch: SampleBatch): void {
   for (const { entry, day } of batch.newSeries) if (day > entry.committedDay) entry.committedDay = day;
 }
 
-function encodeVarint(value: number): Buffer {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  bytes.push(rest);
-  return Buffer.from(bytes);
+const encodedSources = new Map<string, Buffer>();
+
+/** A protocol name's UTF-8 bytes, made once per name (there are a handful). */
+function sourceBytesOf(source: string): Buffer {
+  let bytes = encodedSources.get(source);
+  if (!bytes) encodedSources.set(source, (bytes = Buffer.from(source, 'utf8')));
+  return bytes;
 }
 
-function encodeString(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8');
-  return Buffer.concat([encodeVarint(body.length), body]);
+function varintLength(value: number): number {
+  let length = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 128)) length++;
+  return length;
+}
+
+function writeVarint(out: Buffer, at: number, value: number): number {
+  let rest = value;
+  let pos = at;
+  while (rest >= 0x80) {
+    out[pos++] = (rest & 0x7f) | 0x80;
+    rest = Math.floor(rest / 128);
+  }
+  out[pos++] = rest;
+  return pos;
+}
+
+/** A RowBinary String: varint byte length, then the UTF-8 bytes. */
+function writeString(out: Buffer, at: number, text: string, byteLength: number): number {
+  const start = writeVarint(out, at, byteLength);
+  return start + out.write(text, start, 'utf8');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as cryptoHash, randomBytes } from 'node:crypto';
 import type { Label } from './decoded-series.js';
 
 export const MS_PER_DAY = 86_400_000;
@@ -14,22 +14,28 @@ export interface SeriesEntry {
   committedDay: number;
 }
 
+const NAME_PREFIX = Buffer.from('__name__\xff', 'latin1');
+
 /**
  * Series id = first 8 bytes (little-endian UInt64) of SHA-256 over the metric name and the
  * labels sorted by name, each as `name 0xFF value 0xFF`. 0xFF never occurs in UTF-8, so
  * the encoding is unambiguous. Stable across processes and versions: never change it.
  */
 export function computeSeriesId(metricName: string, sortedLabels: readonly Label[]): { idLow: number; idHigh: number } {
-  const hash = createHash('sha256');
-  hash.update('__name__\xff', 'latin1');
-  hash.update(metricName, 'utf8');
+  // The whole text in one buffer, hashed in one call: an update per part cost ~1 µs each
+  // in crossings into C++, and a sender's first request brings thousands of new series.
+  let length = NAME_PREFIX.length + Buffer.byteLength(metricName);
+  for (const label of sortedLabels) length += 2 + Buffer.byteLength(label.name) + Buffer.byteLength(label.value);
+  const text = Buffer.allocUnsafe(length);
+  NAME_PREFIX.copy(text);
+  let at = NAME_PREFIX.length + text.write(metricName, NAME_PREFIX.length, 'utf8');
   for (const label of sortedLabels) {
-    hash.update('\xff', 'latin1');
-    hash.update(label.name, 'utf8');
-    hash.update('\xff', 'latin1');
-    hash.update(label.value, 'utf8');
+    text[at++] = 0xff;
+    at += text.write(label.name, at, 'utf8');
+    text[at++] = 0xff;
+    at += text.write(label.value, at, 'utf8');
   }
-  const digest = hash.digest();
+  const digest = cryptoHash('sha256', text, 'buffer');
   return { idLow: digest.readUInt32LE(0), idHigh: digest.readUInt32LE(4) };
 }
 

@@ -31,3 +31,40 @@ describe('SampleBatchBuilder', () => {
     expect(batch.seriesCount).toBe(3);
   });
 });
+
+describe('SampleBatchBuilder series rows', () => {
+  it('writes each new series as one RowBinary row of metric_series_v1, UTF-8 and all', () => {
+    const registry = createSeriesRegistry();
+    const entry = registry.add('k', [
+      { name: '__name__', value: 'ifHCInOctets' },
+      { name: 'ifDescr', value: 'Gigabit 1/0/1 – uplink ✓' },
+      { name: 'site', value: 'Zürich' },
+    ]);
+    const builder = new SampleBatchBuilder(1, 'influx');
+    const ts = Date.UTC(2026, 10, 20, 12);
+    builder.addSample(entry, ts, 1);
+    builder.addSample(entry, ts + 1000, 2);
+    const batch = builder.build();
+    const string = (text: string) => {
+      const bytes = Buffer.from(text, 'utf8');
+      return Buffer.concat([Buffer.from([bytes.length]), bytes]);
+    };
+    const head = Buffer.alloc(10);
+    head.writeUInt16LE(Math.floor(ts / 86_400_000), 0);
+    head.writeUInt32LE(entry.idLow, 2);
+    head.writeUInt32LE(entry.idHigh, 6);
+    const expected = Buffer.concat([
+      head,
+      string('ifHCInOctets'),
+      Buffer.from([2]),
+      string('ifDescr'),
+      string('Gigabit 1/0/1 – uplink ✓'),
+      string('site'),
+      string('Zürich'),
+      string('influx'),
+    ]);
+    // Once per series and day, however many samples it has in the batch.
+    expect(batch.seriesCount).toBe(1);
+    expect(batch.seriesRows.equals(expected)).toBe(true);
+  });
+});

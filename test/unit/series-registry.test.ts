@@ -96,3 +96,23 @@ describe('series registry, byte-keyed lookup', () => {
     expect(entry.labels.map((l) => l.name)).toEqual(['instance', 'job']);
   });
 });
+
+describe('computeSeriesId', () => {
+  it('gives the ids it always gave: stored samples are keyed by them', () => {
+    // Computed by the first implementation (a hash.update per part); never change these.
+    expect(computeSeriesId('up', [])).toEqual({ idLow: 3448688336, idHigh: 1607150096 });
+    expect(
+      computeSeriesId('node_cpu_seconds_total', [
+        { name: 'cpu', value: '0' },
+        { name: 'instance', value: 'host-1:9100' },
+        { name: 'mode', value: 'idle' },
+      ]),
+    ).toEqual({ idLow: 862859410, idHigh: 577208047 });
+    expect(
+      computeSeriesId('ifHCInOctets', [
+        { name: 'ifDescr', value: 'Gigabit Ethernet 1/0/1 – uplink ✓' },
+        { name: 'site', value: 'Zürich' },
+      ]),
+    ).toEqual({ idLow: 939404609, idHigh: 2466486460 });
+  });
+});
