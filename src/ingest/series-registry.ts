@@ -45,7 +45,8 @@ export function dayOfMs(timestampMs: number): number {
 
 /**
  * Recognises series by a protocol-specific key (raw label bytes for remote_write, a canonical
- * string otherwise) so a known series costs one Map lookup. Bounded: past `maxEntries` the
+ * string otherwise) so a known series costs one Map lookup. Bounded: past `maxEntries`, or
+ * past `maxKeyBytes` of remote-write label bytes (a sender with huge label sets), the
  * cache starts over, which costs only re-hashing and a re-written (deduplicated) series row.
  */
 export interface SeriesRegistry {
@@ -115,6 +116,11 @@ class ByteKeyedSeries {
 
   get size(): number {
     return this.entries.length;
+  }
+
+  /** Bytes of all keys held. */
+  get keyBytes(): number {
+    return this.arenaUsed;
   }
 
   get(bytes: Uint8Array, start: number, end: number): SeriesEntry | undefined {
@@ -198,7 +204,7 @@ class ByteKeyedSeries {
   }
 }
 
-export function createSeriesRegistry(maxEntries = 2_000_000): SeriesRegistry {
+export function createSeriesRegistry(maxEntries = 2_000_000, maxKeyBytes = 256 * 1024 * 1024): SeriesRegistry {
   let entries = new Map<string, SeriesEntry>();
   let byBytes = new ByteKeyedSeries();
   const makeEntry = (labels: readonly Label[]): SeriesEntry => {
@@ -223,7 +229,7 @@ export function createSeriesRegistry(maxEntries = 2_000_000): SeriesRegistry {
     },
     getByBytes: (bytes, start, end) => byBytes.get(bytes, start, end),
     addByBytes(bytes, start, end, labels) {
-      if (byBytes.size >= maxEntries) byBytes = new ByteKeyedSeries();
+      if (byBytes.size >= maxEntries || byBytes.keyBytes + (end - start) > maxKeyBytes) byBytes = new ByteKeyedSeries();
       const entry = makeEntry(labels);
       byBytes.add(bytes, start, end, entry);
       return entry;

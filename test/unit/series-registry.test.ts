@@ -68,6 +68,22 @@ describe('series registry, byte-keyed lookup', () => {
     expect(registry.getByBytes(Buffer.from('instance=h'), 0, 10)).toBeUndefined();
   });
 
+  it('starts over once its label bytes would pass maxKeyBytes, so huge label sets cannot grow it without end', () => {
+    const registry = createSeriesRegistry(1_000_000, 64 * 1024);
+    const big = (i: number) => Buffer.from(`instance=${String(i).padStart(6, '0')}:${'x'.repeat(10_000)}`);
+    const first = registry.addByBytes(big(0), 0, big(0).length, labels('h0'));
+    for (let i = 1; i < 6; i++) registry.addByBytes(big(i), 0, big(i).length, labels(`h${i}`));
+    expect(registry.size).toBe(6);
+    // The seventh would pass 64 KiB of keys: the table starts over with it alone.
+    const seventh = registry.addByBytes(big(6), 0, big(6).length, labels('h6'));
+    expect(registry.size).toBe(1);
+    expect(registry.getByBytes(big(6), 0, big(6).length)).toBe(seventh);
+    expect(registry.getByBytes(big(0), 0, big(0).length)).toBeUndefined();
+    // Forgotten series come back with the same id.
+    const again = registry.addByBytes(big(0), 0, big(0).length, labels('h0'));
+    expect([again.idLow, again.idHigh]).toEqual([first.idLow, first.idHigh]);
+  });
+
   it('starts over past maxEntries, stays within it, and answers every lookup with the right series', () => {
     const registry = createSeriesRegistry(10);
     const keys = Array.from({ length: 25 }, (_, i) => Buffer.from(`instance=h${i}`));
