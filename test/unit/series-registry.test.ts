@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeSeriesId, createSeriesRegistry } from '../../src/ingest/series-registry.js';
+import { ByteKeyedSeries, computeSeriesId, createSeriesRegistry, hashBytes } from '../../src/ingest/series-registry.js';
 
 const labels = (value: string) => [
   { name: '__name__', value: 'up' },
@@ -66,6 +66,40 @@ describe('series registry, byte-keyed lookup', () => {
     expect(registry.getByBytes(Buffer.from('instance=h3'), 0, 11)).toBe(entries[3]);
     expect(registry.getByBytes(Buffer.from('instance=h4x'), 0, 12)).toBeUndefined();
     expect(registry.getByBytes(Buffer.from('instance=h'), 0, 10)).toBeUndefined();
+  });
+
+  it('keeps lookups short when a sender crafts keys that share one hash bucket', () => {
+    // Flipping the top bit of byte 3 and bit 6 of byte 5 of an 8-byte stretch cancels out in
+    // hashBytes whatever its seed: ten such stretches make 1,024 keys with one hash.
+    const keys = Array.from({ length: 1024 }, (_, m) => {
+      const key = Buffer.alloc(96, 0x61);
+      for (let j = 0; j < 10; j++) {
+        if (m & (1 << j)) {
+          key[8 * j + 3]! ^= 0x80;
+          key[8 * j + 5]! ^= 0x40;
+        }
+      }
+      return key;
+    });
+    const hashOf = (key: Buffer) => hashBytes(new DataView(key.buffer, key.byteOffset, key.length), key, 0, key.length);
+    expect(new Set(keys.map(hashOf)).size).toBe(1);
+
+    const table = new ByteKeyedSeries();
+    const entries = keys.map((key, i) => {
+      const entry = { idLow: i, idHigh: 0, metricName: 'up', labels: [], committedDay: -1 };
+      table.add(key, 0, key.length, entry);
+      return entry;
+    });
+    // Shuffled, so that the next-series guess misses and every lookup hashes.
+    const order = keys.map((_, i) => (i * 389) % keys.length);
+    for (const i of order) expect(table.get(Buffer.from(keys[i]!), 0, keys[i]!.length)).toBe(entries[i]);
+    const stranger = Buffer.from(keys[0]!);
+    stranger[8 * 10 + 3]! ^= 0x80;
+    stranger[8 * 10 + 5]! ^= 0x40;
+    expect(hashOf(stranger)).toBe(hashOf(keys[0]!));
+    expect(table.get(stranger, 0, stranger.length)).toBeUndefined();
+    // At most 8 bucket entries compared per lookup; an uncapped chain would average ~512.
+    expect(table.chainSteps).toBeLessThanOrEqual((keys.length + 1) * 8);
   });
 
   it('starts over once its label bytes would pass maxKeyBytes, so huge label sets cannot grow it without end', () => {

@@ -58,6 +58,8 @@ export function decodeRemoteWrite(body: Buffer, registry: SeriesRegistry, limits
   } catch (error) {
     if (error instanceof DecodeFailure) return { ok: false, detail: error.message };
     return { ok: false, detail: `malformed protobuf: ${(error as Error).message}` };
+  } finally {
+    registry.releaseBytes();
   }
   return { ok: true, batch: builder.build(), seriesCount, skipped };
 }
