@@ -59,7 +59,7 @@ export class SampleBatchBuilder {
 
   constructor(expectedSamples: number, source: string) {
     this.sourceBytes = sourceBytesOf(source);
-    this.samples = rowBuffer(Math.min(Math.max(16, expectedSamples), INITIAL_MAX_SAMPLES));
+    this.samples = rowBuffer(Math.min(Math.max(16, Math.ceil(expectedSamples)), INITIAL_MAX_SAMPLES));
     this.words = wordsOf(this.samples);
   }
 
@@ -89,7 +89,7 @@ export class SampleBatchBuilder {
 
   private beginRow(entry: SeriesEntry, timestampMs: number): number {
     const offset = this.sampleCount * SAMPLE_ROW_BYTES;
-    if (offset === this.samples.length) this.grow();
+    if (offset >= this.samples.length) this.grow();
     const word = offset >>> 2;
     const words = this.words;
     // Little-endian words: this code assumes a little-endian host (x86-64, arm64).

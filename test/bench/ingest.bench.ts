@@ -23,6 +23,7 @@ const seriesCount = process.env.BENCH_SERIES ?? '10000';
 const batch = process.env.BENCH_BATCH ?? '2000';
 const concurrency = process.env.BENCH_CONCURRENCY ?? '4';
 const pairs = Number(process.env.BENCH_PAIRS ?? '3');
+if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`BENCH_PAIRS must be a whole number of at least 1, got ${process.env.BENCH_PAIRS}`);
 
 // The generator imports snappy and protobufjs: run a copy inside the repo so it resolves ours.
 const scratch = join(root, '.vigil-tmp');

@@ -68,3 +68,43 @@ describe('SampleBatchBuilder series rows', () => {
     expect(batch.seriesRows.equals(expected)).toBe(true);
   });
 });
+
+describe('SampleBatchBuilder raw values', () => {
+  it('keeps every value bit for bit past the first buffer, the stale marker included', () => {
+    const registry = createSeriesRegistry();
+    const entry = registry.add('k', [{ name: '__name__', value: 'up' }]);
+    const values = Buffer.alloc(8 * 3);
+    values.writeUInt32LE(0x00000002, 0); // Prometheus' stale marker 0x7ff0000000000002
+    values.writeUInt32LE(0x7ff00000, 4);
+    values.writeDoubleLE(-0, 8);
+    values.writeDoubleLE(1.5e300, 16);
+    // Announced as 100,000 samples: starts at 4,096 and grows.
+    const builder = new SampleBatchBuilder(100_000, 'prometheus');
+    const count = 10_000;
+    for (let i = 0; i < count; i++) builder.addSampleRawValue(entry, 1_700_000_000_000 + i, values, (i % 3) * 8);
+    const batch = builder.build();
+    expect(batch.sampleCount).toBe(count);
+    for (const i of [0, 1, 2, 4095, 4096, 4097, 8191, 8192, 9999]) {
+      const row = batch.samples.subarray(i * SAMPLE_ROW_BYTES, (i + 1) * SAMPLE_ROW_BYTES);
+      expect(Number(row.readBigInt64LE(8))).toBe(1_700_000_000_000 + i);
+      expect(row.subarray(16).equals(values.subarray((i % 3) * 8, (i % 3) * 8 + 8))).toBe(true);
+    }
+  });
+
+  it('writes a label value of 200 bytes with a two-byte length', () => {
+    const registry = createSeriesRegistry();
+    const long = 'v'.repeat(200);
+    const entry = registry.add('k', [
+      { name: '__name__', value: 'up' },
+      { name: 'description', value: long },
+    ]);
+    const builder = new SampleBatchBuilder(1, 'prometheus');
+    builder.addSample(entry, Date.UTC(2026, 10, 20), 1);
+    const rows = builder.build().seriesRows;
+    const at = rows.indexOf('description') + 'description'.length;
+    // 200 = 0xC8: varint 0xC8 0x01.
+    expect([rows[at], rows[at + 1]]).toEqual([0xc8, 0x01]);
+    expect(rows.subarray(at + 2, at + 202).toString()).toBe(long);
+    expect(rows.subarray(at + 202).equals(Buffer.from('\x0aprometheus'))).toBe(true);
+  });
+});
