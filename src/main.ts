@@ -101,6 +101,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     clock,
     logger,
     resolveTimeoutMs: config.alerts.resolveTimeoutMs,
+    notificationResolveTimeoutMs: config.alerts.notificationResolveTimeoutMs,
     keepResolvedMs: config.alerts.keepResolvedMs,
     onAlertsChanged: (states) => incidents.onAlertsChanged(states),
   });

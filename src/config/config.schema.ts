@@ -52,6 +52,12 @@ export const ConfigSchema = Type.Object(
       {
         /** A firing alert sent without endsAt resolves this long after it was last seen (Alertmanager's resolve_timeout). */
         resolveTimeoutMs: Type.Integer({ minimum: 1_000 }),
+        /**
+         * The same for alerts from senders that notify changes instead of re-sending (the
+         * Alertmanager webhook: firing alerts come with a zero endsAt, and again only after its
+         * repeat_interval; PagerDuty Events). 0: they stay firing until resolved.
+         */
+        notificationResolveTimeoutMs: Type.Integer({ minimum: 0 }),
         /** Resolved alerts stay in memory this long, so a late repeat of a resolve is recognised. */
         keepResolvedMs: Type.Integer({ minimum: 0 }),
       },
@@ -170,6 +176,7 @@ export const defaultConfig: Config = {
   },
   alerts: {
     resolveTimeoutMs: 5 * 60 * 1000,
+    notificationResolveTimeoutMs: 0,
     keepResolvedMs: 60 * 60 * 1000,
   },
   catalog: {},

@@ -76,13 +76,31 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
 }
 
 /**
- * When a firing alert resolves on its own: at the end of its lease (`endsAt`, as Prometheus
- * sends it), or `resolveTimeoutMs` after it was last seen when it has none (Alertmanager's
- * `resolve_timeout`). Null for resolved alerts.
+ * Senders that notify of a change rather than re-send what fires: Alertmanager's webhook
+ * (a firing alert carries Go's zero endsAt and comes again only after `repeat_interval`,
+ * 4 h by default; its resolution comes as a resolved notice) and PagerDuty Events (a
+ * trigger stands until its resolve event). For their alerts without endsAt,
+ * `notificationResolveTimeoutMs` applies instead of the resolve timeout.
  */
-export function leaseExpiresAtMs(state: AlertState, resolveTimeoutMs: number): number | null {
+const NOTIFYING_SOURCES: ReadonlySet<AlertSource> = new Set(['alertmanager', 'pagerduty']);
+
+export interface ResolveTimeouts {
+  /** Alerts sent without endsAt by senders that re-send while firing (Alertmanager's `resolve_timeout`). */
+  resolveTimeoutMs: number;
+  /** Alerts without endsAt from notifying senders (NOTIFYING_SOURCES); 0 = until resolved. */
+  notificationResolveTimeoutMs: number;
+}
+
+/**
+ * When a firing alert resolves on its own: at the end of its lease (`endsAt`, as Prometheus
+ * sends it), or when it has none, the resolve timeout after it was last seen; null for
+ * resolved alerts and for notified alerts that wait for their resolved notice.
+ */
+export function leaseExpiresAtMs(state: AlertState, timeouts: ResolveTimeouts): number | null {
   if (state.status !== 'firing') return null;
-  return state.endsAtMs ?? state.lastSeenAtMs + resolveTimeoutMs;
+  if (state.endsAtMs !== null) return state.endsAtMs;
+  const timeoutMs = NOTIFYING_SOURCES.has(state.source) ? timeouts.notificationResolveTimeoutMs : timeouts.resolveTimeoutMs;
+  return timeoutMs > 0 ? state.lastSeenAtMs + timeoutMs : null;
 }
 
 /** The state after the lease ran out at `atMs`. */

@@ -4,15 +4,17 @@ import { alertEventLine, alertStateLine, listAlerts, loadRecentAlerts } from '..
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
 import type { AlertEvent } from './alert.js';
-import { applyAlertEvent, expireAlert, leaseExpiresAtMs, sameStringMap, type AlertState } from './alert-state.js';
+import { applyAlertEvent, expireAlert, leaseExpiresAtMs, sameStringMap, type AlertState, type ResolveTimeouts } from './alert-state.js';
 
 export interface AlertServiceOptions {
   store: Store;
   batcher: RowBatcher;
   clock: Clock;
   logger: Logger;
-  /** A firing alert without `endsAt` resolves this long after it was last seen (Alertmanager's resolve_timeout, 5 m). */
+  /** A firing alert without `endsAt` resolves this long after it was last seen (Alertmanager's resolve_timeout, 5 m); not for notifying senders (ResolveTimeouts). */
   resolveTimeoutMs: number;
+  /** See ResolveTimeouts; 0 (the default) keeps a notified alert firing until it is resolved. */
+  notificationResolveTimeoutMs?: number;
   /** Resolved alerts stay in memory this long, so late repeats of a resolve are recognised. */
   keepResolvedMs: number;
   /** The correlation core: told of every stored change, before the sender gets its answer. */
@@ -49,6 +51,7 @@ export interface AlertService {
  */
 export function createAlertService(options: AlertServiceOptions): AlertService {
   const { store, batcher, clock, logger } = options;
+  const timeouts: ResolveTimeouts = { resolveTimeoutMs: options.resolveTimeoutMs, notificationResolveTimeoutMs: options.notificationResolveTimeoutMs ?? 0 };
   /** What is stored: a change enters only once its store succeeded, so a failed one leaves no trace. */
   const alerts = new Map<string, AlertState>();
   /** Per fingerprint, the change in progress: the next change of that alert waits for it (see `exclusive`). */
@@ -148,7 +151,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       const nowMs = clock.nowMs();
       const due: string[] = [];
       for (const [fingerprint, state] of alerts) {
-        const expiresAt = leaseExpiresAtMs(state, options.resolveTimeoutMs);
+        const expiresAt = leaseExpiresAtMs(state, timeouts);
         if (expiresAt !== null && expiresAt <= nowMs) due.push(fingerprint);
         else if (state.status === 'resolved' && (state.resolvedAtMs ?? 0) + options.keepResolvedMs < nowMs && !busy.has(fingerprint) && !untold.has(fingerprint)) {
           alerts.delete(fingerprint);
@@ -160,7 +163,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
         const expired: AlertState[] = [];
         for (const fingerprint of due) {
           const state = alerts.get(fingerprint);
-          const expiresAt = state ? leaseExpiresAtMs(state, options.resolveTimeoutMs) : null;
+          const expiresAt = state ? leaseExpiresAtMs(state, timeouts) : null;
           if (state && expiresAt !== null && expiresAt <= nowMs) expired.push(expireAlert(state, expiresAt));
         }
         // Throws with memory untouched: the leases are still due at the next sweep, which retries.

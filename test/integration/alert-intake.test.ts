@@ -57,6 +57,18 @@ describe('alert intake from Alertmanager 0.25 webhooks (captured bodies)', () =>
     expect((await alerts('all')).total).toBe(all.total);
   });
 
+  it('keeps a webhook alert firing past the resolve timeout: Alertmanager notifies once, not every few minutes', async () => {
+    const body = JSON.parse(webhook(1)) as { alerts: { labels: Record<string, string>; fingerprint: string }[] };
+    body.alerts = body.alerts.map((a) => ({ ...a, labels: { ...a.labels, alertname: 'WebhookQuiet' }, fingerprint: `${a.fingerprint.slice(0, 12)}beef` }));
+    expect((await post('/api/v1/alerts/alertmanager', JSON.stringify(body))).status).toBe(200);
+    // Past the 5-minute resolve timeout, with no re-send (repeat_interval is 4 h by default).
+    clock.advance(30 * 60_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const quiet = (await alerts('all')).alerts.filter((a) => a.labels.alertname === 'WebhookQuiet');
+    expect(quiet.length).toBe(body.alerts.length);
+    expect(quiet.every((a) => a.status === 'firing')).toBe(true);
+  });
+
   it('rejects a malformed webhook whole, naming the problem', async () => {
     const before = (await alerts('all')).total;
     const response = await post('/api/v1/alerts/alertmanager', JSON.stringify({ version: '4', status: 'firing', alerts: [{ labels: { a: 1 } }] }));

@@ -55,13 +55,29 @@ describe('severity', () => {
 });
 
 describe('leases', () => {
+  const timeouts = { resolveTimeoutMs: 300_000, notificationResolveTimeoutMs: 0 };
+
   it('uses endsAt when the sender gives one, the resolve timeout otherwise, nothing when resolved', () => {
-    const withLease = applyAlertEvent(undefined, event({ endsAtMs: t0 + 240_000 }));
-    expect(leaseExpiresAtMs(withLease, 300_000)).toBe(t0 + 240_000);
-    const without = applyAlertEvent(undefined, event({}));
-    expect(leaseExpiresAtMs(without, 300_000)).toBe(t0 + 300_000);
-    expect(leaseExpiresAtMs(expireAlert(without, t0 + 300_000), 300_000)).toBeNull();
+    const withLease = applyAlertEvent(undefined, event({ source: 'prometheus', endsAtMs: t0 + 240_000 }));
+    expect(leaseExpiresAtMs(withLease, timeouts)).toBe(t0 + 240_000);
+    const without = applyAlertEvent(undefined, event({ source: 'prometheus' }));
+    expect(leaseExpiresAtMs(without, timeouts)).toBe(t0 + 300_000);
+    expect(leaseExpiresAtMs(expireAlert(without, t0 + 300_000), timeouts)).toBeNull();
     expect(expireAlert(without, t0 + 300_000)).toMatchObject({ status: 'resolved', resolvedAtMs: t0 + 300_000 });
+    // Vigil's own JSON without endsAt: the resolve timeout, as Alertmanager's API does.
+    expect(leaseExpiresAtMs(applyAlertEvent(undefined, event({ source: 'vigil' })), timeouts)).toBe(t0 + 300_000);
+  });
+
+  it('keeps Alertmanager-webhook and PagerDuty alerts firing until resolved, or their own timeout', () => {
+    // The webhook sends a firing alert with a zero endsAt (normalised to null) and repeats
+    // it only after repeat_interval (4 h by default): the 5-minute timeout would resolve it.
+    for (const source of ['alertmanager', 'pagerduty'] as const) {
+      const firing = applyAlertEvent(undefined, event({ source }));
+      expect(leaseExpiresAtMs(firing, timeouts)).toBeNull();
+      expect(leaseExpiresAtMs(firing, { ...timeouts, notificationResolveTimeoutMs: 43_200_000 })).toBe(t0 + 43_200_000);
+      // An endsAt the sender did give still rules.
+      expect(leaseExpiresAtMs(applyAlertEvent(undefined, event({ source, endsAtMs: t0 + 60_000 })), timeouts)).toBe(t0 + 60_000);
+    }
   });
 });
 
