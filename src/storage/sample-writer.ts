@@ -61,6 +61,11 @@ interface Segment {
   id: string;
   rows: number;
   hasSeries: boolean;
+  /**
+   * Set when an append to it failed: the acknowledged lengths of its files, which may hold
+   * more (the truncate after the failure can fail too). Cut to these before inserting.
+   */
+  acknowledgedBytes?: { samples: number; series: number };
 }
 
 /** The segment commits append to until the inserter takes it. */
@@ -69,6 +74,8 @@ interface OpenSegment extends Segment {
   series: FileHandle | null;
   samplesBytes: number;
   seriesBytes: number;
+  /** A file of it was created and its directory not yet fsynced: the next commit must. */
+  unsyncedEntry: boolean;
 }
 
 const SAMPLES_SUFFIX = '.samples.rb';
@@ -152,6 +159,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
           series: null,
           samplesBytes: 0,
           seriesBytes: 0,
+          unsyncedEntry: true,
         };
         committed.push(segment);
       }
@@ -159,6 +167,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
         if (!segment.series) {
           segment.series = await openForAppend(join(pendingDir, segment.id + SERIES_SUFFIX), options.fsync);
           segment.hasSeries = true;
+          segment.unsyncedEntry = true;
         }
         await appendAll(segment.series, series);
         segment.seriesBytes += series.reduce((n, b) => n + b.length, 0);
@@ -166,16 +175,28 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
       const samples = taken.map((p) => p.batch.samples);
       await appendAll(segment.samples, samples);
       segment.samplesBytes += samples.reduce((n, b) => n + b.length, 0);
-      // A new file's directory entry must be durable too; later appends need only O_DSYNC.
-      if (options.fsync && segment.rows === 0) await fsyncDirectory(pendingDir);
+      // A new file's directory entry must be durable too (the series file may be created by
+      // a later commit than the samples file); later appends need only O_DSYNC.
+      if (options.fsync && segment.unsyncedEntry) {
+        await fsyncDirectory(pendingDir);
+        segment.unsyncedEntry = false;
+      }
     } catch (error) {
       queuedRows -= rows;
       metrics?.queueRows(queuedRows);
       logger.error({ err: error, segment: segment?.id }, 'write-ahead append failed; senders will retry');
-      // Cut what this commit may have appended, so the segment holds only acknowledged rows.
+      // Cut what this commit may have appended, so the segment holds only acknowledged rows;
+      // appends stop here (a new segment takes the next commit), and the insert cuts the
+      // files to these lengths again in case this truncate failed too.
       if (segment) {
+        segment.acknowledgedBytes = { samples: segment.samplesBytes, series: segment.seriesBytes };
         await segment.samples.truncate(segment.samplesBytes).catch(() => undefined);
         await segment.series?.truncate(segment.seriesBytes).catch(() => undefined);
+        if (current === segment) {
+          current = null;
+          await segment.samples.close().catch(() => undefined);
+          await segment.series?.close().catch(() => undefined);
+        }
       }
       const failure = new AppError('STORAGE_WRITE_FAILED', `write-ahead log write failed: ${(error as Error).message}`, { retryable: true, cause: error });
       for (const p of taken) p.reject(failure);
@@ -219,8 +240,11 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
       committed = [];
       committedRows = 0;
       if (open) {
-        await open.samples.close();
-        await open.series?.close();
+        // Every acknowledged byte is on disk already (O_DSYNC): a failed close loses nothing,
+        // and must not reject this chain (an unhandled rejection would end the process).
+        const closeFailed = (error: unknown) => logger.warn({ err: error, segment: open.id }, 'closing a write-ahead segment failed');
+        await open.samples.close().catch(closeFailed);
+        await open.series?.close().catch(closeFailed);
       }
       await insertWithRetry(segments, rows);
       return { rows, upToSeq };
@@ -236,10 +260,17 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
 
   async function insertWithRetry(segments: Segment[], rows: number): Promise<void> {
     const batchDir = join(walDir, `batch-${nextId()}`);
+    // Set only once every segment is in the batch folder: a move that failed part-way (a
+    // full disk) is finished by the next attempt instead of inserting from a partial folder.
+    let moved = false;
     for (let attempt = 0; ; attempt++) {
       const started = process.hrtime.bigint();
       try {
-        if (attempt === 0) await moveIntoBatch(segments, batchDir);
+        if (!moved) {
+          await cutToAcknowledged(segments);
+          await moveIntoBatch(segments, batchDir);
+          moved = true;
+        }
         await insertBatch(store, batchDir, segments);
         await rm(batchDir, { recursive: true, force: true });
         metrics?.inserted(rows, Number(process.hrtime.bigint() - started) / 1e9, 'ok');
@@ -253,15 +284,35 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
     }
   }
 
-  async function moveIntoBatch(segments: Segment[], batchDir: string): Promise<void> {
-    await mkdir(batchDir);
+  /** Cuts segments whose append failed to what was acknowledged (see Segment). */
+  async function cutToAcknowledged(segments: Segment[]): Promise<void> {
     for (const s of segments) {
-      await rename(join(pendingDir, s.id + SAMPLES_SUFFIX), join(batchDir, s.id + SAMPLES_SUFFIX));
-      if (s.hasSeries) await rename(join(pendingDir, s.id + SERIES_SUFFIX), join(batchDir, s.id + SERIES_SUFFIX));
+      if (!s.acknowledgedBytes) continue;
+      await cutTo(join(pendingDir, s.id + SAMPLES_SUFFIX), s.acknowledgedBytes.samples);
+      if (s.hasSeries) await cutTo(join(pendingDir, s.id + SERIES_SUFFIX), s.acknowledgedBytes.series);
+    }
+  }
+
+  /** Moves the segments into `batchDir`; can be repeated after it failed part-way. */
+  async function moveIntoBatch(segments: Segment[], batchDir: string): Promise<void> {
+    await mkdir(batchDir, { recursive: true });
+    const moveFile = async (name: string) => {
+      try {
+        await rename(join(pendingDir, name), join(batchDir, name));
+      } catch (error) {
+        // Moved by an earlier attempt: the source is gone and the target is there.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !(await exists(join(batchDir, name)))) throw error;
+      }
+    };
+    for (const s of segments) {
+      await moveFile(s.id + SAMPLES_SUFFIX);
+      if (s.hasSeries) await moveFile(s.id + SERIES_SUFFIX);
     }
     if (options.fsync) {
       await fsyncDirectory(batchDir);
       await fsyncDirectory(pendingDir);
+      // The batch folder's own entry.
+      await fsyncDirectory(walDir);
     }
   }
 
@@ -325,6 +376,17 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
 }
 
 /** Segments in a folder. A series file without its samples file is from a commit that never completed. */
+async function cutTo(path: string, length: number): Promise<void> {
+  if ((await stat(path)).size > length) await truncate(path, length);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 async function segmentsIn(dir: string): Promise<Segment[]> {
   const names = await readdir(dir);
   const segments: Segment[] = [];
