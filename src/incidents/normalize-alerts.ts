@@ -172,9 +172,22 @@ function parseTimestampUncached(text: string): number | null {
   return date.getTime() - offsetMinutes * 60_000;
 }
 
+/** What ClickHouse's DateTime64 holds: a time outside it would be acknowledged, then never stored. */
+const EARLIEST_MS = Date.UTC(1900, 0, 1);
+const LATEST_MS = Date.UTC(2300, 0, 1) - 1;
+
 function timestampAt(value: string, path: JsonPath): number {
+  return inStorableRange(parsedTimestamp(value, path), value, path);
+}
+
+function parsedTimestamp(value: string, path: JsonPath): number {
   const ms = parseTimestampMs(value);
   if (ms === null) fail(path, `must be an RFC 3339 timestamp, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+function inStorableRange(ms: number, value: string, path: JsonPath): number {
+  if (ms < EARLIEST_MS || ms > LATEST_MS) fail(path, `must be between 1900-01-01 and 2299-12-31, got ${JSON.stringify(value)}`);
   return ms;
 }
 
@@ -182,8 +195,9 @@ function timestampAt(value: string, path: JsonPath): number {
 function endsAtMs(obj: Record<string, unknown>, path: JsonPath): number | null {
   const text = optionalString(obj, 'endsAt', path);
   if (text === undefined || text === '') return null;
-  const ms = timestampAt(text, child(path, 'endsAt'));
-  return ms <= GO_ZERO_TIME_MS ? null : ms;
+  const at = child(path, 'endsAt');
+  const ms = parsedTimestamp(text, at);
+  return ms <= GO_ZERO_TIME_MS ? null : inStorableRange(ms, text, at);
 }
 
 const SEVERITY_WORDS = new Map<string, Severity>(Object.entries({

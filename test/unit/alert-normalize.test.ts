@@ -297,6 +297,11 @@ describe('normalizeAlertmanagerV2Alerts', () => {
     ['bad generatorURL', [{ ...base, generatorURL: false }], 'alerts[0].generatorURL: must be a string, got a boolean'],
     ['an odd annotation name', [base, { ...base, annotations: { 'runbook url': 7 } }], 'alerts[1].annotations["runbook url"]: must be a string, got a number'],
     ['an empty label name', [{ ...base, labels: { '': 'x' } }], 'alerts[0].labels: names must not be empty'],
+    // Outside ClickHouse's DateTime64 (1900-2299): acknowledged, the row would never store.
+    ['a startsAt in year 0', [{ ...base, startsAt: '0000-06-01T00:00:00Z' }], 'alerts[0].startsAt: must be between 1900-01-01 and 2299-12-31, got "0000-06-01T00:00:00Z"'],
+    ['a startsAt before year 0', [{ ...base, startsAt: '0000-01-01T00:00:00+00:01' }], 'alerts[0].startsAt: must be between 1900-01-01 and 2299-12-31, got "0000-01-01T00:00:00+00:01"'],
+    ['an endsAt in 2300', [{ ...base, endsAt: '2300-01-01T00:00:00Z' }], 'alerts[0].endsAt: must be between 1900-01-01 and 2299-12-31, got "2300-01-01T00:00:00Z"'],
+    ['an endsAt in 1899', [{ ...base, endsAt: '1899-12-31T23:59:59Z' }], 'alerts[0].endsAt: must be between 1900-01-01 and 2299-12-31, got "1899-12-31T23:59:59Z"'],
   ])('rejects %s', (_name, body, detail) => {
     expect(detailOf(normalizeAlertmanagerV2Alerts(body, NOW_MS))).toBe(detail);
   });
