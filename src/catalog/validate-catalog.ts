@@ -3,6 +3,7 @@ import type { TSchema, TUnion } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { CatalogSchema, WEEKDAYS, type Catalog } from './catalog.schema.js';
+import { validateBusinessCalendar } from '../incidents/sla-timers.js';
 import { deepFreeze, isRecord } from '../shared/objects.js';
 
 export type CatalogValidation = { ok: true; catalog: Catalog } | { ok: false; problems: string[] };
@@ -167,6 +168,7 @@ function semanticProblems(candidate: unknown): string[] {
 
   for (const { path, value } of services) {
     if (isRecord(value.sla)) problems.push(...slaProblems(value.sla, `${path}.sla`));
+    if (isRecord(value.supportHours)) problems.push(...supportHoursProblems(value.supportHours, `${path}.supportHours`));
   }
 
   problems.push(...findCycles(edges).map((cycle) => `dependency cycle: ${cycle.join(' → ')}`));
@@ -282,4 +284,20 @@ function findCycles(edges: Map<string, string[]>): string[][] {
   return [...cycles.values()];
 }
 
-
+/**
+ * Support hours the SLA timers can count in: a known time zone, windows that start before
+ * they end, real holiday dates, and at least one window (timers would never advance).
+ * The shape was checked by the schema already.
+ */
+function supportHoursProblems(hours: Record<string, unknown>, path: string): string[] {
+  const days: Record<string, Array<[string, string]>> = {};
+  let windows = 0;
+  for (const [day, ranges] of Object.entries(isRecord(hours.days) ? hours.days : {})) {
+    days[day] = (Array.isArray(ranges) ? ranges : []).map((range) => String(range).split('-') as [string, string]);
+    windows += days[day].length;
+  }
+  const checked = validateBusinessCalendar({ timeZone: hours.timeZone, days, ...(hours.holidays === undefined ? {} : { holidays: hours.holidays }) });
+  const problems = checked.ok ? [] : checked.problems.map((problem) => `${path}.${problem}`);
+  if (windows === 0) problems.push(`${path}.days: no support hours at all (omit supportHours for 24x7)`);
+  return problems;
+}

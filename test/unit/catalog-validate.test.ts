@@ -149,6 +149,30 @@ describe('validateCatalog', () => {
       expected: ['servces: unknown field; valid fields are version, configurationItems, redundancyGroups, services, alertMapping'],
     },
     {
+      name: 'support hours in an unknown time zone',
+      mutate: (c) => {
+        c.services[0]!.supportHours = { timeZone: 'Mars/Olympus', days: { mon: ['09:00-17:00'] } };
+        return c;
+      },
+      expected: ['services[0].supportHours.timeZone: unknown time zone "Mars/Olympus"'],
+    },
+    {
+      name: 'support hours with no window at all',
+      mutate: (c) => {
+        c.services[0]!.supportHours = { timeZone: 'Europe/Berlin', days: {} };
+        return c;
+      },
+      expected: ['services[0].supportHours.days: no support hours at all (omit supportHours for 24x7)'],
+    },
+    {
+      name: 'a support window that ends before it starts',
+      mutate: (c) => {
+        c.services[0]!.supportHours = { timeZone: 'Europe/Berlin', days: { mon: ['17:00-09:00'] } };
+        return c;
+      },
+      expected: ['services[0].supportHours.days.mon[0]: start must be before end'],
+    },
+    {
       name: 'an unknown field on a service, naming the valid ones',
       mutate: (c) => {
         c.services[0]!.owner = 'web';
