@@ -168,8 +168,11 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
   async function storeUnsaved(): Promise<void> {
     while (unsaved.length > 0) {
-      await store(unsaved[0]!);
-      unsaved.shift();
+      const write = unsaved[0]!;
+      await store(write);
+      // The stored write itself: another caller may have stored and removed it meanwhile.
+      const at = unsaved.indexOf(write);
+      if (at >= 0) unsaved.splice(at, 1);
     }
   }
 
@@ -460,9 +463,20 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       const events: IncidentEvent[] = [];
       const changed = new Set<Incident>();
       for (const incident of incidents.values()) {
+        // One incident that cannot be swept must not stop the others (and their stores).
+        try {
+          sweepOne(incident);
+        } catch (error) {
+          logger.error({ err: error, incident: incident.id }, 'incident sweep step failed');
+        }
+      }
+      if (changed.size > 0) await persist(changed, events);
+
+      function sweepOne(incident: Incident): void {
         if (isOpen(incident.status) && incident.allAlertsResolvedAtMs !== null && nowMs >= incident.allAlertsResolvedAtMs + options.autoResolveHoldMs) {
-          transition(incident, 'resolve', 'vigil', nowMs, events, 'all alerts resolved');
+          // Marked first: were the transition to throw part-way, memory would still be stored.
           changed.add(incident);
+          transition(incident, 'resolve', 'vigil', nowMs, events, 'all alerts resolved');
         } else if (isOpen(incident.status) && !incident.slaBreached && slaDuePassed(incident, nowMs)) {
           // Recompute only once a stored due time has passed: a running pause may have moved it.
           refreshSla(incident, nowMs, events);
@@ -476,7 +490,6 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           firingMembers.delete(incident.id);
         }
       }
-      if (changed.size > 0) await persist(changed, events);
     },
 
     async act(id, action, actor, note) {
@@ -568,8 +581,17 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         await persist(stale, []);
         logger.warn({ incidents: stale.length }, 'incident alert counts repaired from their members');
       }
+      // One sweep at a time: a slow store (an fsync stall) must not start a second over it.
+      let sweeping = false;
       sweeper = setInterval(() => {
-        service.sweep().catch((error: unknown) => logger.error({ err: error }, 'incident sweep failed; will retry'));
+        if (sweeping) return;
+        sweeping = true;
+        service
+          .sweep()
+          .catch((error: unknown) => logger.error({ err: error }, 'incident sweep failed; will retry'))
+          .finally(() => {
+            sweeping = false;
+          });
       }, 1_000);
       sweeper.unref();
     },
