@@ -151,12 +151,16 @@ function createServerStore(storage: Config['storage']): Store {
     database: storage.database,
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
   });
+  // On a cluster the tables written are Distributed: by default the INSERT returns once
+  // the block sits in the receiving server's send queue, and Vigil would then delete its
+  // write-ahead copy. Wait until every shard has it.
+  const clusterSettings: ClickHouseSettings = storage.cluster ? { distributed_foreground_insert: 1 } : {};
   // A server cannot read our files: stream them as the INSERT body instead.
   const streamFiles = async (query: string, filePaths: readonly string[], dedupToken: string, settings: ClickHouseSettings) => {
     const result = await client.exec({
       query,
       values: Readable.from(concatFiles(filePaths)),
-      clickhouse_settings: { insert_deduplication_token: dedupToken, ...settings },
+      clickhouse_settings: { insert_deduplication_token: dedupToken, ...clusterSettings, ...settings },
     });
     result.stream.resume();
     await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
