@@ -67,7 +67,11 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     for (const event of events) eventLines += alertEventLine(event);
     let stateLines = '';
     for (const state of states) stateLines += alertStateLine(state, nextVersion());
-    await Promise.all([batcher.insertLines('alert_events_v1', eventLines, events.length), batcher.insertLines('alerts_v1', stateLines, states.length)]);
+    // One call: both tables or neither (a full journal must not take the events and refuse the state).
+    await batcher.insertAll([
+      { table: 'alert_events_v1', lines: eventLines, rowCount: events.length },
+      { table: 'alerts_v1', lines: stateLines, rowCount: states.length },
+    ]);
   }
 
   /**

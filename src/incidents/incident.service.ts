@@ -121,7 +121,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   const unsaved: Write[] = [];
 
   async function store(write: Write): Promise<void> {
-    await Promise.all(write.rows.map(([table, rows]) => batcher.insert(table, rows)));
+    // One call: every table of the change or none.
+    await batcher.insertAll(write.rows.map(([table, rows]) => ({ table, rows })));
     options.notifier?.enqueue(write.deliveries);
   }
 

@@ -158,11 +158,15 @@ export function createNotificationService(options: NotificationServiceOptions): 
     const nowMs = clock.nowMs();
     Object.assign(delivery, { attempts: number, state, updatedAtMs: nowMs });
     try {
-      await Promise.all([
-        batcher.insert('notification_attempts_v1', [
-          attemptRow({ atMs: nowMs, deliveryId: delivery.id, route: delivery.route, incidentId: delivery.incidentId, kind: delivery.kind, attempt: number, outcome: delivered ? 'delivered' : givenUp ? 'failed' : 'retrying', httpStatus, error }),
-        ]),
-        batcher.insert('notification_deliveries_v1', [deliveryRow(delivery)]),
+      // One call: the attempt and the delivery's state together or neither.
+      await batcher.insertAll([
+        {
+          table: 'notification_attempts_v1',
+          rows: [
+            attemptRow({ atMs: nowMs, deliveryId: delivery.id, route: delivery.route, incidentId: delivery.incidentId, kind: delivery.kind, attempt: number, outcome: delivered ? 'delivered' : givenUp ? 'failed' : 'retrying', httpStatus, error }),
+          ],
+        },
+        { table: 'notification_deliveries_v1', rows: [deliveryRow(delivery)] },
       ]);
     } catch (e) {
       // Not fatal: the stored state lags (a delivered one may be sent again after a restart: at least once).

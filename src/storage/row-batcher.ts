@@ -41,6 +41,9 @@ export interface RowBatcherOptions {
  * Group commit for the JSON-row tables (alerts, incidents, notifications) through a journal:
  * each caller's promise resolves once its rows are durable on disk, not yet in ClickHouse.
  */
+/** Rows for one table: objects, or JSONEachRow lines already serialised (see insertLines). */
+export type TableRows = { table: string; rows: readonly Record<string, unknown>[] } | { table: string; lines: string; rowCount: number };
+
 export interface RowBatcher {
   /**
    * Resolves once the rows are appended to the journal and on disk. Rejects with a
@@ -54,6 +57,13 @@ export interface RowBatcher {
    * lines, each ending in a newline (for hot paths that reuse parts of their text).
    */
   insertLines(table: string, lines: string, rowCount: number): Promise<void>;
+  /**
+   * Rows for several tables as one: the journal takes all of them or none (a full journal
+   * refuses the whole set), and they are committed together. A change stored across tables
+   * (an alert event and its state, an incident and its timeline) must use this: separate
+   * calls could store one table's rows and refuse the other's.
+   */
+  insertAll(parts: readonly TableRows[]): Promise<void>;
   /**
    * Resolves once every row acknowledged before the call is in ClickHouse (read-your-writes):
    * rows of `tables` only, when given (a read waits only for the tables it reads, and those
@@ -378,54 +388,90 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
     return store.insertJsonFiles(table, [path], `rows-${id}`, { skipBadRows });
   }
 
-  /** Best effort: a file left behind is replayed at the next start, and deduplicated. */
+  /**
+   * Retried with the insert backoff: a file left behind is replayed at the next start, and
+   * deduplicated only while its table has seen fewer inserts since than its deduplication
+   * window holds.
+   */
   async function removeFile(path: string): Promise<void> {
-    await rm(path, { force: true }).catch((error: unknown) => logger.warn({ err: error, path }, 'could not delete an inserted journal file'));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rm(path, { force: true });
+        return;
+      } catch (error) {
+        if (attempt + 1 >= RETRY_DELAYS_MS.length) {
+          logger.error({ err: error, path }, 'could not delete an inserted journal file; the next start replays it');
+          return;
+        }
+        logger.warn({ err: error, path, attempt }, 'could not delete an inserted journal file; retrying');
+        await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+      }
+    }
   }
 
-  /** Queues serialised rows for the next commit; resolves once they are durable. */
-  function enqueue(table: string, text: string, rowCount: number): Promise<void> {
+  /**
+   * Queues serialised rows of one or more tables for the next commit, all or none; resolves
+   * once they are durable.
+   */
+  function enqueue(parts: readonly { table: string; text: string; rowCount: number }[]): Promise<void> {
     if (closed) return Promise.reject(new AppError('INGEST_SHUTTING_DOWN', 'Vigil is shutting down; retry', { retryable: true }));
-    if (!TABLE_NAME.test(table)) return Promise.reject(new AppError('STORAGE_WRITE_FAILED', `table name ${JSON.stringify(table)} is not journalable`));
-    const buffer = Buffer.from(text);
-    if (queuedRows + rowCount > maxQueuedRows || queuedBytes + buffer.length > maxQueuedBytes) {
+    const bad = parts.find((p) => !TABLE_NAME.test(p.table));
+    if (bad) return Promise.reject(new AppError('STORAGE_WRITE_FAILED', `table name ${JSON.stringify(bad.table)} is not journalable`));
+    const buffers = parts.map((p) => Buffer.from(p.text));
+    const rowCount = parts.reduce((n, p) => n + p.rowCount, 0);
+    const byteCount = buffers.reduce((n, b) => n + b.length, 0);
+    if (rowCount === 0) return Promise.resolve();
+    if (queuedRows + rowCount > maxQueuedRows || queuedBytes + byteCount > maxQueuedBytes) {
       metrics?.rejected('overload');
       return Promise.reject(
         new AppError('INGEST_OVERLOADED', `journal full (${queuedRows} rows, ${queuedBytes} bytes not yet stored); retry later`, { retryable: true }),
       );
     }
     queuedRows += rowCount;
-    queuedBytes += buffer.length;
+    queuedBytes += byteCount;
     reportQueue();
     const batch: Waiting = (waiting ??= { tables: new Map(), rows: 0, bytes: 0, callbacks: [] } satisfies Waiting);
-    let chunk = batch.tables.get(table);
-    if (!chunk) batch.tables.set(table, (chunk = { parts: [], rows: 0, bytes: 0 }));
-    chunk.parts.push(buffer);
-    chunk.rows += rowCount;
-    chunk.bytes += buffer.length;
+    parts.forEach(({ table, rowCount: rows }, i) => {
+      if (rows === 0) return;
+      const buffer = buffers[i]!;
+      let chunk = batch.tables.get(table);
+      if (!chunk) batch.tables.set(table, (chunk = { parts: [], rows: 0, bytes: 0 }));
+      chunk.parts.push(buffer);
+      chunk.rows += rows;
+      chunk.bytes += buffer.length;
+    });
     batch.rows += rowCount;
-    batch.bytes += buffer.length;
+    batch.bytes += byteCount;
     const done = new Promise<void>((resolve, reject) => batch.callbacks.push({ resolve, reject }));
     scheduleCommit();
     return done;
   }
 
-  return {
-    insert(table, rows) {
-      if (rows.length === 0) return Promise.resolve();
-      let text = '';
-      try {
-        for (const row of rows) text += JSON.stringify(row) + '\n';
-      } catch (error) {
-        return Promise.reject(new AppError('STORAGE_WRITE_FAILED', `rows for ${table} are not JSON: ${(error as Error).message}`, { cause: error }));
-      }
-      return enqueue(table, text, rows.length);
-    },
+  /** JSONEachRow text of rows; throws a non-retryable AppError for rows JSON cannot hold. */
+  function serialise(table: string, rows: readonly Record<string, unknown>[]): string {
+    let text = '';
+    try {
+      for (const row of rows) text += JSON.stringify(row) + '\n';
+    } catch (error) {
+      throw new AppError('STORAGE_WRITE_FAILED', `rows for ${table} are not JSON: ${(error as Error).message}`, { cause: error });
+    }
+    return text;
+  }
 
-    insertLines(table, lines, rowCount) {
-      if (rowCount === 0) return Promise.resolve();
-      return enqueue(table, lines, rowCount);
-    },
+  function insertAll(parts: readonly TableRows[]): Promise<void> {
+    let texts: { table: string; text: string; rowCount: number }[];
+    try {
+      texts = parts.map((p) => ('rows' in p ? { table: p.table, text: serialise(p.table, p.rows), rowCount: p.rows.length } : { table: p.table, text: p.lines, rowCount: p.rowCount }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return enqueue(texts);
+  }
+
+  return {
+    insert: (table, rows) => insertAll([{ table, rows }]),
+    insertLines: (table, lines, rowCount) => enqueue([{ table, text: lines, rowCount }]),
+    insertAll,
 
     whenInserted(tables) {
       const upTo = new Map<string, number>();

@@ -30,13 +30,15 @@ function createFlakyBatcher(inner: RowBatcher) {
   let failAll = false;
   let failNext = 0;
   let failTables = new Set<string>();
-  const injected = (table: string) =>
-    failAll || failTables.has(table) || (failNext > 0 && failNext--)
-      ? Promise.reject(new AppError('STORAGE_QUERY_FAILED', `injected failure inserting into ${table}`, { retryable: true }))
+  /** One call fails as a whole, as the real batcher's do (all of its tables or none). */
+  const injected = (tables: string[]) =>
+    failAll || tables.some((t) => failTables.has(t)) || (failNext > 0 && failNext--)
+      ? Promise.reject(new AppError('STORAGE_QUERY_FAILED', `injected failure inserting into ${tables.join(', ')}`, { retryable: true }))
       : null;
   const batcher: RowBatcher & { failAll(on: boolean): void; failNext(calls: number): void; failTables(tables: string[]): void } = {
-    insert: (table, rows) => injected(table) ?? inner.insert(table, rows),
-    insertLines: (table, lines, rowCount) => injected(table) ?? inner.insertLines(table, lines, rowCount),
+    insert: (table, rows) => injected([table]) ?? inner.insert(table, rows),
+    insertLines: (table, lines, rowCount) => injected([table]) ?? inner.insertLines(table, lines, rowCount),
+    insertAll: (parts) => injected(parts.map((p) => p.table)) ?? inner.insertAll(parts),
     close: () => inner.close(),
     whenInserted: () => inner.whenInserted(),
     get queuedRows() {
@@ -97,11 +99,11 @@ describe('alert intake when the store fails', () => {
     expect(await stored('fp-a')).toEqual({ events: 1, eventCount: 1, status: 'firing' });
   });
 
-  it('when only part of the write fails, memory keeps the last stored state and the count matches the stored events', async () => {
+  it('when the write of one of its tables fails, memory keeps the last stored state and the count matches the stored events', async () => {
     const clock = createFixedClock(t0);
     const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
     await alerts.receive([event('fp-b', clock.nowMs())]);
-    batcher.failTables(['alert_events_v1']); // the state row goes in, the event row does not
+    batcher.failTables(['alert_events_v1']); // the event row cannot go in, so neither does the state row
     await expect(alerts.receive([event('fp-b', clock.nowMs(), { severity: 'critical' })])).rejects.toBeInstanceOf(AppError);
     batcher.failTables([]);
     expect(alerts.get('fp-b')).toMatchObject({ eventCount: 1, severity: 'major' });
@@ -114,7 +116,7 @@ describe('alert intake when the store fails', () => {
     const clock = createFixedClock(t0);
     const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
     await alerts.receive([event('fp-c', clock.nowMs())]);
-    batcher.failNext(2); // both inserts of the first request below
+    batcher.failNext(1); // the first request below (its two tables go in one call)
     const first = alerts.receive([event('fp-c', clock.nowMs())]);
     const second = alerts.receive([event('fp-c', clock.nowMs())]);
     await expect(first).rejects.toBeInstanceOf(AppError);

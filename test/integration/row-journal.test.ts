@@ -184,6 +184,23 @@ describe('row journal', () => {
     expect(await timelineSeqs('i-full')).toEqual(Array.from({ length: 12 }, (_, i) => i));
   });
 
+  it('takes rows for several tables all or none: a full journal refuses the whole set', async () => {
+    const { batcher } = batcherFor({ maxQueuedRows: 10 });
+    const first = batcher.insert('incident_events_v1', Array.from({ length: 7 }, (_, i) => timelineRow('i-set', i)));
+    // 2 + 2 rows would pass the bound of 10: neither table's rows may go in.
+    const set = batcher.insertAll([
+      { table: 'incident_events_v1', rows: [timelineRow('i-set', 100), timelineRow('i-set', 101)] },
+      { table: 'incident_alerts_v1', lines: line({ incident_id: 'i-set', fingerprint: 'a', joined_at: '2026-11-23 12:00:00.000' }) + line({ incident_id: 'i-set', fingerprint: 'b', joined_at: '2026-11-23 12:00:00.000' }), rowCount: 2 },
+    ]);
+    await expect(set).rejects.toMatchObject({ code: 'INGEST_OVERLOADED', httpStatus: 503 });
+    await first;
+    expect(batcher.queuedRows).toBeLessThanOrEqual(7);
+    await batcher.close();
+    expect(await timelineSeqs('i-set')).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const members = await store.query<{ n: string | number }>('m', "SELECT count() AS n FROM incident_alerts_v1 WHERE incident_id = 'i-set'");
+    expect(Number(members[0]!.n)).toBe(0);
+  });
+
   it('whenInserted() waits for rows acknowledged before it, also while an insert is running', async () => {
     const { batcher } = batcherFor();
     await batcher.insert('incident_events_v1', [timelineRow('i-barrier', 1)]);
