@@ -395,7 +395,18 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     if (action === 'close') incident.closedAtMs = nowMs;
     if (action === 'reopen') {
       incident.resolvedAtMs = null;
-      openByGroup.set(incident.groupKey, incident.id);
+      // Members that fire now, from the alerts themselves: resolves of members arriving
+      // while the incident was resolved were not counted.
+      const firing = firingOf(incident.id);
+      firing.clear();
+      for (const fp of incident.alertFingerprints) if (options.alertState(fp)?.status === 'firing') firing.add(fp);
+      // Reopened by a person: auto-resolve waits for members to fire and resolve again,
+      // instead of resolving it once more the moment the hold of the old resolve has passed.
+      incident.allAlertsResolvedAtMs = null;
+      // New alerts of the group join it, unless a newer incident of the group is open.
+      const openId = openByGroup.get(incident.groupKey);
+      const openOther = openId !== undefined && openId !== incident.id && isOpen(incidents.get(openId)?.status ?? 'closed');
+      if (!openOther) openByGroup.set(incident.groupKey, incident.id);
     }
     if (!isOpen(incident.status) && openByGroup.get(incident.groupKey) === incident.id) openByGroup.delete(incident.groupKey);
     refreshSla(incident, nowMs, events);

@@ -136,4 +136,20 @@ describe('alerts become incidents', () => {
     expect((await fetch(`${vigil.url}/api/v1/incidents?priority=P9`)).status).toBe(400);
     expect((await fetch(`${vigil.url}/api/v1/incidents?status=closed`)).ok).toBe(true);
   });
+
+  it('keeps an incident a person reopened after auto-resolve open, until its alerts fire and resolve again', async () => {
+    await post('/api/v1/alerts', [alert('ReopenCase', 'db-1', 'firing')]);
+    const incident = (await incidents('open')).find((i) => i.title.startsWith('ReopenCase'))!;
+    await post('/api/v1/alerts', [alert('ReopenCase', 'db-1', 'resolved')]);
+    expect((await incidents('all')).find((i) => i.id === incident.id)?.status).toBe('resolved');
+    expect((await post(`/api/v1/incidents/${incident.id}/reopen`, { actor: 'bob' })).status).toBe(200);
+    // The old resolve's hold has long passed; the sweep (every second) must not resolve it again.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await incidents('all')).find((i) => i.id === incident.id)?.status).toBe('reopened');
+    // New alerts of the group join the reopened incident; once they resolve, it auto-resolves.
+    await post('/api/v1/alerts', [alert('ReopenCase', 'db-2', 'firing')]);
+    expect((await incidents('open')).find((i) => i.id === incident.id)?.alertCount).toBe(2);
+    await post('/api/v1/alerts', [alert('ReopenCase', 'db-2', 'resolved')]);
+    expect((await incidents('all')).find((i) => i.id === incident.id)?.status).toBe('resolved');
+  });
 });
