@@ -378,10 +378,18 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     return incident;
   }
 
-  function requireIncident(id: string): Incident {
-    const incident = incidents.get(id);
-    if (!incident) throw new AppError('INCIDENT_NOT_FOUND', `no open or resolved incident ${id}`, { httpStatus: 404 });
-    return incident;
+  /**
+   * The held incident a person acts on. Memory holds every incident that is not closed:
+   * one found only in storage is closed (terminal), so the action is illegal (409), not
+   * unknown (404).
+   */
+  async function requireIncident(id: string, action: string): Promise<Incident> {
+    const held = incidents.get(id);
+    if (held) return held;
+    await batcher.whenInserted(READ_TABLES.incidentList);
+    const stored = await findIncident(options.store, id);
+    if (!stored) throw new AppError('INCIDENT_NOT_FOUND', `no incident ${id}`, { httpStatus: 404 });
+    throw new AppError('INCIDENT_TRANSITION_ILLEGAL', `cannot ${action} an incident that is ${stored.status}; allowed: none`, { httpStatus: 409 });
   }
 
   function transition(incident: Incident, action: IncidentAction, actor: string, nowMs: number, events: IncidentEvent[], note?: string): void {
@@ -505,7 +513,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async act(id, action, actor, note) {
-      const incident = requireIncident(id);
+      const incident = await requireIncident(id, action);
       const events: IncidentEvent[] = [];
       transition(incident, action, actor, clock.nowMs(), events, note);
       await persist([incident], events);
@@ -513,7 +521,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async assign(id, assignee, actor) {
-      const incident = requireIncident(id);
+      const incident = await requireIncident(id, 'assign');
       const nowMs = clock.nowMs();
       const events: IncidentEvent[] = [{ incidentId: id, atMs: nowMs, actor, kind: 'assigned', detail: { from: incident.assignee, to: assignee } }];
       incident.assignee = assignee;
@@ -522,7 +530,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async pause(id, actor, reason, resume) {
-      const incident = requireIncident(id);
+      const incident = await requireIncident(id, resume ? 'resume' : 'pause');
       const nowMs = clock.nowMs();
       const running = incident.pauses.at(-1)?.endMs === null ? incident.pauses.at(-1) : undefined;
       if (!isOpen(incident.status)) throw new AppError('INCIDENT_TRANSITION_ILLEGAL', `cannot ${resume ? 'resume' : 'pause'} a ${incident.status} incident`, { httpStatus: 409 });
@@ -537,7 +545,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async comment(id, text, author) {
-      const incident = requireIncident(id);
+      const incident = await requireIncident(id, 'comment on');
       await persist([], [{ incidentId: id, atMs: clock.nowMs(), actor: author, kind: 'comment', detail: { text } }]);
       return incident;
     },

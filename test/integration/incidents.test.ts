@@ -137,6 +137,21 @@ describe('alerts become incidents', () => {
     expect((await fetch(`${vigil.url}/api/v1/incidents?status=closed`)).ok).toBe(true);
   });
 
+  it('answers 409, not 404, for actions on a closed incident the core no longer holds', async () => {
+    await post('/api/v1/alerts', [alert('ClosedCase', 'mq-1', 'firing')]);
+    const incident = (await incidents('open')).find((i) => i.title.startsWith('ClosedCase'))!;
+    expect((await post(`/api/v1/incidents/${incident.id}/resolve`)).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${incident.id}/close`)).status).toBe(200);
+    // The sweep (every second) lets go of closed incidents.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const reopen = await post(`/api/v1/incidents/${incident.id}/reopen`);
+    expect(reopen.status).toBe(409);
+    expect(((await reopen.json()) as { detail: string }).detail).toBe('cannot reopen an incident that is closed; allowed: none');
+    expect((await post(`/api/v1/incidents/${incident.id}/comments`, { text: 'late note', author: 'bob' })).status).toBe(409);
+    expect((await fetch(`${vigil.url}/api/v1/incidents/${incident.id}`)).status).toBe(200);
+    expect((await post('/api/v1/incidents/00000000-0000-0000-0000-000000000000/acknowledge')).status).toBe(404);
+  });
+
   it('keeps an incident a person reopened after auto-resolve open, until its alerts fire and resolve again', async () => {
     await post('/api/v1/alerts', [alert('ReopenCase', 'db-1', 'firing')]);
     const incident = (await incidents('open')).find((i) => i.title.startsWith('ReopenCase'))!;
