@@ -27,7 +27,8 @@ export interface AlertState {
  * resolved notices change only the counters.
  */
 export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent): AlertState {
-  const resolvedAt = event.status === 'resolved' ? (event.endsAtMs ?? event.receivedAtMs) : null;
+  // Never later than it arrived: an endsAt far ahead would keep the alert in memory for good.
+  const resolvedAt = event.status === 'resolved' ? Math.min(event.endsAtMs ?? event.receivedAtMs, event.receivedAtMs) : null;
   if (!state) {
     return {
       fingerprint: event.fingerprint,

@@ -420,6 +420,26 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     refreshSla(incident, nowMs, events);
   }
 
+  /** Lets go of a closed incident and what pointed at it (storage keeps it all). */
+  function forget(incident: Incident): void {
+    incidents.delete(incident.id);
+    severityCounts.delete(incident.id);
+    firingMembers.delete(incident.id);
+    for (const fp of incident.alertFingerprints) {
+      if (incidentOfAlert.get(fp) !== incident.id) continue;
+      incidentOfAlert.delete(fp);
+      memberSeverity.delete(fp);
+    }
+  }
+
+  /** Groups below the N-alert threshold whose alerts all left the window (else kept forever). */
+  function prunePending(nowMs: number): void {
+    for (const [key, waiting] of pending) {
+      for (const [fp, at] of waiting) if (at < nowMs - rule.windowMs) waiting.delete(fp);
+      if (waiting.size === 0) pending.delete(key);
+    }
+  }
+
   const service: IncidentService = {
     async onAlertsChanged(states) {
       const nowMs = clock.nowMs();
@@ -490,6 +510,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           logger.error({ err: error, incident: incident.id }, 'incident sweep step failed');
         }
       }
+      prunePending(nowMs);
       if (changed.size > 0) await persist(changed, events);
 
       function sweepOne(incident: Incident): void {
@@ -504,11 +525,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         }
         // Levels reached by time without acknowledgement (breach levels come with the breach above).
         if (incident.escalationLevel < escalationLevels.length && escalate(incident, nowMs, events)) changed.add(incident);
-        if (incident.status === 'closed') {
-          incidents.delete(incident.id);
-          severityCounts.delete(incident.id);
-          firingMembers.delete(incident.id);
-        }
+        if (incident.status === 'closed') forget(incident);
       }
     },
 

@@ -54,6 +54,16 @@ describe('severity', () => {
   });
 });
 
+describe('resolve times', () => {
+  it('never puts a resolve later than its arrival (a far endsAt would keep the alert in memory for good)', () => {
+    const firing = applyAlertEvent(undefined, event({}));
+    const farAhead = applyAlertEvent(firing, event({ status: 'resolved', endsAtMs: Date.UTC(9999, 0, 1), receivedAtMs: t0 + 5_000 }));
+    expect(farAhead.resolvedAtMs).toBe(t0 + 5_000);
+    const earlier = applyAlertEvent(firing, event({ status: 'resolved', endsAtMs: t0 + 1_000, receivedAtMs: t0 + 5_000 }));
+    expect(earlier.resolvedAtMs).toBe(t0 + 1_000);
+  });
+});
+
 describe('leases', () => {
   const timeouts = { resolveTimeoutMs: 300_000, notificationResolveTimeoutMs: 0 };
 
