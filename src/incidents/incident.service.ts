@@ -445,6 +445,12 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       const nowMs = clock.nowMs();
       const events: IncidentEvent[] = [];
       const changed = new Set<Incident>();
+      /**
+       * Incidents that alerts joined: re-prioritised once each after the batch, not per
+       * joining alert (with support hours each pass walks the calendar: a 5,000-alert body
+       * into one incident took 7.2 s, measured in review).
+       */
+      const grown = new Set<Incident>();
       for (const alert of states) {
         const memberOf = incidentOfAlert.get(alert.fingerprint);
         const member = memberOf ? incidents.get(memberOf) : undefined;
@@ -464,7 +470,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           const target = openId ? incidents.get(openId) : undefined;
           if (target) {
             join(target, alert, values, nowMs, events);
-            reprioritise(target, nowMs, events);
+            grown.add(target);
             changed.add(target);
             continue;
           }
@@ -479,7 +485,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
             if (state) join(incident, state, groupKeyOf(state.labels, rule).values, nowMs, events);
           }
           pending.delete(key);
-          reprioritise(incident, nowMs, events);
+          grown.add(incident);
           changed.add(incident);
         } else {
           pending.get(key)?.delete(alert.fingerprint);
@@ -492,6 +498,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           }
         }
       }
+      for (const incident of grown) reprioritise(incident, nowMs, events);
       if (changed.size > 0 || events.length > 0) await persist(changed, events);
       // A zero hold resolves at once: "a resolve is visible immediately".
       if (options.autoResolveHoldMs === 0 && [...changed].some((i) => i.allAlertsResolvedAtMs !== null)) await service.sweep();
