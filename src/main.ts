@@ -93,6 +93,8 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     catalog: () => catalog.index(),
     rule: config.incidents.grouping,
     autoResolveHoldMs: config.incidents.autoResolveHoldMs,
+    reopenWindowMs: config.incidents.reopenWindowMs,
+    autoCloseAfterMs: config.incidents.autoCloseAfterMs,
     alertState: (fingerprint) => alertLookup(fingerprint),
   });
   const alerts = createAlertService({

@@ -86,6 +86,14 @@ export const ConfigSchema = Type.Object(
         ),
         /** An incident whose alerts all resolved auto-resolves after this hold; 0 resolves at once. */
         autoResolveHoldMs: Type.Integer({ minimum: 0 }),
+        /**
+         * A group firing again within this long after its last incident resolved reopens that
+         * incident (timeline: reopened by vigil) instead of opening a new one linked to it.
+         * 0: always a new incident. A closed incident is never reopened.
+         */
+        reopenWindowMs: Type.Integer({ minimum: 0 }),
+        /** Vigil closes a resolved incident this long after it resolved (ServiceNow's default is 7 days); 0: never. */
+        autoCloseAfterMs: Type.Integer({ minimum: 0 }),
         /** Escalation policy (src/incidents/escalation.ts): levels reached in order, each telling its routes. */
         escalation: Type.Object(
           {
@@ -183,6 +191,8 @@ export const defaultConfig: Config = {
   incidents: {
     grouping: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 5 * 60_000, minFiringAlerts: 1 },
     autoResolveHoldMs: 5 * 60_000,
+    reopenWindowMs: 0,
+    autoCloseAfterMs: 7 * 86_400_000,
     // One level reached on an SLA breach, told to the routes that subscribe to `escalated`.
     escalation: { levels: [{ onBreach: true, routes: [] }] },
   },

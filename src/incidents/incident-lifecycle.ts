@@ -17,8 +17,10 @@
  * - `resolve` is legal from every open state because auto-resolve (all alerts resolved after
  *   the hold time) happens without anyone having acknowledged.
  * - `closed` is terminal. Recurrence after closure is a new incident linked to its
- *   predecessor (Keep, PagerDuty, ServiceNow past `active_interval`); the reopen window is a
- *   policy of the correlation core, which closes a resolved incident when the window ends.
+ *   predecessor (Keep, PagerDuty, ServiceNow past `active_interval`); reopening a resolved
+ *   incident when its group fires again is a policy of the correlation core
+ *   (`incidents.reopenWindowMs`), which also closes resolved incidents after
+ *   `incidents.autoCloseAfterMs`.
  * - Repeating the current state (acknowledge an acknowledged incident) is illegal here; a
  *   service that wants idempotent retries compares the status before calling.
  */

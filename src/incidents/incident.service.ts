@@ -38,6 +38,13 @@ export interface IncidentServiceOptions {
   rule: GroupingRule;
   /** An incident whose alerts have all resolved auto-resolves after this hold (a flap within it keeps it open). */
   autoResolveHoldMs: number;
+  /**
+   * A group firing again within this long after its last incident resolved reopens that
+   * incident instead of opening a new one linked to it; 0 (the default): always a new one.
+   */
+  reopenWindowMs?: number;
+  /** A resolved incident is closed by Vigil this long after it resolved; 0 (the default here): never. */
+  autoCloseAfterMs?: number;
   /** Current state of an alert by fingerprint (the alert service's memory). */
   alertState(fingerprint: string): AlertState | undefined;
   /** The service catalog in force: maps alerts to CIs and services, services give impact. */
@@ -345,6 +352,27 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'alert_joined', detail: { fingerprint: alert.fingerprint, rule: rule.name, groupBy: values } });
   }
 
+  /** join(), or for an alert already a member (of a reopened incident) marks it firing again. */
+  function addMember(incident: Incident, alert: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): void {
+    if (!incident.alertFingerprints.includes(alert.fingerprint)) {
+      join(incident, alert, values, nowMs, events);
+      return;
+    }
+    if (alert.status === 'firing') firingOf(incident.id).add(alert.fingerprint);
+    changeMemberSeverity(incident, alert, nowMs, events);
+    incident.allAlertsResolvedAtMs = null;
+  }
+
+  /** The group's last incident when the reopen policy takes it back (see reopenWindowMs). */
+  function recurrenceOf(key: string, nowMs: number): Incident | undefined {
+    const windowMs = options.reopenWindowMs ?? 0;
+    if (windowMs <= 0) return undefined;
+    const lastId = lastByGroup.get(key);
+    const last = lastId === undefined ? undefined : incidents.get(lastId);
+    if (!last || last.status !== 'resolved' || last.resolvedAtMs === null || nowMs - last.resolvedAtMs > windowMs) return undefined;
+    return last;
+  }
+
   function open(key: string, first: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): Incident {
     const previous = lastByGroup.get(key);
     const incident: Incident = {
@@ -479,10 +507,12 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           for (const [fp, at] of waiting) if (at < nowMs - rule.windowMs || options.alertState(fp)?.status !== 'firing') waiting.delete(fp);
           pending.set(key, waiting);
           if (waiting.size < rule.minFiringAlerts) continue;
-          const incident = open(key, alert, values, nowMs, events);
+          const recurring = recurrenceOf(key, nowMs);
+          if (recurring) transition(recurring, 'reopen', 'vigil', nowMs, events, 'its alerts fire again');
+          const incident = recurring ?? open(key, alert, values, nowMs, events);
           for (const fp of waiting.keys()) {
             const state = options.alertState(fp) ?? (fp === alert.fingerprint ? alert : undefined);
-            if (state) join(incident, state, groupKeyOf(state.labels, rule).values, nowMs, events);
+            if (state) addMember(incident, state, groupKeyOf(state.labels, rule).values, nowMs, events);
           }
           pending.delete(key);
           grown.add(incident);
@@ -525,6 +555,14 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           // Marked first: were the transition to throw part-way, memory would still be stored.
           changed.add(incident);
           transition(incident, 'resolve', 'vigil', nowMs, events, 'all alerts resolved');
+        } else if (
+          incident.status === 'resolved' &&
+          (options.autoCloseAfterMs ?? 0) > 0 &&
+          incident.resolvedAtMs !== null &&
+          nowMs >= incident.resolvedAtMs + options.autoCloseAfterMs!
+        ) {
+          changed.add(incident);
+          transition(incident, 'close', 'vigil', nowMs, events, 'resolved long enough');
         } else if (isOpen(incident.status) && !incident.slaBreached && slaDuePassed(incident, nowMs)) {
           // Recompute only once a stored due time has passed: a running pause may have moved it.
           refreshSla(incident, nowMs, events);
