@@ -104,6 +104,8 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
   let queue: Pending[] = [];
   let queuedRows = 0;
   let committing: Promise<void> | null = null;
+  /** An insert waits for the running commit to end before it takes the segments. */
+  let insertWaitsForTake = false;
   let commitScheduled = false;
   let committed: Segment[] = [];
   let current: OpenSegment | null = null;
@@ -133,7 +135,9 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
   }
 
   function startCommit(): void {
-    if (committing || queue.length === 0) return;
+    // An insert waiting to take the committed segments goes first: under steady load
+    // commits run back to back, and it could otherwise wait until the queue is full.
+    if (committing || queue.length === 0 || insertWaitsForTake) return;
     const taken = queue;
     queue = [];
     committing = commitSegment(taken).finally(() => {
@@ -231,6 +235,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
     inserting = (async () => {
       // Wait out a running commit, then take every committed segment at once: nothing
       // below may await before the take, or a new commit could slip into a taken segment.
+      insertWaitsForTake = true;
       while (committing) await committing;
       const open = current;
       current = null;
@@ -239,6 +244,8 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
       const upToSeq = committedSeq;
       committed = [];
       committedRows = 0;
+      insertWaitsForTake = false;
+      startCommit();
       if (open) {
         // Every acknowledged byte is on disk already (O_DSYNC): a failed close loses nothing,
         // and must not reject this chain (an unhandled rejection would end the process).
@@ -365,6 +372,8 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
       while (committing || queue.length > 0) {
         startCommit();
         if (committing) await committing;
+        // An insert is taking the committed segments first: let it.
+        else await new Promise((resolve) => setImmediate(resolve));
       }
       while (inserting || committed.length > 0) {
         if (!inserting) startInsert();
