@@ -83,10 +83,49 @@ export async function findSeries(store: Store, query: SeriesQuery): Promise<Stor
   return rows.map((r) => ({ id: r.id, labels: { __name__: r.name, ...r.label_map } }));
 }
 
-/** Samples of the matching series within [startMs, endMs], in time order per series. */
-export async function exportSamples(store: Store, query: SeriesQuery): Promise<ExportedSeries[]> {
+/**
+ * Samples per query of an export: the engine builds each query's whole result in memory,
+ * and so does the JSON answer, so an export goes in chunks of series holding about this
+ * many samples (one series alone may exceed it).
+ */
+export const EXPORT_CHUNK_SAMPLES = 1_000_000;
+
+/**
+ * Samples of the matching series within [startMs, endMs], in time order per series, the
+ * series in label order: chunk after chunk of series, so that memory stays bounded however
+ * long the range is (a month of 100 series at 15 s already passed V8's largest string).
+ */
+export async function* exportSamples(store: Store, query: SeriesQuery, chunkSamples = EXPORT_CHUNK_SAMPLES): AsyncGenerator<ExportedSeries[]> {
   const series = await findSeries(store, query);
-  if (series.length === 0) return [];
+  if (series.length === 0) return;
+  series.sort((a, b) => seriesOrder(a.labels, b.labels));
+  const counts = await store.query<{ id: string; n: string | number }>(
+    'count export samples',
+    `SELECT toString(series_id) AS id, count() AS n
+     FROM metric_samples_v1
+     WHERE series_id IN (SELECT toUInt64(arrayJoin({ids:Array(String)})))
+       AND ts BETWEEN fromUnixTimestamp64Milli({startMs:Int64}) AND fromUnixTimestamp64Milli({endMs:Int64})
+     GROUP BY series_id`,
+    { ids: series.map((s) => s.id), startMs: query.startMs, endMs: query.endMs },
+  );
+  const samplesOf = new Map(counts.map((c) => [c.id, Number(c.n)]));
+  let chunk: StoredSeries[] = [];
+  let chunkTotal = 0;
+  for (const s of series) {
+    const n = samplesOf.get(s.id) ?? 0;
+    if (n === 0) continue;
+    if (chunk.length > 0 && chunkTotal + n > chunkSamples) {
+      yield await exportChunk(store, chunk, query);
+      chunk = [];
+      chunkTotal = 0;
+    }
+    chunk.push(s);
+    chunkTotal += n;
+  }
+  if (chunk.length > 0) yield await exportChunk(store, chunk, query);
+}
+
+async function exportChunk(store: Store, series: readonly StoredSeries[], query: SeriesQuery): Promise<ExportedSeries[]> {
   const rows = await store.query<{ id: string; points: [number, number, string][] }>(
     'export samples',
     `SELECT toString(series_id) AS id,
@@ -99,14 +138,19 @@ export async function exportSamples(store: Store, query: SeriesQuery): Promise<E
      GROUP BY series_id`,
     { ids: series.map((s) => s.id), startMs: query.startMs, endMs: query.endMs },
   );
-  const labelsById = new Map(series.map((s) => [s.id, s.labels]));
-  return rows
-    .map((row) => ({
-      metric: labelsById.get(row.id) ?? {},
-      timestamps: row.points.map((p) => Number(p[0])),
-      values: row.points.map((p): ExportValue => (p[2] === '' ? Number(p[1]) : (p[2] as ExportValue))),
-    }))
-    .sort((a, b) => seriesOrder(a.metric, b.metric));
+  const pointsById = new Map(rows.map((row) => [row.id, row.points]));
+  // In the chunk's (label) order.
+  return series.flatMap((s) => {
+    const points = pointsById.get(s.id);
+    if (!points) return [];
+    return [
+      {
+        metric: s.labels,
+        timestamps: points.map((p) => Number(p[0])),
+        values: points.map((p): ExportValue => (p[2] === '' ? Number(p[1]) : (p[2] as ExportValue))),
+      },
+    ];
+  });
 }
 
 function seriesOrder(a: Record<string, string>, b: Record<string, string>): number {

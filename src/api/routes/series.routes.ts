@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { parseSeriesSelector, type SeriesSelector } from '../../shared/series-selector.js';
 import type { Clock } from '../../shared/clock.js';
@@ -49,9 +50,17 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
   });
 
   app.get('/api/v1/export', async (request, reply) => {
+    const query = parseQuery(request.query as Record<string, string | string[] | undefined>);
     await deps.whenWritesVisible();
-    const series = await exportSamples(deps.store, parseQuery(request.query as Record<string, string | string[] | undefined>));
-    const lines = series.map((s) => JSON.stringify(s)).join('\n');
-    return reply.type('application/stream+json').send(lines.length > 0 ? lines + '\n' : '');
+    const chunks = exportSamples(deps.store, query);
+    // The first chunk before answering, so a failing query still gets its error status.
+    const first = await chunks.next();
+    async function* lines(): AsyncGenerator<string> {
+      if (first.done) return;
+      yield first.value.map((s) => JSON.stringify(s) + '\n').join('');
+      // Later chunks are written as they come: a failure now can only cut the answer short.
+      for await (const chunk of chunks) yield chunk.map((s) => JSON.stringify(s) + '\n').join('');
+    }
+    return reply.type('application/stream+json').send(Readable.from(lines()));
   });
 }
