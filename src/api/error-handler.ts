@@ -36,9 +36,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.status(error.statusCode).send({ error: 'REQUEST_INVALID', detail: error.message });
     }
+    // A bug, not an outage: 500, not 503 + Retry-After (api.md keeps 503 for overload and
+    // storage being down). Senders retry 5xx either way.
     request.log.error({ err: error }, 'unexpected error');
-    reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
-    return reply.status(503).send({ error: 'INTERNAL', detail: 'internal error; retry later' });
+    return reply.status(500).send({ error: 'INTERNAL', detail: 'internal error (logged)' });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: 'NOT_FOUND', detail: `no route ${request.method} ${request.url.split('?')[0]}` }),

@@ -6,10 +6,27 @@ import { AppError } from '../shared/errors.js';
  */
 export function parseTimeParam(name: string, value: string | undefined, fallbackMs: number): number {
   if (value === undefined || value === '') return fallbackMs;
-  if (/^-?\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) {
-    throw new AppError('REQUEST_INVALID', `${name}: ${JSON.stringify(value)} is neither RFC 3339 nor Unix seconds`, { httpStatus: 400 });
+  let ms: number;
+  if (/^-?\d+(\.\d+)?(e\d+)?$/i.test(value)) ms = Math.round(Number(value) * 1000);
+  else {
+    // RFC 3339 needs its offset (Z or ±hh:mm): without one, Date.parse reads local time.
+    ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value) ? Date.parse(value) : Number.NaN;
+    // Date.parse rolls 2024-02-31 over to March: the date must read back the same.
+    if (!Number.isNaN(ms) && new Date(ms + offsetMsOf(value)).toISOString().slice(0, 10) !== value.slice(0, 10)) ms = Number.NaN;
+    if (Number.isNaN(ms)) throw new AppError('REQUEST_INVALID', `${name}: ${JSON.stringify(value)} is neither RFC 3339 (with Z or an offset) nor Unix seconds`, { httpStatus: 400 });
+  }
+  if (!(ms >= MIN_TIME_MS && ms <= MAX_TIME_MS)) {
+    throw new AppError('REQUEST_INVALID', `${name}: ${JSON.stringify(value)} is outside 1970-01-01 to 9999-12-31`, { httpStatus: 400 });
   }
   return ms;
+}
+
+const MIN_TIME_MS = 0;
+const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** The offset of an RFC 3339 time in ms (+02:00 → 7,200,000), to read its local date back. */
+function offsetMsOf(value: string): number {
+  const m = /([+-])(\d{2}):(\d{2})$/.exec(value);
+  if (!m) return 0;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000;
 }

@@ -1,7 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** `host:port`; the default keeps Vigil on loopback until an operator opens it. */
-const ListenAddress = Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', description: 'host:port, e.g. 127.0.0.1:9470' });
+// Port 0-65535: 99999 would pass a plain five-digit pattern and fail only at listen().
+const ListenAddress = Type.String({
+  pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})$',
+  description: 'host:port, e.g. 127.0.0.1:9470',
+});
 
 export const ConfigSchema = Type.Object(
   {
@@ -40,7 +44,7 @@ export const ConfigSchema = Type.Object(
         /** Largest request body accepted on the wire (compressed). */
         maxBodyBytes: Type.Integer({ minimum: 1024 }),
         /** Largest body after decompression: the OTLP spec recommends 20 MiB as zip-bomb guard. */
-        maxDecompressedBytes: Type.Integer({ minimum: 1024 }),
+        maxDecompressedBytes: Type.Integer({ minimum: 1024, maximum: 4 * 1024 * 1024 * 1024 - 1 }),
         /** Prometheus' receiver refuses samples further ahead than 10 minutes; so do we. */
         maxFutureMs: Type.Integer({ minimum: 0 }),
         maxLabelsPerSeries: Type.Integer({ minimum: 1, maximum: 1000 }),
@@ -135,7 +139,8 @@ export const ConfigSchema = Type.Object(
         maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
         /** First retry delay; doubles each attempt, up to 5 minutes. */
         retryBaseDelayMs: Type.Integer({ minimum: 1 }),
-        timeoutMs: Type.Integer({ minimum: 100 }),
+        // Timers cannot wait longer than 2^31 - 1 ms.
+        timeoutMs: Type.Integer({ minimum: 100, maximum: 2_147_483_647 }),
       },
       { additionalProperties: false },
     ),

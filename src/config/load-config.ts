@@ -90,8 +90,12 @@ function applyEnv(config: Record<string, unknown>, env: Env): void {
   set('log', 'level', env.VIGIL_LOG_LEVEL);
 }
 
+/** Keys that would reach Object.prototype through an assignment (a YAML `__proto__:` key). */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
   for (const [key, value] of Object.entries(extra)) {
+    if (UNSAFE_KEYS.has(key)) continue;
     const current = base[key];
     if (isRecord(current) && isRecord(value)) deepMerge(current, value);
     else base[key] = value;

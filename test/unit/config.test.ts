@@ -188,6 +188,19 @@ storage:
     expect(config.storage.cluster).toBe('prod');
   });
 
+  it('refuses values that pass a type check but fail at run time: a port above 65535, timers past 2^31 ms, 4 GiB of decompression', () => {
+    expect(problemsOf(() => validateConfig(withDefaults((c) => (c.server.listen = '127.0.0.1:99999')))).join('\n')).toMatch(/server\.listen/);
+    expect(validateConfig(withDefaults((c) => (c.server.listen = '127.0.0.1:65535'))).server.listen).toBe('127.0.0.1:65535');
+    expect(problemsOf(() => validateConfig(withDefaults((c) => (c.notifications.timeoutMs = 2 ** 31)))).join('\n')).toMatch(/notifications\.timeoutMs/);
+    expect(problemsOf(() => validateConfig(withDefaults((c) => (c.ingest.maxDecompressedBytes = 2 ** 32)))).join('\n')).toMatch(/ingest\.maxDecompressedBytes/);
+  });
+
+  it('ignores __proto__ keys in the file instead of writing them into Object.prototype', () => {
+    const path = writeConfig('server:\n  __proto__:\n    polluted: yes\n');
+    loadConfig({ VIGIL_CONFIG: path });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('refuses a non-object candidate', () => {
     expect(problemsOf(() => validateConfig(null)).length).toBeGreaterThan(0);
     expect(problemsOf(() => validateConfig('config')).length).toBeGreaterThan(0);

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { parsePaging } from '../../src/api/paging.js';
+import { parseTimeParam } from '../../src/api/time-params.js';
+
+describe('parseTimeParam', () => {
+  it('reads Unix seconds (with decimals or an exponent) and RFC 3339 with Z or an offset', () => {
+    expect(parseTimeParam('start', '1700000000.5', 0)).toBe(1_700_000_000_500);
+    expect(parseTimeParam('start', '1e9', 0)).toBe(1_000_000_000_000);
+    expect(parseTimeParam('start', '2026-11-23T10:00:00Z', 0)).toBe(Date.UTC(2026, 10, 23, 10));
+    expect(parseTimeParam('start', '2026-11-23T10:00:00+02:00', 0)).toBe(Date.UTC(2026, 10, 23, 8));
+    expect(parseTimeParam('start', undefined, 42)).toBe(42);
+  });
+
+  it.each([
+    ['a date that does not exist', '2024-02-31T00:00:00Z'],
+    ['a time without an offset (read in local time otherwise)', '2026-11-23T10:00:00'],
+    ['a time beyond year 9999', '9000000000000'],
+    ['a negative time', '-1'],
+    ['text', 'yesterday'],
+  ])('refuses %s with a 400 naming the parameter', (_name, value) => {
+    expect(() => parseTimeParam('end', value, 0)).toThrow(expect.objectContaining({ httpStatus: 400, message: expect.stringContaining('end: ') }));
+  });
+});
+
+describe('parsePaging', () => {
+  it('refuses an offset the queries would wrap around (UInt32)', () => {
+    expect(parsePaging({ offset: '4294967295' }).offset).toBe(4_294_967_295);
+    expect(() => parsePaging({ offset: '4294967296' })).toThrow(expect.objectContaining({ httpStatus: 400 }));
+  });
+});
