@@ -285,7 +285,9 @@ export function createSeriesRegistry(maxEntries = 2_000_000, maxKeyBytes = 256 *
 /** Key for protocols without raw label bytes: the canonical label text. */
 export function canonicalSeriesKey(labels: readonly Label[]): string {
   const sorted = [...labels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Length-prefixed: a separator character can occur in label text (U+00FF is valid
+  // there), and two label sets would then share a key and be stored as one series.
   let key = '';
-  for (const label of sorted) key += `${label.name}\xff${label.value}\xff`;
+  for (const label of sorted) key += `${label.name.length}:${label.name}${label.value.length}:${label.value}`;
   return key;
 }

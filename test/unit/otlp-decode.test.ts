@@ -404,6 +404,19 @@ describe('decodeOtlpMetrics: labels', () => {
 // Names (prometheus/otlptranslator metric_namer_test.go and label_namer_test.go cases).
 // ---------------------------------------------------------------------------------------------
 
+describe('doubles given as strings', () => {
+  it('refuses a string that names an Object.prototype member instead of storing NaN', () => {
+    for (const text of ['toString', 'constructor', '__proto__', 'valueOf']) {
+      const result = decodeOtlpMetricsJson({
+        resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ timeUnixNano: '1700000000000000000', asDouble: text }] } }] }] }],
+      });
+      expect(result.ok).toBe(false);
+    }
+    const nan = decodeOtlpMetricsJson({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ timeUnixNano: '1700000000000000000', asDouble: 'NaN' }] } }] }] }] });
+    expect(nan.ok && Number.isNaN(nan.series[0]!.values[0])).toBe(true);
+  });
+});
+
 describe('translate-otlp-names', () => {
   const metricCases: [name: string, unit: string, kind: NamingKind, expected: string | undefined][] = [
     ['http.server.request.duration', 's', 'other', 'http_server_request_duration_seconds'],
@@ -423,6 +436,9 @@ describe('translate-otlp-names', () => {
     ['response_time_seconds', 's', 'gauge', 'response_time_seconds'],
     ['requests_total', '', 'monotonicSum', 'requests_total'],
     ['cpu_usage_ratio', '1', 'gauge', 'cpu_usage_ratio'],
+    // Units that are names of Object.prototype's members are ordinary units.
+    ['jobs', 'constructor', 'gauge', 'jobs_constructor'],
+    ['jobs', 'By/toString', 'gauge', 'jobs_bytes_per_toString'],
     ['metric__with__multiple__underscores', 'unit__multiple__underscores', 'gauge', 'metric_with_multiple_underscores_unit_multiple_underscores'],
     ['123_requests', '', 'monotonicSum', '_123_requests_total'],
     ['uptime', 'd', 'monotonicSum', 'uptime_days_total'],

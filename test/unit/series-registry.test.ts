@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ByteKeyedSeries, computeSeriesId, createSeriesRegistry, hashBytes } from '../../src/ingest/series-registry.js';
+import { ByteKeyedSeries, canonicalSeriesKey, computeSeriesId, createSeriesRegistry, hashBytes } from '../../src/ingest/series-registry.js';
 
 const labels = (value: string) => [
   { name: '__name__', value: 'up' },
@@ -164,5 +164,17 @@ describe('computeSeriesId', () => {
         { name: 'site', value: 'Zürich' },
       ]),
     ).toEqual({ idLow: 939404609, idHigh: 2466486460 });
+  });
+});
+
+describe('canonicalSeriesKey', () => {
+  it('keeps label sets apart whatever characters their text holds', () => {
+    // With a separator character, {a="1ÿbÿ2"} and {a="1",b="2"} shared a key: an Influx
+    // sender could write into another series of the same metric.
+    const one = canonicalSeriesKey([{ name: '__name__', value: 'coll' }, { name: 'a', value: '1\xffb\xff2' }]);
+    const two = canonicalSeriesKey([{ name: '__name__', value: 'coll' }, { name: 'a', value: '1' }, { name: 'b', value: '2' }]);
+    expect(one).not.toBe(two);
+    expect(canonicalSeriesKey([{ name: 'b', value: '2' }, { name: 'a', value: '1' }])).toBe(canonicalSeriesKey([{ name: 'a', value: '1' }, { name: 'b', value: '2' }]));
+    expect(canonicalSeriesKey([{ name: 'a', value: '12' }])).not.toBe(canonicalSeriesKey([{ name: 'a1', value: '2' }]));
   });
 });

@@ -95,7 +95,8 @@ export function doubleField(value: unknown, path: string): number {
   if (isAbsent(value)) return 0;
   if (typeof value === 'number') return value;
   if (typeof value === 'string') {
-    const special = SPECIAL_DOUBLES[value];
+    // Own keys only: "toString" or "constructor" would otherwise find Object.prototype's.
+    const special = Object.hasOwn(SPECIAL_DOUBLES, value) ? SPECIAL_DOUBLES[value] : undefined;
     if (special !== undefined) return special;
     if (JSON_NUMBER.test(value)) return Number(value);
   }

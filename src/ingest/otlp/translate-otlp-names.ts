@@ -41,6 +41,10 @@ const UNIT_WORDS: Record<string, string> = {
 /** The denominator of `X/Y` units, singular (otlptranslator `perUnitMap`). */
 const PER_UNIT_WORDS: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month', y: 'year' };
 
+function ownWord(words: Record<string, string>, unit: string): string | undefined {
+  return Object.hasOwn(words, unit) ? words[unit] : undefined;
+}
+
 /** Runs of characters outside the legacy metric charset; `_` counts as a separator, so runs collapse. */
 const METRIC_SEPARATORS = /[^a-zA-Z0-9:]+/u;
 const INVALID_UNIT_CHARS = /[^a-zA-Z0-9:]/gu;
@@ -79,8 +83,9 @@ function buildUnitSuffixes(unit: string): { main: string; per: string } {
   const slash = unit.indexOf('/');
   const mainUnit = (slash < 0 ? unit : unit.slice(0, slash)).trim();
   const perUnit = slash < 0 ? '' : unit.slice(slash + 1).trim();
-  const main = mainUnit !== '' && !/[{}]/.test(mainUnit) ? (UNIT_WORDS[mainUnit] ?? mainUnit) : '';
-  const perWord = perUnit !== '' && !/[{}]/.test(perUnit) ? (PER_UNIT_WORDS[perUnit] ?? perUnit) : '';
+  // Own keys only: a unit "constructor" or "toString" would otherwise find Object.prototype's.
+  const main = mainUnit !== '' && !/[{}]/.test(mainUnit) ? (ownWord(UNIT_WORDS, mainUnit) ?? mainUnit) : '';
+  const perWord = perUnit !== '' && !/[{}]/.test(perUnit) ? (ownWord(PER_UNIT_WORDS, perUnit) ?? perUnit) : '';
   return { main, per: perWord === '' ? '' : `per_${perWord}` };
 }
 
