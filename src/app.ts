@@ -71,6 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock: deps.clock,
     maxBodyBytes: deps.config.ingest.maxBodyBytes,
     maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
+    maxLabelsPerSeries: deps.config.ingest.maxLabelsPerSeries,
+    maxLabelValueBytes: deps.config.ingest.maxLabelValueBytes,
   });
   await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible });
   await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible });

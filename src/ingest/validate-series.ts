@@ -18,9 +18,11 @@ export function validateSeries(series: DecodedSeries, limits: Config['ingest'], 
     if (seen.has(name)) return `label ${name} appears twice`;
     seen.add(name);
     if (name === '__name__') {
+      if (Buffer.byteLength(value) > limits.maxLabelValueBytes) return `metric name is longer than ${limits.maxLabelValueBytes} bytes`;
       metricName = value;
       continue;
     }
+    if (name.length > limits.maxLabelValueBytes) return `a label name is longer than ${limits.maxLabelValueBytes} bytes`;
     if (!LABEL_NAME.test(name)) return `label name ${JSON.stringify(name)} is not a valid Prometheus label name`;
     if (value === '') return `label ${name} has an empty value`;
     if (Buffer.byteLength(value) > limits.maxLabelValueBytes) return `label ${name} value is longer than ${limits.maxLabelValueBytes} bytes`;

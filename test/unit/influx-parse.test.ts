@@ -564,3 +564,20 @@ describe('parseLineProtocol: never throws', () => {
     );
   });
 });
+
+describe('parseLineProtocol: limits checked while parsing', () => {
+  const limits = { maxLabelsPerSeries: 4, maxNameBytes: 32 };
+  const parse = (body: string) => parseLineProtocol(body, { precision: 'ns', nowMs: NOW_MS, limits });
+
+  it('refuses a line with more tags than the label limit leaves, before building any series', () => {
+    expect(parse('m,a=1,b=2,c=3 v=1').ok).toBe(true);
+    const result = parse('m,a=1,b=2,c=3,d=4 v=1');
+    expect(result).toMatchObject({ ok: false, detail: 'line 1: more than 3 tags (the limit on labels is 4, the metric name included)' });
+  });
+
+  it('refuses names longer than the limit before sanitising them', () => {
+    expect(parse(`${'m'.repeat(33)} v=1`)).toMatchObject({ ok: false, detail: 'line 1: measurement is longer than 32 bytes' });
+    expect(parse(`m,${'t'.repeat(33)}=1 v=1`)).toMatchObject({ ok: false, detail: 'line 1: a tag key is longer than 32 bytes' });
+    expect(parse(`m ${'f'.repeat(33)}=1`)).toMatchObject({ ok: false, detail: 'line 1: a field key is longer than 32 bytes' });
+  });
+});

@@ -404,6 +404,25 @@ describe('decodeOtlpMetrics: labels', () => {
 // Names (prometheus/otlptranslator metric_namer_test.go and label_namer_test.go cases).
 // ---------------------------------------------------------------------------------------------
 
+describe('limits checked before the per-sample work', () => {
+  const point = { timeUnixNano: '1700000000000000000', asDouble: 1 };
+  it('refuses a resource whose attributes alone pass the label limit', () => {
+    const attributes = Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: { stringValue: 'v' } }));
+    const body = { resourceMetrics: [{ resource: { attributes }, scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [point] } }] }] }] };
+    expect(decodeOtlpMetricsJson(body, { maxLabelsPerSeries: 8 })).toMatchObject({ ok: false, detail: 'resourceMetrics[0].resource: its attributes make 11 labels per series, the limit is 8' });
+    expect(decodeOtlpMetricsJson(body, { maxLabelsPerSeries: 11 }).ok).toBe(true);
+  });
+
+  it('refuses a histogram point with more than 1,000 explicit bounds', () => {
+    const bounds = Array.from({ length: 1001 }, (_, i) => i);
+    const histogram = (n: number) => ({
+      resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'h', histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: '1700000000000000000', count: '1', explicitBounds: bounds.slice(0, n), bucketCounts: Array.from({ length: n + 1 }, () => '0') }] } }] }] }],
+    });
+    expect(decodeOtlpMetricsJson(histogram(1001))).toMatchObject({ ok: false });
+    expect(decodeOtlpMetricsJson(histogram(1000)).ok).toBe(true);
+  });
+});
+
 describe('doubles given as strings', () => {
   it('refuses a string that names an Object.prototype member instead of storing NaN', () => {
     for (const text of ['toString', 'constructor', '__proto__', 'valueOf']) {

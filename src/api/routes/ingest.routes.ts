@@ -10,6 +10,9 @@ export interface IngestRouteDeps {
   clock: Clock;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
+  /** Checked by the parsers as they read, before the work that grows with them. */
+  maxLabelsPerSeries: number;
+  maxLabelValueBytes: number;
 }
 
 const REMOTE_WRITE_V2 = 'io.prometheus.write.v2.request';
@@ -50,7 +53,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     const type = mediaType(request.headers['content-type']);
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
     if (type === 'application/x-protobuf' || type === 'application/protobuf') {
-      await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsProtobuf(body));
+      await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsProtobuf(body, { maxLabelsPerSeries: deps.maxLabelsPerSeries }));
       // An empty ExportMetricsServiceResponse: full success.
       return reply.status(200).header('content-type', 'application/x-protobuf').send(Buffer.alloc(0));
     }
@@ -61,7 +64,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
       } catch (error) {
         throw new AppError('INGEST_PAYLOAD_INVALID', `body is not valid JSON: ${(error as Error).message}`, { httpStatus: 400 });
       }
-      await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsJson(parsed));
+      await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsJson(parsed, { maxLabelsPerSeries: deps.maxLabelsPerSeries }));
       return reply.status(200).send({});
     }
     throw new AppError('INGEST_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type || 'none'} is not OTLP; send application/x-protobuf or application/json`, { httpStatus: 415 });
@@ -74,7 +77,8 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
       throw new AppError('INGEST_PAYLOAD_INVALID', `precision ${JSON.stringify(query.precision)} is not one of ns, us, ms, s (or InfluxDB 1.x's n, u, µ)`, { httpStatus: 400 });
     }
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
-    await deps.ingest.ingestDecoded('influx', parseLineProtocol(body.toString('utf8'), { precision, nowMs: deps.clock.nowMs() }));
+    const limits = { maxLabelsPerSeries: deps.maxLabelsPerSeries, maxNameBytes: deps.maxLabelValueBytes };
+    await deps.ingest.ingestDecoded('influx', parseLineProtocol(body.toString('utf8'), { precision, nowMs: deps.clock.nowMs(), limits }));
     return reply.status(204).send();
   };
   app.post('/api/v2/write', influxWrite);

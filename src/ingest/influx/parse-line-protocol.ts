@@ -31,6 +31,11 @@ export interface ParseLineProtocolOptions {
   precision: InfluxPrecision;
   /** Arrival time in ms since epoch, the timestamp of points that carry none. */
   nowMs: number;
+  /**
+   * Checked while parsing, before names are sanitised and labels built (work that grows
+   * with tags x fields): a line past them is refused. Defaults: no limit.
+   */
+  limits?: { maxLabelsPerSeries: number; maxNameBytes: number };
 }
 
 /** Skip reasons, each a metric label on /metrics. */
@@ -181,12 +186,18 @@ class LineProtocolParser {
   private fieldCount = 0;
   private readonly fieldNames: string[] = [];
   private readonly fieldValues: number[] = [];
+  /** Tags a line may keep: the limit on labels less __name__. */
+  private readonly maxTags: number;
+  /** In UTF-16 units, a lower bound of the bytes: a name this long is too long in any encoding. */
+  private readonly maxNameLength: number;
 
   constructor(body: string, options: ParseLineProtocolOptions) {
     this.body = body;
     this.length = body.length;
     this.precision = options.precision;
     this.nowMs = options.nowMs;
+    this.maxTags = options.limits ? options.limits.maxLabelsPerSeries - 1 : Number.POSITIVE_INFINITY;
+    this.maxNameLength = options.limits?.maxNameBytes ?? Number.POSITIVE_INFINITY;
   }
 
   parse(): DecodeResult {
@@ -224,6 +235,7 @@ class LineProtocolParser {
     const measurementStart = this.pos;
     let i = this.scanName(measurementStart, STOPS_MEASUREMENT);
     if (i === measurementStart) return this.fail('missing measurement');
+    if (i - measurementStart > this.maxNameLength) return this.fail(`measurement is longer than ${this.maxNameLength} bytes`);
     const names = this.measurementNames(measurementStart, i);
     const tagsStart = i;
 
@@ -234,6 +246,7 @@ class LineProtocolParser {
       const keyStart = i + 1;
       i = this.scanName(keyStart, STOPS_KEY);
       if (i === keyStart) return this.fail('empty tag key');
+      if (i - keyStart > this.maxNameLength) return this.fail(`a tag key is longer than ${this.maxNameLength} bytes`);
       const keyEnd = i;
       if (b.charCodeAt(i) !== EQUALS) return this.fail(`tag ${this.quoteKey(keyStart, keyEnd)} is missing "="`);
       const valueStart = i + 1;
@@ -255,6 +268,7 @@ class LineProtocolParser {
       }
       if (key.raw !== name || name <= previousName) tagsCanonical = false;
       previousName = name;
+      if (this.tagCount >= this.maxTags) return this.fail(`more than ${this.maxTags} tags (the limit on labels is ${this.maxTags + 1}, the metric name included)`);
       this.tagNames[this.tagCount] = name;
       this.tagValueStarts[this.tagCount] = valueStart;
       this.tagValueEnds[this.tagCount] = i;
@@ -269,6 +283,7 @@ class LineProtocolParser {
       const keyStart = i;
       i = this.scanName(keyStart, STOPS_KEY);
       if (i === keyStart) return this.fail('empty field key');
+      if (i - keyStart > this.maxNameLength) return this.fail(`a field key is longer than ${this.maxNameLength} bytes`);
       const keyEnd = i;
       if (b.charCodeAt(i) !== EQUALS) return this.fail(`field ${this.quoteKey(keyStart, keyEnd)} is missing "="`);
       i++;

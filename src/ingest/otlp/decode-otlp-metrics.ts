@@ -3,7 +3,7 @@ import { rejectPayload, type DecodeResult } from '../decoded-series.js';
 import { readExportMetricsJson } from './otlp-json.js';
 import { OtlpPayloadError, type OtlpRequest } from './otlp-model.js';
 import { readExportMetricsProtobuf } from './otlp-proto.js';
-import { translateOtlpRequest } from './otlp-to-series.js';
+import { translateOtlpRequest, type OtlpLimits } from './otlp-to-series.js';
 
 /*
  * OTLP/HTTP metrics (`POST /v1/metrics`, ExportMetricsServiceRequest) → DecodedSeries, named
@@ -13,18 +13,18 @@ import { translateOtlpRequest } from './otlp-to-series.js';
  */
 
 /** Decodes a binary protobuf OTLP metrics body; never throws, rejects malformed bodies with the offending path. */
-export function decodeOtlpMetricsProtobuf(body: Buffer): DecodeResult {
-  return decodeSafely(() => readExportMetricsProtobuf(body));
+export function decodeOtlpMetricsProtobuf(body: Buffer, limits?: OtlpLimits): DecodeResult {
+  return decodeSafely(() => readExportMetricsProtobuf(body), limits);
 }
 
 /** Decodes an already JSON.parsed OTLP/JSON metrics body; never throws, rejects wrong shapes with the offending path. */
-export function decodeOtlpMetricsJson(body: unknown): DecodeResult {
-  return decodeSafely(() => readExportMetricsJson(body));
+export function decodeOtlpMetricsJson(body: unknown, limits?: OtlpLimits): DecodeResult {
+  return decodeSafely(() => readExportMetricsJson(body), limits);
 }
 
-function decodeSafely(read: () => OtlpRequest): DecodeResult {
+function decodeSafely(read: () => OtlpRequest, limits: OtlpLimits | undefined): DecodeResult {
   try {
-    const { series, skipped } = translateOtlpRequest(read());
+    const { series, skipped } = translateOtlpRequest(read(), limits);
     return { ok: true, series, skipped };
   } catch (error) {
     if (error instanceof OtlpPayloadError) return rejectPayload(error.message);

@@ -46,21 +46,41 @@ interface ResourceLabels {
   identity: Map<string, string>;
 }
 
+/**
+ * Checked as labels are built, before the per-sample work that grows with them (each sample
+ * copies its label set): a request past them is refused at once. Defaults: no limit.
+ */
+export interface OtlpLimits {
+  maxLabelsPerSeries: number;
+}
+
+/**
+ * Explicit buckets one histogram point may have: each becomes a series. OpenTelemetry's
+ * default has 16 and Prometheus clients rarely pass a hundred; 4 M bounds (64 MiB raw) took
+ * 31 s and 3.2 GB of heap before this (measured in review).
+ */
+export const MAX_HISTOGRAM_BUCKETS = 1_000;
+
 /** Translates a decoded request into series; throws OtlpPayloadError naming the first bad metric or point. */
-export function translateOtlpRequest(request: OtlpRequest): { series: DecodedSeries[]; skipped: Record<string, number> } {
+export function translateOtlpRequest(request: OtlpRequest, limits?: OtlpLimits): { series: DecodedSeries[]; skipped: Record<string, number> } {
+  const maxLabels = limits?.maxLabelsPerSeries ?? Number.POSITIVE_INFINITY;
   const sink = new SeriesSink();
   const skipped: Record<string, number> = {};
   const countSkipped = (reason: string, count: number): void => {
     if (count > 0) skipped[reason] = (skipped[reason] ?? 0) + count;
   };
   request.resources.forEach((resource, i) => {
-    const resourceLabels = buildResourceLabels(resource.attributes, `resourceMetrics[${i}].resource`);
-    for (const metric of resource.metrics) translateMetric(metric, resourceLabels, sink, countSkipped);
+    const path = `resourceMetrics[${i}].resource`;
+    const resourceLabels = buildResourceLabels(resource.attributes, path);
+    // Every series of the resource carries these (and __name__): past the limit, all fail.
+    const count = new Set([...resourceLabels.promoted.keys(), ...resourceLabels.identity.keys()]).size + 1;
+    if (count > maxLabels) fail(path, `its attributes make ${count} labels per series, the limit is ${maxLabels}`);
+    for (const metric of resource.metrics) translateMetric(metric, resourceLabels, sink, countSkipped, maxLabels);
   });
   return { series: sink.series(), skipped };
 }
 
-function translateMetric(metric: OtlpMetric, resource: ResourceLabels, sink: SeriesSink, countSkipped: (reason: string, count: number) => void): void {
+function translateMetric(metric: OtlpMetric, resource: ResourceLabels, sink: SeriesSink, countSkipped: (reason: string, count: number) => void, maxLabels: number): void {
   const { data, path } = metric;
   if (metric.name === '') fail(path, 'metric has no name');
   if (data.type === 'none') return countSkipped('otlp_metric_without_data', 1);
@@ -70,7 +90,9 @@ function translateMetric(metric: OtlpMetric, resource: ResourceLabels, sink: Ser
   const name = buildMetricName(metric.name, metric.unit, kind) ?? fail(path, `metric name ${JSON.stringify(metric.name)} has no character valid in a Prometheus name`);
   const context = (attributes: KeyValue[], index: number): PointContext => {
     const pointPath = `${path}.${data.type}.dataPoints[${index}]`;
-    return { path: pointPath, name, labels: pointLabels(attributes, resource, pointPath), sink };
+    const labels = pointLabels(attributes, resource, pointPath);
+    if (labels.size + 1 > maxLabels) fail(pointPath, `${labels.size + 1} labels, the limit is ${maxLabels}`);
+    return { path: pointPath, name, labels, sink };
   };
   if (data.type === 'gauge' || data.type === 'sum') data.points.forEach((p, i) => writeNumberPoint(p, context(p.attributes, i)));
   else if (data.type === 'histogram') data.points.forEach((p, i) => writeHistogramPoint(p, context(p.attributes, i)));
@@ -96,6 +118,7 @@ function writeNumberPoint(point: NumberPoint, at: PointContext): void {
 function writeHistogramPoint(point: HistogramPoint, at: PointContext): void {
   const timestampMs = toMilliseconds(point.timeUnixNano, at.path);
   const { bucketCounts, explicitBounds } = point;
+  if (explicitBounds.length > MAX_HISTOGRAM_BUCKETS) fail(at.path, `histogram has ${explicitBounds.length} explicitBounds, at most ${MAX_HISTOGRAM_BUCKETS} are accepted`);
   const bucketsValid = bucketCounts.length === explicitBounds.length + 1 || (bucketCounts.length === 0 && explicitBounds.length === 0);
   if (!bucketsValid) {
     fail(at.path, `histogram bucketCounts has ${bucketCounts.length} entries, ${explicitBounds.length} explicitBounds need ${explicitBounds.length + 1}`);
