@@ -64,9 +64,23 @@ export function createStore(storage: Config['storage']): Store {
   return createEmbeddedStore(storage.dataDir);
 }
 
+/**
+ * ClickHouse error codes that a request's own values cause, and that the same request
+ * will cause again: answered 400 with a short reason instead of 503 + Retry-After (a
+ * retry cannot help) with the engine's whole message (which names its internals).
+ */
+const REQUEST_CAUSED_ERRORS: ReadonlyMap<number, string> = new Map([
+  [427, 'a regular expression the engine cannot compile (RE2 refuses it, e.g. too large)'],
+  [69, 'a value out of the range the engine accepts'],
+]);
+
 function wrap<T>(name: string, run: () => Promise<T>): Promise<T> {
   return run().catch((error: unknown) => {
-    throw new AppError('STORAGE_QUERY_FAILED', `${name}: ${(error as Error).message}`, { retryable: true, cause: error });
+    const message = (error as Error).message;
+    const code = Number(/\bCode: (\d+)\b/.exec(message)?.[1] ?? (error as { code?: unknown }).code);
+    const requestCaused = REQUEST_CAUSED_ERRORS.get(code);
+    if (requestCaused !== undefined) throw new AppError('REQUEST_INVALID', `${name}: ${requestCaused}`, { httpStatus: 400, cause: error });
+    throw new AppError('STORAGE_QUERY_FAILED', `${name}: ${message}`, { retryable: true, cause: error });
   });
 }
 

@@ -174,6 +174,19 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     }
   });
 
+  it('answers 400, not 503, for a regex the engine cannot compile (a retry would fail the same way)', async () => {
+    // A series for the engine to evaluate the regex against.
+    expect((await write(snappyWriteRequest([{ labels: { __name__: 'x', h: 'abc' }, samples: [{ value: 1, timestamp: Date.now() - 1000 }] }]))).status).toBe(204);
+    const params = new URLSearchParams({ 'match[]': 'x{h=~"\\\\p{L}{1000}"}' });
+    const response = await fetch(`${vigil.url}/api/v1/series?${params}`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('retry-after')).toBeNull();
+    const body = (await response.json()) as { error: string; detail: string };
+    expect(body.error).toBe('REQUEST_INVALID');
+    expect(body.detail).toMatch(/cannot compile/);
+    expect(body.detail).not.toMatch(/MergeTree|DB::Exception/);
+  });
+
   it('reports what it stored on /metrics', async () => {
     const text = await (await fetch(`${vigil.url}/metrics`)).text();
     expect(text).toMatch(/vigil_ingest_requests_total\{protocol="prometheus",outcome="stored"\} \d+/);
