@@ -69,6 +69,14 @@ describe('Influx line protocol over HTTP, as Telegraf sends it', () => {
     expect(await exportSeries('good_one_value')).toEqual([]);
   });
 
+  it('rejects invalid UTF-8 with 400 instead of storing U+FFFD in its place', async () => {
+    const body = Buffer.concat([Buffer.from('utf8_check,site=Z'), Buffer.from([0xfc, 0xfd]), Buffer.from('rich value=1')]);
+    const response = await fetch(`${vigil.url}/api/v2/write`, { method: 'POST', body });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toBe('line protocol body is not valid UTF-8');
+    expect(await exportSeries('utf8_check_value')).toEqual([]);
+  });
+
   it('rejects an unknown precision and an unknown encoding', async () => {
     expect((await fetch(`${vigil.url}/api/v2/write?precision=days`, { method: 'POST', body: 'a value=1' })).status).toBe(400);
     expect((await fetch(`${vigil.url}/api/v2/write`, { method: 'POST', headers: { 'content-encoding': 'br' }, body: 'a value=1' })).status).toBe(415);
@@ -114,5 +122,8 @@ describe('OTLP/HTTP metrics', () => {
     expect(json.status).toBe(400);
     const other = await fetch(`${vigil.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b' });
     expect(other.status).toBe(415);
+    // 415 before the body is even decompressed (a bad gzip body does not make it a 400).
+    const otherGzip = await fetch(`${vigil.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'text/csv', 'content-encoding': 'gzip' }, body: 'not gzip' });
+    expect(otherGzip.status).toBe(415);
   });
 });

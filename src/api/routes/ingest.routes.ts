@@ -51,6 +51,10 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
 
   app.post('/v1/metrics', async (request, reply) => {
     const type = mediaType(request.headers['content-type']);
+    // The media type first: an unsupported one is 415 whatever its body would decompress to.
+    if (type !== 'application/x-protobuf' && type !== 'application/protobuf' && type !== 'application/json') {
+      throw new AppError('INGEST_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type || 'none'} is not OTLP; send application/x-protobuf or application/json`, { httpStatus: 415 });
+    }
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
     if (type === 'application/x-protobuf' || type === 'application/protobuf') {
       await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsProtobuf(body, { maxLabelsPerSeries: deps.maxLabelsPerSeries }));
@@ -58,9 +62,10 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
       return reply.status(200).header('content-type', 'application/x-protobuf').send(Buffer.alloc(0));
     }
     if (type === 'application/json') {
+      const text = utf8Text(body, 'OTLP/JSON');
       let parsed: unknown;
       try {
-        parsed = JSON.parse(body.toString('utf8'));
+        parsed = JSON.parse(text);
       } catch (error) {
         throw new AppError('INGEST_PAYLOAD_INVALID', `body is not valid JSON: ${(error as Error).message}`, { httpStatus: 400 });
       }
@@ -78,9 +83,23 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     }
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
     const limits = { maxLabelsPerSeries: deps.maxLabelsPerSeries, maxNameBytes: deps.maxLabelValueBytes };
-    await deps.ingest.ingestDecoded('influx', parseLineProtocol(body.toString('utf8'), { precision, nowMs: deps.clock.nowMs(), limits }));
+    await deps.ingest.ingestDecoded('influx', parseLineProtocol(utf8Text(body, 'line protocol'), { precision, nowMs: deps.clock.nowMs(), limits }));
     return reply.status(204).send();
   };
   app.post('/api/v2/write', influxWrite);
   app.post('/write', influxWrite);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A text body as a string; invalid UTF-8 is a 400 (toString would turn it into U+FFFD,
+ * and two different byte strings could become one label value).
+ */
+function utf8Text(body: Buffer, what: string): string {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    throw new AppError('INGEST_PAYLOAD_INVALID', `${what} body is not valid UTF-8`, { httpStatus: 400 });
+  }
 }
