@@ -113,7 +113,7 @@ export const openApiDocument = {
         responses: {
           '200': {
             description: '`{"metric": {...}, "values": [...], "timestamps": [ms...]}` per line',
-            content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+            content: { 'application/stream+json': { schema: { type: 'string' } } },
           },
           '400': error('bad selector or time'),
         },
