@@ -54,7 +54,53 @@ export function compileMatcherRegex(value: string): MatcherRegexResult {
   const translated = translateRegex(value);
   if (!translated.ok) return { ok: false, detail: `invalid regex ${JSON.stringify(value)}: ${translated.reason}` };
   // An unterminated \Q would swallow the closing `)$` as literal text.
-  return { ok: true, source: `^(?:${value}${translated.openQuote ? '\\E' : ''})$` };
+  return { ok: true, source: `^(?:${escapeNonAscii(value)}${translated.openQuote ? '\\E' : ''})$` };
+}
+
+/**
+ * The same RE2 pattern with every non-ASCII character written as `\x{hex}`. ClickHouse's
+ * RE2 wrapper misses matches when a multibyte character is quantified (chdb 26.x:
+ * match('é', '^(?:éé?)$') = 0, where Prometheus matches); the escaped form matches right.
+ * Inside \Q...\E escapes are literal text, so the quote is closed around each one.
+ */
+function escapeNonAscii(pattern: string): string {
+  let out = '';
+  let quoted = false;
+  for (let i = 0; i < pattern.length; ) {
+    const code = pattern.codePointAt(i)!;
+    const width = code > 0xffff ? 2 : 1;
+    if (code > 0x7f) {
+      const escaped = `\\x{${code.toString(16)}}`;
+      out += quoted ? `\\E${escaped}\\Q` : escaped;
+      i += width;
+      continue;
+    }
+    if (pattern[i] === '\\') {
+      const next = pattern[i + 1];
+      if (quoted) {
+        if (next === 'E') quoted = false;
+        // Inside a quote a backslash not before E is itself literal: copy it alone.
+        out += next === 'E' ? '\\E' : '\\';
+        i += next === 'E' ? 2 : 1;
+        continue;
+      }
+      if (next === 'Q') quoted = true;
+      // An escape outside a quote: the backslash and what it escapes, together.
+      const nextCode = pattern.codePointAt(i + 1);
+      if (nextCode === undefined) {
+        out += '\\';
+        i += 1;
+      } else {
+        const nextWidth = nextCode > 0xffff ? 2 : 1;
+        out += pattern.slice(i, i + 1 + nextWidth);
+        i += 1 + nextWidth;
+      }
+      continue;
+    }
+    out += pattern[i];
+    i += 1;
+  }
+  return out;
 }
 
 /**

@@ -187,6 +187,19 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(body.detail).not.toMatch(/MergeTree|DB::Exception/);
   });
 
+  it('matches quantified non-ASCII characters in regex matchers as Prometheus does', async () => {
+    expect((await write(snappyWriteRequest([{ labels: { __name__: 'uni', city: 'é' }, samples: [{ value: 1, timestamp: Date.now() - 1000 }] }]))).status).toBe(204);
+    const listed = async (selector: string) => {
+      const response = await fetch(`${vigil.url}/api/v1/series?${new URLSearchParams({ 'match[]': selector })}`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { data: Record<string, string>[] }).data.map((s) => s.city);
+    };
+    // The engine's RE2 wrapper alone answers no series for these.
+    expect(await listed('uni{city=~"éé?"}')).toEqual(['é']);
+    expect(await listed('uni{city=~"[à-ÿ]Ω{0,3}"}')).toEqual(['é']);
+    expect(await listed('uni{city!~"éé?"}')).toEqual([]);
+  });
+
   it('reports what it stored on /metrics', async () => {
     const text = await (await fetch(`${vigil.url}/metrics`)).text();
     expect(text).toMatch(/vigil_ingest_requests_total\{protocol="prometheus",outcome="stored"\} \d+/);

@@ -133,6 +133,12 @@ describe('compileMatcherRegex', () => {
     ['\\x{1F600}\\x41\\101', '^(?:\\x{1F600}\\x41\\101)$'],
     ['(?P<name>a)(?:b)', '^(?:(?P<name>a)(?:b))$'],
     ['\\-\\_\\:\\/', '^(?:\\-\\_\\:\\/)$'],
+    // Non-ASCII as \x{..} (ClickHouse misses quantified multibyte characters), also in
+    // classes, around quotes, and astral characters whole.
+    ['éé?', '^(?:\\x{e9}\\x{e9}?)$'],
+    ['[é-ü]+Ω', '^(?:[\\x{e9}-\\x{fc}]+\\x{3a9})$'],
+    ['\\Qaé.\\E😀*', '^(?:\\Qa\\E\\x{e9}\\Q.\\E\\x{1f600}*)$'],
+    ['\\Qé', '^(?:\\Q\\E\\x{e9}\\Q\\E)$'],
   ];
   it.each(accepted)('accepts %j', (value, source) => {
     expect(compileMatcherRegex(value)).toEqual({ ok: true, source });
