@@ -12,6 +12,7 @@ import { serviceRoutes } from './api/routes/services.routes.js';
 import type { CatalogService } from './catalog/catalog.service.js';
 import { registerErrorHandler } from './api/error-handler.js';
 import { parseJsonBody } from './api/request-body.js';
+import { AppError } from './shared/errors.js';
 import type { Config } from './config/index.js';
 import type { AlertService } from './incidents/alert.service.js';
 import type { IncidentService } from './incidents/incident.service.js';
@@ -39,6 +40,9 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
 }
 
+/** Query parameters a request may repeat (Prometheus' series selectors). */
+const REPEATABLE_PARAMETERS: ReadonlySet<string> = new Set(['match[]']);
+
 /** Builds the HTTP application from its dependencies. Never listens: main.ts and tests do. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
@@ -53,6 +57,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   registerErrorHandler(app);
+  // A repeated parameter would reach the queries as a list and quietly match nothing.
+  app.addHook('preHandler', async (request) => {
+    for (const [name, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {
+      if (Array.isArray(value) && !REPEATABLE_PARAMETERS.has(name)) {
+        throw new AppError('REQUEST_INVALID', `query parameter ${name} is given ${value.length} times; give it once`, { httpStatus: 400 });
+      }
+    }
+  });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {

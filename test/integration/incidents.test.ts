@@ -134,6 +134,10 @@ describe('alerts become incidents', () => {
     expect(body.incidents).toHaveLength(1);
     expect(body.total).toBe(3);
     expect((await fetch(`${vigil.url}/api/v1/incidents?priority=P9`)).status).toBe(400);
+    // A repeated parameter would reach the query as a list and match nothing: refused.
+    const repeated = await fetch(`${vigil.url}/api/v1/incidents?service=a&service=b`);
+    expect(repeated.status).toBe(400);
+    expect(((await repeated.json()) as { detail: string }).detail).toBe('query parameter service is given 2 times; give it once');
     expect((await fetch(`${vigil.url}/api/v1/incidents?status=closed`)).ok).toBe(true);
   });
 
