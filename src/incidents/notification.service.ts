@@ -58,6 +58,12 @@ export interface NotificationServiceOptions {
   retryBaseDelayMs: number;
   /** A request slower than this counts as failed (and is retried). */
   timeoutMs: number;
+  /**
+   * The catalog's notification routes per service id (`services[].notificationRoutes`). A
+   * route named by some service gets an incident's notices only when the incident affects
+   * one of those services; a route no service names gets every incident's.
+   */
+  serviceRoutes?: () => ReadonlyMap<string, readonly string[]>;
 }
 
 export interface NotificationService extends Notifier {
@@ -86,7 +92,8 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string): s
       priority_changed: 'Priority changed',
       resolved: 'Resolved',
     }[kind];
-    return JSON.stringify({ text: `[${incident.priority}] ${verb}: ${incident.title} (${incident.id})` });
+    // Slack reads &, < and > as markup (<!channel> notifies everyone): escape the sender's text.
+    return JSON.stringify({ text: `[${incident.priority}] ${verb}: ${slackEscape(incident.title)} (${incident.id})` });
   }
   const summary = {
     id: incident.id,
@@ -101,6 +108,10 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string): s
     ...(incident.assignee ? { assignee: incident.assignee } : {}),
   };
   return JSON.stringify({ deliveryId, kind, ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason } } : {}), incident: summary });
+}
+
+function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /**
@@ -120,6 +131,13 @@ export function createNotificationService(options: NotificationServiceOptions): 
   const active = new Set<string>();
   const stopping = new AbortController();
   let closed = false;
+  /** Routes some service names, per catalog routes map (recomputed only when the catalog changes). */
+  const scopedCache = new WeakMap<ReadonlyMap<string, readonly string[]>, ReadonlySet<string>>();
+  const scopedRoutes = (byService: ReadonlyMap<string, readonly string[]>): ReadonlySet<string> => {
+    let scoped = scopedCache.get(byService);
+    if (!scoped) scopedCache.set(byService, (scoped = new Set([...byService.values()].flat())));
+    return scoped;
+  };
 
   function schedule(delivery: Delivery, delayMs: number): void {
     const timer = setTimeout(() => {
@@ -143,14 +161,22 @@ export function createNotificationService(options: NotificationServiceOptions): 
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': 'vigil', [DELIVERY_ID_HEADER]: delivery.id },
           body: delivery.body,
+          // Not followed: fetch would resend the POST as a bodiless GET and report success.
+          redirect: 'manual',
           signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), stopping.signal]),
         });
         httpStatus = response.status;
         await response.body?.cancel();
-        if (!response.ok) error = `HTTP ${response.status}`;
+        if (response.status >= 300 && response.status < 400) error = `HTTP ${response.status} redirect to ${response.headers.get('location') ?? '?'}, not followed (give the final URL)`;
+        else if (!response.ok) error = `HTTP ${response.status}`;
       } catch (e) {
         error = (e as Error).message;
       }
+    }
+    if (error !== '' && stopping.signal.aborted) {
+      // Cut short by a stop: not an attempt. It stays pending as stored, and the next start resumes it.
+      active.delete(delivery.id);
+      return;
     }
     const delivered = error === '';
     const givenUp = !delivered && (!route || number >= options.maxAttempts);
@@ -183,7 +209,13 @@ export function createNotificationService(options: NotificationServiceOptions): 
   const service: NotificationService = {
     plan(notice) {
       const names = new Set<string>();
-      for (const route of options.routes) if (route.kinds.includes(notice.kind)) names.add(route.name);
+      const byService = options.serviceRoutes?.() ?? new Map<string, readonly string[]>();
+      const scoped = scopedRoutes(byService);
+      const ofIncident = new Set(notice.incident.services.flatMap((id) => byService.get(id) ?? []));
+      for (const route of options.routes) {
+        if (!route.kinds.includes(notice.kind)) continue;
+        if (!scoped.has(route.name) || ofIncident.has(route.name)) names.add(route.name);
+      }
       for (const name of notice.escalation?.routes ?? []) if (routesByName.has(name)) names.add(name);
       const nowMs = clock.nowMs();
       return [...names].map((name) => {
@@ -227,7 +259,7 @@ export function createNotificationService(options: NotificationServiceOptions): 
       closed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      // In-flight requests end now (as failed attempts, left pending), not after their timeout.
+      // In-flight requests end now, not after their timeout; they stay pending, no attempt spent.
       stopping.abort();
       await Promise.allSettled([...inFlight]);
     },
