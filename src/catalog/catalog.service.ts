@@ -22,6 +22,9 @@ export interface CatalogService {
 
 /** How often the catalog file is checked for changes. */
 const WATCH_INTERVAL_MS = 2_000;
+/** A changed file is read again this much later, until two reads agree. */
+const SETTLE_DELAY_MS = 200;
+const SETTLE_ATTEMPTS = 10;
 
 /**
  * The service catalog in force: from the YAML file when one is configured (reloaded when it
@@ -38,9 +41,27 @@ export function createCatalogService(options: { file: string | undefined; store:
     return result.catalog;
   }
 
-  async function loadFile(path: string): Promise<void> {
-    const result = parseCatalogYaml(await readFile(path, 'utf8'));
+  /**
+   * Reads the file until two reads a moment apart agree: an editor or a deploy writing it in
+   * place can be caught half-way, and a prefix cut at a line end is often a valid catalog
+   * that silently drops services (replacing the file by a rename avoids that altogether).
+   */
+  async function readSettled(path: string): Promise<string> {
+    let text = await readFile(path, 'utf8');
+    for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_DELAY_MS));
+      const again = await readFile(path, 'utf8');
+      if (again === text) return text;
+      text = again;
+    }
+    throw new Error(`still changing after ${SETTLE_ATTEMPTS} reads ${SETTLE_DELAY_MS} ms apart`);
+  }
+
+  /** Applies the file's catalog; `atStart`, a refused one is an error (there is no previous one to keep). */
+  async function loadFile(path: string, atStart: boolean): Promise<void> {
+    const result = parseCatalogYaml(await readSettled(path));
     if (!result.ok) {
+      if (atStart) throw new AppError('CATALOG_INVALID', `catalog file ${path} is invalid:\n${result.problems.join('\n')}`);
       logger.error({ file: path, problems: result.problems }, 'catalog file refused; the previous catalog stays in force');
       return;
     }
@@ -58,9 +79,9 @@ export function createCatalogService(options: { file: string | undefined; store:
     },
     async start() {
       if (file) {
-        await loadFile(file);
+        await loadFile(file, true);
         watchFile(file, { interval: WATCH_INTERVAL_MS }, () => {
-          loadFile(file).catch((error: unknown) => logger.error({ err: error, file }, 'catalog file unreadable; the previous catalog stays in force'));
+          loadFile(file, false).catch((error: unknown) => logger.error({ err: error, file }, 'catalog file unreadable; the previous catalog stays in force'));
         });
         return;
       }
