@@ -98,9 +98,13 @@ export function modifySettingsStatement(ctx: DdlContext, table: string, settings
   return `ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} MODIFY SETTING ${list.join(', ')}`;
 }
 
-/** Changes a table's TTL without rewriting existing parts (they expire as they are dropped). */
+/**
+ * Changes a table's TTL, for the parts already stored too: with the tables'
+ * materialize_ttl_recalculate_only (migration 010) the engine recomputes each part's TTL
+ * from its columns rather than rewriting it, and drops the parts that expired.
+ */
 export function modifyTtlStatement(ctx: DdlContext, table: string, ttl: string): string {
-  return `ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`;
+  return `ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} MODIFY TTL ${ttl}`;
 }
 
 /**

@@ -55,7 +55,7 @@ describe('migrate on the embedded engine', () => {
     expect(await migrate(store, ctx, undefined, migrations.slice(0, 8))).toEqual([8]);
     // As after a start cut short between 008's statements and its record: they run again.
     for (const statement of migrations[7]!.statements(ctx)) await store.command('008 again', statement);
-    expect(await migrate(store, ctx)).toEqual([9]);
+    expect(await migrate(store, ctx)).toEqual([9, 10]);
     afterFirst = await tables();
   });
 
@@ -90,9 +90,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(9);
+    expect(Number(all[0]!.n)).toBe(10);
   });
 
   it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
@@ -189,9 +189,29 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
     expect(await migrate(store, short)).toEqual([]);
     expect(await tables()).toEqual(before);
     expect(before.map((t) => t.name)).toEqual(afterFirst.map((t) => t.name));
-    // Rows written before the change are still there (materialize_ttl_after_modify = 0, dates in the future).
+    // Rows written before the change and not yet expired under it are still there.
     const raw = await store.query<{ n: string | number }>('raw', 'SELECT count() AS n FROM metric_samples_v1');
     expect(Number(raw[0]!.n)).toBe(4 + 3 + 4); // series 9, 1 and 2 above
+  });
+
+  it('a shorter retention removes the days already stored past it (the new TTL is materialised)', async () => {
+    // A 10-day-old sample under a 30-day retention: kept, merges or not.
+    await migrate(store, { ...ctx, retentionDays: 30 });
+    const old = Date.now() - 10 * 86_400_000;
+    await store.command('old sample', `INSERT INTO metric_samples_v1 (series_id, ts, value) VALUES (424242, fromUnixTimestamp64Milli(${old}), 1)`);
+    const oldRows = async () => Number((await store.query<{ n: string | number }>('old', 'SELECT count() AS n FROM metric_samples_v1 WHERE series_id = 424242'))[0]!.n);
+    await store.command('merge', 'OPTIMIZE TABLE metric_samples_v1 FINAL');
+    expect(await oldRows()).toBe(1);
+    // Down to 2 days: the part written under 30 goes too.
+    await migrate(store, { ...ctx, retentionDays: 2 });
+    let left = 1;
+    for (let i = 0; i < 50 && left > 0; i++) {
+      await store.command('merge', 'OPTIMIZE TABLE metric_samples_v1 FINAL');
+      left = await oldRows();
+      if (left > 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(left).toBe(0);
+    await migrate(store, { ...ctx, retentionDays: 7 });
   });
 
   // ClickHouse stores the TTL as `toIntervalDay(N)`; a run that only compared against

@@ -98,8 +98,8 @@ describe('createDatabaseStatement and modifyTtlStatement', () => {
   });
 
   it.each([
-    [single, 'ALTER TABLE t MODIFY TTL d + INTERVAL 7 DAY SETTINGS materialize_ttl_after_modify = 0'],
-    [cluster, 'ALTER TABLE t_local ON CLUSTER `prod` MODIFY TTL d + INTERVAL 7 DAY SETTINGS materialize_ttl_after_modify = 0'],
+    [single, 'ALTER TABLE t MODIFY TTL d + INTERVAL 7 DAY'],
+    [cluster, 'ALTER TABLE t_local ON CLUSTER `prod` MODIFY TTL d + INTERVAL 7 DAY'],
   ])('modify TTL %#', (ctx, expected) => {
     expect(modifyTtlStatement(ctx, 't', 'd + INTERVAL 7 DAY')).toBe(expected);
   });

@@ -7,10 +7,11 @@ import { escalationDeliveriesMigration } from './006-escalation-deliveries.js';
 import { journalDedupMigration } from './007-journal-dedup.js';
 import { rollupLastMigration } from './008-rollup-last.js';
 import { dropOldRollupsMigration } from './009-drop-old-rollups.js';
+import { ttlRecalculateMigration } from './010-ttl-recalculate.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration];
 
 export type { Migration } from './migration.js';
 export { retentionTtl } from './retention.js';
