@@ -14,6 +14,9 @@ configuration: VIGIL_CONFIG=path/to/vigil.yaml, overridden by VIGIL_LISTEN, VIGI
 CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, VIGIL_LOG_LEVEL`;
 
 /** The `vigil` command. Reads configuration once, then hands it down. */
+/** Longest wait at shutdown for acknowledged rows to reach ClickHouse (they are on disk either way). */
+const SHUTDOWN_DRAIN_MS = 10_000;
+
 export async function runCli(argv: string[]): Promise<void> {
   const command = argv[0];
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -36,9 +39,21 @@ export async function runCli(argv: string[]): Promise<void> {
       const vigil = await startVigil(config, { logger });
       let stopping = false;
       const stop = (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          // A second signal: stop now. Everything acknowledged is in the write-ahead log and
+          // the journal already, and the next start inserts it.
+          logger.warn({ signal }, 'second signal: exiting without waiting for the inserts');
+          process.exit(signal === 'SIGINT' ? 130 : 143);
+        }
         stopping = true;
         logger.info({ signal }, 'shutting down');
+        // While ClickHouse refuses inserts, close() would retry them forever: past this, exit
+        // (the acknowledged rows are on disk and replayed at the next start).
+        const deadline = setTimeout(() => {
+          logger.warn({ afterMs: SHUTDOWN_DRAIN_MS }, 'inserts still pending at shutdown; exiting, the next start replays them');
+          process.exit(0);
+        }, SHUTDOWN_DRAIN_MS);
+        deadline.unref();
         vigil.close().then(
           () => process.exit(0),
           (error: unknown) => {
