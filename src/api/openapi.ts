@@ -104,6 +104,22 @@ export const openApiDocument = {
           '400': error('bad selector or time'),
         },
       },
+      post: {
+        tags: ['read'],
+        summary: 'The same, with the parameters form-encoded in the body (as Grafana sends them)',
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: { type: 'object', properties: { 'match[]': { type: 'array', items: { type: 'string' } }, start: { type: 'string' }, end: { type: 'string' }, limit: { type: 'string' } } },
+            },
+          },
+        },
+        responses: {
+          '200': { description: 'the series', ...json({ type: 'object', properties: { status: { type: 'string', enum: ['success'] }, data: { type: 'array', items: { type: 'object', additionalProperties: { type: 'string' } } } } }) },
+          '400': error('bad selector or time'),
+        },
+      },
     },
     '/api/v1/export': {
       get: {

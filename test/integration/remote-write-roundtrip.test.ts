@@ -200,6 +200,21 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(await listed('uni{city!~"éé?"}')).toEqual([]);
   });
 
+  it('answers POST /api/v1/series with form-encoded parameters as GET does (Grafana posts them)', async () => {
+    const get = await fetch(`${vigil.url}/api/v1/series?${new URLSearchParams([['match[]', 'uni'], ['match[]', 'x']])}`);
+    const post = await fetch(`${vigil.url}/api/v1/series`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams([['match[]', 'uni'], ['match[]', 'x']]).toString(),
+    });
+    expect(post.status).toBe(200);
+    const body = (await post.json()) as { status: string; data: Record<string, string>[] };
+    expect(body.data.length).toBeGreaterThanOrEqual(2);
+    expect(body).toEqual(await get.json());
+    const empty = await fetch(`${vigil.url}/api/v1/series`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    expect(empty.status).toBe(400);
+  });
+
   it('reports what it stored on /metrics', async () => {
     const text = await (await fetch(`${vigil.url}/metrics`)).text();
     expect(text).toMatch(/vigil_ingest_requests_total\{protocol="prometheus",outcome="stored"\} \d+/);

@@ -43,10 +43,34 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
     return { selectors, startMs, endMs, limit };
   };
 
-  app.get('/api/v1/series', async (request) => {
+  const listSeries = async (raw: Record<string, string | string[] | undefined>) => {
+    const query = parseQuery(raw);
     await deps.whenWritesVisible();
-    const series = await findSeries(deps.store, parseQuery(request.query as Record<string, string | string[] | undefined>));
+    const series = await findSeries(deps.store, query);
     return { status: 'success', data: series.map((s) => s.labels) };
+  };
+  app.get('/api/v1/series', (request) => listSeries(request.query as Record<string, string | string[] | undefined>));
+
+  // Prometheus also takes the parameters form-encoded in a POST body (Grafana's Prometheus
+  // data source does so by default, for long selectors).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => {
+    const fields: Record<string, string | string[]> = {};
+    for (const [name, value] of new URLSearchParams(body as string)) {
+      const existing = fields[name];
+      fields[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+    }
+    done(null, fields);
+  });
+  app.post('/api/v1/series', (request) => {
+    const form = (request.body ?? {}) as Record<string, string | string[] | undefined>;
+    const query = request.query as Record<string, string | string[] | undefined>;
+    // URL parameters and form fields together, as Prometheus reads them.
+    const merged: Record<string, string | string[] | undefined> = { ...query };
+    for (const [name, value] of Object.entries(form)) {
+      const existing = merged[name];
+      merged[name] = existing === undefined ? value : [...[existing].flat(), ...[value ?? []].flat()];
+    }
+    return listSeries(merged);
   });
 
   app.get('/api/v1/export', async (request, reply) => {
