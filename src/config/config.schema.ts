@@ -13,7 +13,9 @@ export const ConfigSchema = Type.Object(
       {
         listen: ListenAddress,
         /** Roles split the process for scale (architecture.md); `all` runs everything. */
-        role: Type.Union([Type.Literal('all'), Type.Literal('ingest'), Type.Literal('core')]),
+        // Split roles (ingest, core) are not built yet: a process set to one would still run
+        // everything, and migrate. Only `all` is accepted until they are.
+        role: Type.Literal('all'),
       },
       { additionalProperties: false },
     ),
