@@ -76,8 +76,10 @@ function readConfigFile(path: string): Record<string, unknown> {
 }
 
 function applyEnv(config: Record<string, unknown>, env: Env): void {
-  const set = (section: string, key: string, value: string | undefined) => {
-    if (value === undefined || value === '') return;
+  // An empty value means "not set" (a blank line in an env file), except where empty is a
+  // real value: a ClickHouse password may be empty while the file names one.
+  const set = (section: string, key: string, value: string | undefined, emptyIsValue = false) => {
+    if (value === undefined || (value === '' && !emptyIsValue)) return;
     const target = (config[section] ??= {}) as Record<string, unknown>;
     target[key] = value;
   };
@@ -85,7 +87,7 @@ function applyEnv(config: Record<string, unknown>, env: Env): void {
   set('storage', 'dataDir', env.VIGIL_DATA_DIR);
   set('storage', 'clickhouseUrl', env.CLICKHOUSE_URL);
   set('storage', 'user', env.CLICKHOUSE_USER);
-  set('storage', 'password', env.CLICKHOUSE_PASSWORD);
+  set('storage', 'password', env.CLICKHOUSE_PASSWORD, true);
   set('storage', 'database', env.CLICKHOUSE_DATABASE);
   set('log', 'level', env.VIGIL_LOG_LEVEL);
 }

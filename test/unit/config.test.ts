@@ -111,6 +111,11 @@ describe('loadConfig: sources', () => {
     expect(config.log.level).toBe('error');
   });
 
+  it('takes an empty CLICKHOUSE_PASSWORD as the empty password, over the file', () => {
+    const config = loadConfig({ VIGIL_CONFIG: writeConfig('storage:\n  password: from-file\n'), CLICKHOUSE_PASSWORD: '' });
+    expect(config.storage.password).toBe('');
+  });
+
   it('ignores empty environment values', () => {
     const config = loadConfig({ VIGIL_CONFIG: writeConfig(fileYaml), VIGIL_LISTEN: '', VIGIL_DATA_DIR: '' });
     expect(config.server.listen).toBe('0.0.0.0:9999');
