@@ -61,7 +61,8 @@ export interface ResponseStatistics {
 export function nearestRankPercentile(sorted: readonly number[], p: number): number | null {
   if (!(p > 0 && p <= 100)) throw new RangeError(`percentile must be in (0, 100], got ${p}`);
   if (sorted.length === 0) return null;
-  const rank = Math.ceil((p / 100) * sorted.length);
+  // p·n first: (p / 100)·n rounds 99.9 % of 1,000 up to 999.0000000000001, and a rank too far.
+  const rank = Math.ceil((p * sorted.length) / 100);
   return sorted[Math.min(rank, sorted.length) - 1] ?? null;
 }
 

@@ -229,15 +229,20 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     return incident.services.map((id) => index.serviceById.get(id)?.criticality).filter((c): c is NonNullable<typeof c> => c !== undefined);
   }
 
-  /** Support hours of the most critical affected service that has them; null = 24×7. */
+  /**
+   * Support hours of the most critical affected service; null = 24×7. A service without
+   * support hours is served 24×7, so when it is the most critical (or as critical as one with
+   * hours), the clocks run around the clock: a less critical office-hours service must not
+   * put a 24×7 service's P1 on office hours.
+   */
   function supportCalendar(incident: Incident): BusinessCalendar | null {
     const index = options.catalog?.();
     if (!index) return null;
     const order = ['critical', 'high', 'medium', 'low'];
     const services = incident.services
       .map((id) => index.serviceById.get(id))
-      .filter((s) => s?.supportHours !== undefined)
-      .sort((a, b) => order.indexOf(a!.criticality) - order.indexOf(b!.criticality));
+      .filter((s): s is NonNullable<typeof s> => s !== undefined)
+      .sort((a, b) => order.indexOf(a.criticality) - order.indexOf(b.criticality) || (a.supportHours ? 1 : 0) - (b.supportHours ? 1 : 0));
     const hours = services[0]?.supportHours;
     if (!hours) return null;
     const days: BusinessCalendar['days'] = {};
@@ -424,6 +429,16 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     const result = applyTransition(incident.status, action);
     if (!result.ok) throw new AppError('INCIDENT_TRANSITION_ILLEGAL', result.detail, { httpStatus: 409 });
     events.push({ incidentId: incident.id, atMs: nowMs, actor, kind: 'transition', detail: { action, from: incident.status, to: result.next, ...(note ? { note } : {}) } });
+    // A pause ends when the incident stops being open: left running, every later refresh of
+    // the clocks (at close, at reopen) would stretch it and move the stored due times.
+    const running = incident.pauses.at(-1);
+    if (!isOpen(result.next) && running && running.endMs === null) {
+      running.endMs = nowMs;
+      events.push({ incidentId: incident.id, atMs: nowMs, actor, kind: 'resumed', detail: { reason: `incident ${result.next}` } });
+    }
+    // The time it spent resolved does not count on the reopened incident's clocks: its
+    // resolution clock had stopped (a target met before the resolve stays met).
+    if (action === 'reopen' && incident.resolvedAtMs !== null) incident.pauses.push({ startMs: incident.resolvedAtMs, endMs: nowMs });
     incident.status = result.next;
     if (action === 'acknowledge' && incident.acknowledgedAtMs === null) incident.acknowledgedAtMs = nowMs;
     if (action === 'start' && incident.acknowledgedAtMs === null) incident.acknowledgedAtMs = nowMs;

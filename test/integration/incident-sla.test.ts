@@ -12,8 +12,21 @@ beforeAll(async () => {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      configurationItems: [{ id: 'erp-1', type: 'host' }],
+      configurationItems: [
+        { id: 'erp-1', type: 'host' },
+        { id: 'shared-1', type: 'host' },
+      ],
       services: [
+        // Critical and served 24x7 (no support hours), sharing a host with an office-hours one.
+        { id: 'pay', name: 'Payments', criticality: 'critical', ownerTeam: 'pay', dependsOn: ['shared-1'] },
+        {
+          id: 'wiki',
+          name: 'Wiki',
+          criticality: 'low',
+          ownerTeam: 'apps',
+          dependsOn: ['shared-1'],
+          supportHours: { timeZone: 'Europe/Berlin', days: { mon: workdays, tue: workdays, wed: workdays, thu: workdays, fri: workdays } },
+        },
         {
           id: 'erp',
           name: 'ERP',
@@ -33,11 +46,17 @@ afterAll(async () => {
 
 interface IncidentJson {
   id: string;
+  title: string;
+  status: string;
   priority: string;
   responseDueAt: string;
   resolutionDueAt: string;
   paused: boolean;
+  slaBreached: boolean;
 }
+
+const post = (path: string, body?: unknown) =>
+  fetch(`${vigil.url}${path}`, body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 describe('SLA timers in support hours, paused while waiting on a third party', () => {
   it('counts only support hours, skipping the weekend and a holiday, and pauses push due times out', async () => {
@@ -59,5 +78,39 @@ describe('SLA timers in support hours, paused while waiting on a third party', (
     const resumed = (await (await fetch(`${vigil.url}/api/v1/incidents/${incident!.id}/resume`, { method: 'POST' })).json()) as IncidentJson;
     expect(resumed).toMatchObject({ paused: false, responseDueAt: '2026-11-24T15:30:00.000Z' });
     expect((await fetch(`${vigil.url}/api/v1/incidents/${incident!.id}/resume`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('ends a running pause when the incident resolves, so later refreshes do not move its due times', async () => {
+    const [incident] = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: IncidentJson[] }).incidents.filter((i) => i.title.startsWith('ErpSlow'));
+    expect((await post(`/api/v1/incidents/${incident!.id}/pause`, { reason: 'vendor' })).status).toBe(200);
+    clock.advance(10 * 60_000);
+    const resolved = (await (await post(`/api/v1/incidents/${incident!.id}/resolve`)).json()) as IncidentJson;
+    expect(resolved).toMatchObject({ status: 'resolved', paused: false });
+    // Days later, a close refreshes the clocks: the due times must not have moved.
+    clock.advance(3 * 86_400_000);
+    const closed = (await (await post(`/api/v1/incidents/${incident!.id}/close`)).json()) as IncidentJson;
+    expect({ responseDueAt: closed.responseDueAt, resolutionDueAt: closed.resolutionDueAt }).toEqual({ responseDueAt: resolved.responseDueAt, resolutionDueAt: resolved.resolutionDueAt });
+  });
+
+  it('keeps a 24x7 critical service on 24x7 clocks when a less critical office-hours service shares the incident', async () => {
+    // Friday 2026-11-27 17:30 UTC: after Berlin office hours.
+    clock.set(Date.parse('2026-11-27T17:30:00Z'));
+    await post('/api/v1/alerts', [{ labels: { alertname: 'SharedDown', instance: 'shared-1:9100', severity: 'critical' }, status: 'firing', startsAt: new Date(clock.nowMs()).toISOString() }]);
+    const [incident] = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: IncidentJson[] }).incidents.filter((i) => i.title.startsWith('SharedDown'));
+    // P1: respond within 15 minutes, around the clock (office hours would say Monday).
+    expect(incident).toMatchObject({ priority: 'P1', responseDueAt: '2026-11-27T17:45:00.000Z' });
+  });
+
+  it('does not count the time an incident spent resolved once it is reopened: a met target stays met', async () => {
+    const [incident] = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: IncidentJson[] }).incidents.filter((i) => i.title.startsWith('SharedDown'));
+    clock.advance(5 * 60_000);
+    expect((await post(`/api/v1/incidents/${incident!.id}/acknowledge`)).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${incident!.id}/resolve`)).status).toBe(200);
+    // Resolved well inside P1's 4 h resolution target; reopened a day later.
+    clock.advance(86_400_000);
+    const reopened = (await (await post(`/api/v1/incidents/${incident!.id}/reopen`)).json()) as IncidentJson;
+    expect(reopened).toMatchObject({ status: 'reopened', slaBreached: false });
+    // The day resolved is not on the clock: resolution due is 4 h after creation plus that day.
+    expect(Date.parse(reopened.resolutionDueAt)).toBe(Date.parse('2026-11-27T17:30:00Z') + 4 * 3_600_000 + 86_400_000);
   });
 });

@@ -135,3 +135,12 @@ describe('computeResponseStatistics', () => {
     expect(computeResponseStatistics(thirds, JANUARY)[0]?.mttaMs).toBe(1);
   });
 });
+
+describe('nearestRankPercentile rounding', () => {
+  it('gives rank ceil(p·n/100) exactly, also where (p/100)·n has a floating-point tail (99.9 % of 1,000)', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+    expect(nearestRankPercentile(values, 99.9)).toBe(999);
+    expect(nearestRankPercentile(values, 50)).toBe(500);
+    expect(nearestRankPercentile(values, 100)).toBe(1000);
+  });
+});
