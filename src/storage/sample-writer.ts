@@ -384,9 +384,16 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
   };
 }
 
-/** Segments in a folder. A series file without its samples file is from a commit that never completed. */
+/** Cuts a file to `length`; a file already gone was moved by an earlier attempt, after its cut. */
 async function cutTo(path: string, length: number): Promise<void> {
-  if ((await stat(path)).size > length) await truncate(path, length);
+  const size = await stat(path).then(
+    (st) => st.size,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return 0;
+      throw error;
+    },
+  );
+  if (size > length) await truncate(path, length);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -396,6 +403,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** Segments in a folder. A series file without its samples file is from a commit that never completed. */
 async function segmentsIn(dir: string): Promise<Segment[]> {
   const names = await readdir(dir);
   const segments: Segment[] = [];
