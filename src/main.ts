@@ -82,7 +82,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     maxAttempts: config.notifications.maxAttempts,
     retryBaseDelayMs: config.notifications.retryBaseDelayMs,
     timeoutMs: config.notifications.timeoutMs,
-    serviceRoutes: () => catalog.index().notificationRoutesByService,
+    catalog: () => catalog.index(),
   });
   const incidents = createIncidentService({
     store,

@@ -13,8 +13,8 @@ export interface CatalogIndex {
   readonly ciById: ReadonlyMap<string, ConfigurationItem>;
   readonly groupById: ReadonlyMap<string, RedundancyGroup>;
   readonly serviceById: ReadonlyMap<string, Service>;
-  /** `notificationRoutes` of each service that names any, by service id. */
-  readonly notificationRoutesByService: ReadonlyMap<string, readonly string[]>;
+  /** Notification routes some service names in its `notificationRoutes`. */
+  readonly routesNamedByServices: ReadonlySet<string>;
   /** The catalog's rules, or DEFAULT_ALERT_MAPPING when it has none. */
   readonly alertMapping: readonly AlertMappingRule[];
   /** Ids of services that need this CI or group, directly or through CIs and groups; sorted; [] when unknown. */
@@ -55,7 +55,7 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
   const groups = catalog.redundancyGroups ?? [];
   const groupById = new Map(groups.map((g) => [g.id, g]));
   const serviceById = new Map(catalog.services.map((s) => [s.id, s]));
-  const notificationRoutesByService = new Map(catalog.services.filter((s) => (s.notificationRoutes ?? []).length > 0).map((s) => [s.id, s.notificationRoutes ?? []]));
+  const routesNamedByServices = new Set(catalog.services.flatMap((s) => s.notificationRoutes ?? []));
 
   // upstream: what a CI or group needs; downstream: the CIs and groups that need it.
   const upstream = new Map<string, string[]>();
@@ -79,7 +79,7 @@ export function buildCatalogIndex(catalog: Catalog): CatalogIndex {
     ciById,
     groupById,
     serviceById,
-    notificationRoutesByService,
+    routesNamedByServices,
     alertMapping: catalog.alertMapping ?? DEFAULT_ALERT_MAPPING,
     servicesDependingOn(id) {
       if (!isNode(id)) return [];

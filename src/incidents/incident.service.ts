@@ -483,6 +483,51 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     }
   }
 
+  /** One pass over the held incidents: auto-resolve, auto-close, SLA breaches, escalation. */
+  async function sweepOnce(): Promise<void> {
+    await storeUnsaved();
+    const nowMs = clock.nowMs();
+    const events: IncidentEvent[] = [];
+    const changed = new Set<Incident>();
+    for (const incident of incidents.values()) {
+      // One incident that cannot be swept must not stop the others (and their stores).
+      try {
+        sweepOne(incident);
+      } catch (error) {
+        logger.error({ err: error, incident: incident.id }, 'incident sweep step failed');
+      }
+    }
+    prunePending(nowMs);
+    if (changed.size > 0) await persist(changed, events);
+
+    function sweepOne(incident: Incident): void {
+      if (isOpen(incident.status) && incident.allAlertsResolvedAtMs !== null && nowMs >= incident.allAlertsResolvedAtMs + options.autoResolveHoldMs) {
+        // Marked first: were the transition to throw part-way, memory would still be stored.
+        changed.add(incident);
+        transition(incident, 'resolve', 'vigil', nowMs, events, 'all alerts resolved');
+      } else if (
+        incident.status === 'resolved' &&
+        (options.autoCloseAfterMs ?? 0) > 0 &&
+        incident.resolvedAtMs !== null &&
+        nowMs >= incident.resolvedAtMs + options.autoCloseAfterMs!
+      ) {
+        changed.add(incident);
+        transition(incident, 'close', 'vigil', nowMs, events, 'resolved long enough');
+      } else if (isOpen(incident.status) && !incident.slaBreached && slaDuePassed(incident, nowMs)) {
+        // Recompute only once a stored due time has passed: a running pause may have moved it.
+        refreshSla(incident, nowMs, events);
+        if (incident.slaBreached) changed.add(incident);
+      }
+      // Levels reached by time without acknowledgement (breach levels come with the breach above).
+      if (incident.escalationLevel < escalationLevels.length && escalate(incident, nowMs, events)) changed.add(incident);
+      if (incident.status === 'closed') forget(incident);
+    }
+  }
+
+  /** Sweeps run one after another (see sweep()): the last one queued, and how many wait or run. */
+  let lastSweep: Promise<void> = Promise.resolve();
+  let sweepsQueued = 0;
+
   const service: IncidentService = {
     async onAlertsChanged(states) {
       const nowMs = clock.nowMs();
@@ -549,46 +594,14 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       if (options.autoResolveHoldMs === 0 && [...changed].some((i) => i.allAlertsResolvedAtMs !== null)) await service.sweep();
     },
 
-    async sweep() {
-      await storeUnsaved();
-      const nowMs = clock.nowMs();
-      const events: IncidentEvent[] = [];
-      const changed = new Set<Incident>();
-      for (const incident of incidents.values()) {
-        // One incident that cannot be swept must not stop the others (and their stores).
-        try {
-          sweepOne(incident);
-        } catch (error) {
-          logger.error({ err: error, incident: incident.id }, 'incident sweep step failed');
-        }
-      }
-      prunePending(nowMs);
-      if (changed.size > 0) await persist(changed, events);
-
-      function sweepOne(incident: Incident): void {
-        if (isOpen(incident.status) && incident.allAlertsResolvedAtMs !== null && nowMs >= incident.allAlertsResolvedAtMs + options.autoResolveHoldMs) {
-          // Marked first: were the transition to throw part-way, memory would still be stored.
-          changed.add(incident);
-          transition(incident, 'resolve', 'vigil', nowMs, events, 'all alerts resolved');
-        } else if (
-          incident.status === 'resolved' &&
-          (options.autoCloseAfterMs ?? 0) > 0 &&
-          incident.resolvedAtMs !== null &&
-          nowMs >= incident.resolvedAtMs + options.autoCloseAfterMs!
-        ) {
-          changed.add(incident);
-          transition(incident, 'close', 'vigil', nowMs, events, 'resolved long enough');
-        } else if (isOpen(incident.status) && !incident.slaBreached && slaDuePassed(incident, nowMs)) {
-          // Recompute only once a stored due time has passed: a running pause may have moved it.
-          refreshSla(incident, nowMs, events);
-          if (incident.slaBreached) changed.add(incident);
-        }
-        // Levels reached by time without acknowledgement (breach levels come with the breach above).
-        if (incident.escalationLevel < escalationLevels.length && escalate(incident, nowMs, events)) changed.add(incident);
-        if (incident.status === 'closed') forget(incident);
-      }
+    sweep() {
+      // One sweep at a time, whoever asks (the timer, or a zero hold after alerts changed):
+      // two over one slow store would both take unsaved writes off the same queue.
+      sweepsQueued++;
+      const run = lastSweep.then(sweepOnce).finally(() => sweepsQueued--);
+      lastSweep = run.catch(() => undefined);
+      return run;
     },
-
     async act(id, action, actor, note) {
       const incident = await requireIncident(id, action);
       const events: IncidentEvent[] = [];
@@ -678,17 +691,10 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         await persist(stale, []);
         logger.warn({ incidents: stale.length }, 'incident alert counts repaired from their members');
       }
-      // One sweep at a time: a slow store (an fsync stall) must not start a second over it.
-      let sweeping = false;
       sweeper = setInterval(() => {
-        if (sweeping) return;
-        sweeping = true;
-        service
-          .sweep()
-          .catch((error: unknown) => logger.error({ err: error }, 'incident sweep failed; will retry'))
-          .finally(() => {
-            sweeping = false;
-          });
+        // A slow store (an fsync stall) must not pile up sweeps behind it.
+        if (sweepsQueued > 0) return;
+        service.sweep().catch((error: unknown) => logger.error({ err: error }, 'incident sweep failed; will retry'));
       }, 1_000);
       sweeper.unref();
     },

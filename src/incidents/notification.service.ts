@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { CatalogIndex } from '../catalog/catalog-index.js';
 import type { Clock } from '../shared/clock.js';
 import {
   attemptRow,
@@ -59,11 +60,11 @@ export interface NotificationServiceOptions {
   /** A request slower than this counts as failed (and is retried). */
   timeoutMs: number;
   /**
-   * The catalog's notification routes per service id (`services[].notificationRoutes`). A
-   * route named by some service gets an incident's notices only when the incident affects
-   * one of those services; a route no service names gets every incident's.
+   * The service catalog in force, for `services[].notificationRoutes`: a route named by some
+   * service gets an incident's notices only when the incident affects one of those services;
+   * a route no service names gets every incident's.
    */
-  serviceRoutes?: () => ReadonlyMap<string, readonly string[]>;
+  catalog?: () => CatalogIndex;
 }
 
 export interface NotificationService extends Notifier {
@@ -131,13 +132,6 @@ export function createNotificationService(options: NotificationServiceOptions): 
   const active = new Set<string>();
   const stopping = new AbortController();
   let closed = false;
-  /** Routes some service names, per catalog routes map (recomputed only when the catalog changes). */
-  const scopedCache = new WeakMap<ReadonlyMap<string, readonly string[]>, ReadonlySet<string>>();
-  const scopedRoutes = (byService: ReadonlyMap<string, readonly string[]>): ReadonlySet<string> => {
-    let scoped = scopedCache.get(byService);
-    if (!scoped) scopedCache.set(byService, (scoped = new Set([...byService.values()].flat())));
-    return scoped;
-  };
 
   function schedule(delivery: Delivery, delayMs: number): void {
     const timer = setTimeout(() => {
@@ -209,12 +203,11 @@ export function createNotificationService(options: NotificationServiceOptions): 
   const service: NotificationService = {
     plan(notice) {
       const names = new Set<string>();
-      const byService = options.serviceRoutes?.() ?? new Map<string, readonly string[]>();
-      const scoped = scopedRoutes(byService);
-      const ofIncident = new Set(notice.incident.services.flatMap((id) => byService.get(id) ?? []));
+      const index = options.catalog?.();
+      const ofIncident = new Set(notice.incident.services.flatMap((id) => index?.serviceById.get(id)?.notificationRoutes ?? []));
       for (const route of options.routes) {
         if (!route.kinds.includes(notice.kind)) continue;
-        if (!scoped.has(route.name) || ofIncident.has(route.name)) names.add(route.name);
+        if (!index?.routesNamedByServices.has(route.name) || ofIncident.has(route.name)) names.add(route.name);
       }
       for (const name of notice.escalation?.routes ?? []) if (routesByName.has(name)) names.add(name);
       const nowMs = clock.nowMs();

@@ -56,11 +56,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
       throw new AppError('INGEST_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type || 'none'} is not OTLP; send application/x-protobuf or application/json`, { httpStatus: 415 });
     }
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
-    if (type === 'application/x-protobuf' || type === 'application/protobuf') {
-      await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsProtobuf(body, { maxLabelsPerSeries: deps.maxLabelsPerSeries }));
-      // An empty ExportMetricsServiceResponse: full success.
-      return reply.status(200).header('content-type', 'application/x-protobuf').send(Buffer.alloc(0));
-    }
+    const limits = { maxLabelsPerSeries: deps.maxLabelsPerSeries };
     if (type === 'application/json') {
       const text = utf8Text(body, 'OTLP/JSON');
       let parsed: unknown;
@@ -69,10 +65,12 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
       } catch (error) {
         throw new AppError('INGEST_PAYLOAD_INVALID', `body is not valid JSON: ${(error as Error).message}`, { httpStatus: 400 });
       }
-      await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsJson(parsed, { maxLabelsPerSeries: deps.maxLabelsPerSeries }));
+      await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsJson(parsed, limits));
       return reply.status(200).send({});
     }
-    throw new AppError('INGEST_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type || 'none'} is not OTLP; send application/x-protobuf or application/json`, { httpStatus: 415 });
+    await deps.ingest.ingestDecoded('otlp', decodeOtlpMetricsProtobuf(body, limits));
+    // An empty ExportMetricsServiceResponse: full success.
+    return reply.status(200).header('content-type', 'application/x-protobuf').send(Buffer.alloc(0));
   });
 
   const influxWrite = async (request: FastifyRequest, reply: FastifyReply) => {

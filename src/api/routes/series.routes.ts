@@ -52,25 +52,14 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
   app.get('/api/v1/series', (request) => listSeries(request.query as Record<string, string | string[] | undefined>));
 
   // Prometheus also takes the parameters form-encoded in a POST body (Grafana's Prometheus
-  // data source does so by default, for long selectors).
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => {
-    const fields: Record<string, string | string[]> = {};
-    for (const [name, value] of new URLSearchParams(body as string)) {
-      const existing = fields[name];
-      fields[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-    }
-    done(null, fields);
-  });
+  // data source does so by default, for long selectors): read with the URL's, as one list.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
   app.post('/api/v1/series', (request) => {
-    const form = (request.body ?? {}) as Record<string, string | string[] | undefined>;
-    const query = request.query as Record<string, string | string[] | undefined>;
-    // URL parameters and form fields together, as Prometheus reads them.
-    const merged: Record<string, string | string[] | undefined> = { ...query };
-    for (const [name, value] of Object.entries(form)) {
-      const existing = merged[name];
-      merged[name] = existing === undefined ? value : [...[existing].flat(), ...[value ?? []].flat()];
-    }
-    return listSeries(merged);
+    const params = new URLSearchParams(request.url.split('?')[1] ?? '');
+    for (const [name, value] of new URLSearchParams(typeof request.body === 'string' ? request.body : '')) params.append(name, value);
+    const raw: Record<string, string[]> = {};
+    for (const [name, value] of params) (raw[name] ??= []).push(value);
+    return listSeries(raw);
   });
 
   app.get('/api/v1/export', async (request, reply) => {
