@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 // Entry point of the `vigil` command: runs the compiled CLI (npm run build makes dist/).
+// The flags on the first line are src/shared/node-flags.ts's list (why: see there).
 import('../dist/cli.js')
   .then((cli) => cli.runCli(process.argv.slice(2)))
   .catch((error) => {

@@ -3,6 +3,7 @@ import { createLogger } from './observability/index.js';
 import { ddlContextOf, startVigil } from './main.js';
 import { migrate } from './storage/migrate.js';
 import { createStore } from './storage/store.js';
+import { missingNodeFlags } from './shared/node-flags.js';
 
 const usage = `usage: vigil <command>
 
@@ -13,10 +14,10 @@ commands:
 configuration: VIGIL_CONFIG=path/to/vigil.yaml, overridden by VIGIL_LISTEN, VIGIL_DATA_DIR,
 CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, VIGIL_LOG_LEVEL`;
 
-/** The `vigil` command. Reads configuration once, then hands it down. */
 /** Longest wait at shutdown for acknowledged rows to reach ClickHouse (they are on disk either way). */
 const SHUTDOWN_DRAIN_MS = 10_000;
 
+/** The `vigil` command. Reads configuration once, then hands it down. */
 export async function runCli(argv: string[]): Promise<void> {
   const command = argv[0];
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -37,6 +38,10 @@ export async function runCli(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve': {
       const vigil = await startVigil(config, { logger });
+      const missing = missingNodeFlags();
+      if (missing.length > 0) {
+        logger.info({ missing }, 'node started without the recommended flags (bin/vigil.mjs adds them): ingest may spend more CPU in garbage collection');
+      }
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {

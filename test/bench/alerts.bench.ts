@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultConfig } from '../../src/config/index.js';
+import { VIGIL_NODE_FLAGS } from '../../src/shared/node-flags.js';
 
 const root = resolve(import.meta.dirname, '../..');
 // alert-load has no dependencies, so it runs in place (no copy into .vigil-tmp needed).
@@ -213,7 +214,7 @@ async function benchVigil(alerts: number): Promise<number> {
   console.log(`vigil, ${alerts} distinct alerts:`);
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-alerts-bench-'));
   const base = `http://127.0.0.1:${vigilPort}`;
-  const child = startChild(process.execPath, [join(root, 'bin/vigil.mjs'), 'serve'], {
+  const child = startChild(process.execPath, [...VIGIL_NODE_FLAGS, join(root, 'bin/vigil.mjs'), 'serve'], {
     // Vigil on its defaults (no VIGIL_CONFIG): Alertmanager's group_by is copied from them.
     env: { ...process.env, VIGIL_CONFIG: '', VIGIL_LISTEN: `127.0.0.1:${vigilPort}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],

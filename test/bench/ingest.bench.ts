@@ -15,6 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { VIGIL_NODE_FLAGS } from '../../src/shared/node-flags.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const generatorSource = resolve(root, '../shared/bench/remote-write-load/load.mjs');
@@ -77,7 +78,7 @@ function runGenerator(url: string): { rate: number; line: string } {
 async function benchVigil(storage: boolean): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const port = 19470;
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/vigil.mjs'), 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [...VIGIL_NODE_FLAGS, join(root, 'bin/vigil.mjs'), 'serve'], {
     env: { ...process.env, VIGIL_LISTEN: `127.0.0.1:${port}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
