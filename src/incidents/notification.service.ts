@@ -111,6 +111,20 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string): s
   return JSON.stringify({ deliveryId, kind, ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason } } : {}), incident: summary });
 }
 
+/**
+ * Milliseconds a Retry-After header asks to wait (RFC 9110 §10.2.3: delay-seconds or an
+ * HTTP-date), or null when absent or unreadable. Slack and most webhook receivers send it
+ * with 429; the wait is still capped by the longest retry delay.
+ */
+export function retryAfterMs(header: string | null, nowMs: number): number | null {
+  if (header === null) return null;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, MAX_RETRY_DELAY_MS);
+  const atMs = Date.parse(value);
+  if (!/[A-Za-z]/.test(value) || Number.isNaN(atMs)) return null;
+  return Math.min(Math.max(0, atMs - nowMs), MAX_RETRY_DELAY_MS);
+}
+
 function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -147,6 +161,8 @@ export function createNotificationService(options: NotificationServiceOptions): 
     const number = delivery.attempts + 1;
     let httpStatus = 0;
     let error = '';
+    /** The receiver's Retry-After (429, 503), in ms: the next attempt waits at least that long. */
+    let askedDelayMs: number | null = null;
     if (!route) {
       error = `route ${delivery.route} is no longer configured`;
     } else {
@@ -162,7 +178,11 @@ export function createNotificationService(options: NotificationServiceOptions): 
         httpStatus = response.status;
         await response.body?.cancel();
         if (response.status >= 300 && response.status < 400) error = `HTTP ${response.status} redirect to ${response.headers.get('location') ?? '?'}, not followed (give the final URL)`;
-        else if (!response.ok) error = `HTTP ${response.status}`;
+        else if (!response.ok) {
+          error = `HTTP ${response.status}`;
+          askedDelayMs = retryAfterMs(response.headers.get('retry-after'), clock.nowMs());
+          if (askedDelayMs !== null) error += ` (Retry-After ${Math.ceil(askedDelayMs / 1000)} s)`;
+        }
       } catch (e) {
         error = (e as Error).message;
       }
@@ -193,7 +213,8 @@ export function createNotificationService(options: NotificationServiceOptions): 
       logger.error({ err: e, delivery: delivery.id }, 'could not log a notification attempt');
     }
     if (state === 'pending' && !closed) {
-      schedule(delivery, Math.min(options.retryBaseDelayMs * 2 ** (number - 1), MAX_RETRY_DELAY_MS));
+      const backoffMs = options.retryBaseDelayMs * 2 ** (number - 1);
+      schedule(delivery, Math.min(Math.max(backoffMs, askedDelayMs ?? 0), MAX_RETRY_DELAY_MS));
       return;
     }
     active.delete(delivery.id);

@@ -1,0 +1,60 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+
+// A receiver that is rate-limiting (429 + Retry-After: 1) on its first request, as Slack does.
+const arrivals: number[] = [];
+let receiver: Server;
+let vigil: TestVigil;
+
+beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      arrivals.push(Date.now());
+      if (arrivals.length === 1) response.writeHead(429, { 'retry-after': '1' }).end();
+      else response.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  vigil = await startTestVigil({
+    overrides: (c) => {
+      c.notifications = {
+        routes: [{ name: 'rate-limited', url: `${base}/hook`, format: 'slack', kinds: ['created'] }],
+        maxAttempts: 3,
+        retryBaseDelayMs: 20,
+        timeoutMs: 1_000,
+      };
+    },
+  });
+});
+afterAll(async () => {
+  await vigil?.stop();
+  receiver.closeAllConnections();
+  await new Promise((r) => receiver.close(r));
+});
+
+describe('notification retries', () => {
+  it("wait as long as the receiver's Retry-After asks, not just the backoff", async () => {
+    const response = await fetch(`${vigil.url}/api/v1/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels: { alertname: 'LinkDown', device: 'sw-1' }, status: 'firing', severity: 'warning', startsAt: new Date().toISOString() }]),
+    });
+    expect(response.status).toBe(200);
+    await until('the second attempt', async () => (arrivals.length >= 2 ? true : undefined), 10_000);
+    // The backoff alone would retry after 20 ms.
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(950);
+    const log = await until('both attempts logged', async () => {
+      const page = (await (await fetch(`${vigil.url}/api/v1/notifications?limit=10`)).json()) as { attempts: { attempt: number; outcome: string; error: string; httpStatus: number }[] };
+      return page.attempts.length === 2 ? page.attempts.sort((a, b) => a.attempt - b.attempt) : undefined;
+    });
+    expect(log.map((a) => [a.outcome, a.httpStatus, a.error])).toEqual([
+      ['retrying', 429, 'HTTP 429 (Retry-After 1 s)'],
+      ['delivered', 200, ''],
+    ]);
+  });
+});
