@@ -69,7 +69,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   // Before anything rebuilds its state from the alert and incident tables.
   const replayedRows = await batcher.replay();
   if (replayedRows.files > 0) logger.info(replayedRows, 'journal files replayed');
-  const catalog = createCatalogService({ file: config.catalog.file, store, clock, logger });
+  const catalog = createCatalogService({ file: config.catalog.file, store, clock, logger, routeNames: config.notifications.routes.map((r) => r.name) });
   await catalog.start();
   // The two halves of the core know each other: alerts report changes, incidents read alert state.
   let alertLookup: AlertService['get'] = () => undefined;

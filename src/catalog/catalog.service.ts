@@ -7,7 +7,7 @@ import { toClickHouseDateTime } from '../storage/clickhouse-time.js';
 import type { Store } from '../storage/store.js';
 import type { Catalog } from './catalog.schema.js';
 import { buildCatalogIndex, type CatalogIndex } from './catalog-index.js';
-import { parseCatalogYaml, validateCatalog } from './validate-catalog.js';
+import { parseCatalogYaml, routeProblems, validateCatalog } from './validate-catalog.js';
 
 const EMPTY_CATALOG: Catalog = { configurationItems: [], services: [] };
 
@@ -31,12 +31,12 @@ const SETTLE_ATTEMPTS = 10;
  * changes), otherwise the last version stored through the API. An invalid catalog is refused
  * with every problem named, and the previous one stays in force.
  */
-export function createCatalogService(options: { file: string | undefined; store: Store; clock: Clock; logger: Logger }): CatalogService {
-  const { file, store, clock, logger } = options;
+export function createCatalogService(options: { file: string | undefined; store: Store; clock: Clock; logger: Logger; routeNames: readonly string[] }): CatalogService {
+  const { file, store, clock, logger, routeNames } = options;
   let current = buildCatalogIndex(validated(EMPTY_CATALOG));
 
   function validated(candidate: unknown): Catalog {
-    const result = validateCatalog(candidate);
+    const result = validateCatalog(candidate, { routeNames });
     if (!result.ok) throw new AppError('CATALOG_INVALID', `invalid catalog:\n${result.problems.join('\n')}`, { httpStatus: 400 });
     return result.catalog;
   }
@@ -59,7 +59,7 @@ export function createCatalogService(options: { file: string | undefined; store:
 
   /** Applies the file's catalog; `atStart`, a refused one is an error (there is no previous one to keep). */
   async function loadFile(path: string, atStart: boolean): Promise<void> {
-    const result = parseCatalogYaml(await readSettled(path));
+    const result = parseCatalogYaml(await readSettled(path), { routeNames });
     if (!result.ok) {
       if (atStart) throw new AppError('CATALOG_INVALID', `catalog file ${path} is invalid:\n${result.problems.join('\n')}`);
       logger.error({ file: path, problems: result.problems }, 'catalog file refused; the previous catalog stays in force');
@@ -86,7 +86,15 @@ export function createCatalogService(options: { file: string | undefined; store:
         return;
       }
       const [latest] = await store.query<{ catalog: string }>('latest catalog', 'SELECT catalog FROM catalog_versions_v1 ORDER BY at DESC LIMIT 1');
-      if (latest) current = buildCatalogIndex(validated(JSON.parse(latest.catalog)));
+      if (!latest) return;
+      // Stored through the API when its routes existed: a route removed from the
+      // configuration since is reported, not a reason to start without the catalog.
+      const stored: unknown = JSON.parse(latest.catalog);
+      const result = validateCatalog(stored);
+      if (!result.ok) throw new AppError('CATALOG_INVALID', `stored catalog is invalid:\n${result.problems.join('\n')}`);
+      const unknownRoutes = routeProblems(stored, routeNames);
+      if (unknownRoutes.length > 0) logger.warn({ problems: unknownRoutes }, 'the stored catalog names notification routes that are no longer configured');
+      current = buildCatalogIndex(result.catalog);
     },
     close() {
       if (file) unwatchFile(file);

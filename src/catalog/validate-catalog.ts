@@ -8,6 +8,16 @@ import { deepFreeze, isRecord } from '../shared/objects.js';
 
 export type CatalogValidation = { ok: true; catalog: Catalog } | { ok: false; problems: string[] };
 
+/** What a catalog is checked against besides itself. */
+export interface CatalogContext {
+  /**
+   * Names of the configured notification routes: a service naming another one is refused (a
+   * typo would leave its team unpaged), as Alertmanager refuses a route to an undefined
+   * receiver. Left out, route names are not checked.
+   */
+  routeNames?: readonly string[];
+}
+
 /** Longest rendering of an offending value in a problem; arbitrary input can be huge. */
 const MAX_VALUE_CHARS = 80;
 /** YAML anchors expand; this bounds a "billion laughs" document. */
@@ -17,13 +27,13 @@ const MAX_YAML_ALIASES = 1000;
  * Parses a catalog YAML document and validates it (see validateCatalog). Never throws:
  * YAML syntax errors come back as problems too.
  */
-export function parseCatalogYaml(text: string): CatalogValidation {
+export function parseCatalogYaml(text: string, context: CatalogContext = {}): CatalogValidation {
   try {
     const doc = parseDocument(text);
     if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => `YAML: ${e.message}`) };
     const candidate: unknown = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
     if (candidate === null || candidate === undefined) return { ok: false, problems: ['catalog: the document is empty'] };
-    return validateCatalog(candidate);
+    return validateCatalog(candidate, context);
   } catch (error) {
     return { ok: false, problems: [`YAML: ${error instanceof Error ? error.message : String(error)}`] };
   }
@@ -36,9 +46,9 @@ export function parseCatalogYaml(text: string): CatalogValidation {
  * every problem with its path, not only the first. Never throws. On success the catalog is
  * a deep-frozen copy of the input.
  */
-export function validateCatalog(candidate: unknown): CatalogValidation {
+export function validateCatalog(candidate: unknown, context: CatalogContext = {}): CatalogValidation {
   try {
-    const problems = [...schemaProblems(candidate), ...semanticProblems(candidate)];
+    const problems = [...schemaProblems(candidate), ...semanticProblems(candidate), ...routeProblems(candidate, context.routeNames)];
     if (problems.length > 0) return { ok: false, problems };
     return { ok: true, catalog: deepFreeze(structuredClone(candidate as Catalog)) };
   } catch (error) {
@@ -172,6 +182,23 @@ function semanticProblems(candidate: unknown): string[] {
   }
 
   problems.push(...findCycles(edges).map((cycle) => `dependency cycle: ${cycle.join(' → ')}`));
+  return problems;
+}
+
+/** Services naming a notification route that is not configured (none when `routeNames` is not given). */
+export function routeProblems(candidate: unknown, routeNames: readonly string[] | undefined): string[] {
+  if (!routeNames || !isRecord(candidate)) return [];
+  const known = new Set(routeNames);
+  const configured = routeNames.length === 0 ? 'none is configured' : `configured: ${routeNames.join(', ')}`;
+  const problems: string[] = [];
+  for (const { path, value } of entries(candidate.services, 'services')) {
+    if (!Array.isArray(value.notificationRoutes)) continue;
+    value.notificationRoutes.forEach((name, i) => {
+      if (typeof name === 'string' && name !== '' && !known.has(name)) {
+        problems.push(`${path}.notificationRoutes[${i}]: no notification route ${render(name)} (${configured})`);
+      }
+    });
+  }
   return problems;
 }
 

@@ -75,6 +75,22 @@ describe('notification routing', () => {
     expect(payments).toEqual(['payments database down']);
   });
 
+  it('refuses a catalog naming a route that is not configured, and keeps the one in force', async () => {
+    const put = await fetch(`${vigil.url}/api/v1/services`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        configurationItems: [{ id: 'pay-db', type: 'database' }],
+        services: [{ id: 'pay', name: 'Payments', criticality: 'high', ownerTeam: 'payments', dependsOn: ['pay-db'], notificationRoutes: ['payments-oncal'] }],
+      }),
+    });
+    expect(put.status).toBe(400);
+    expect(JSON.stringify(await put.json())).toContain('services[0].notificationRoutes[0]: no notification route \\"payments-oncal\\" (configured: everyone, payments-oncall, moved)');
+    const services = (await (await fetch(`${vigil.url}/api/v1/services`)).json()) as { services: { id: string; notificationRoutes?: string[] }[] };
+    expect(services.services.find((s) => s.id === 'pay')?.notificationRoutes).toEqual(['payments-oncall']);
+    expect(services.services.map((s) => s.id).sort()).toEqual(['pay', 'shop']);
+  });
+
   it('escapes the sender\'s text in Slack messages', () => {
     const shop = received.filter((r) => r.path === '/everyone').map((r) => (JSON.parse(r.body) as { text: string }).text).find((t) => t.includes('shop'));
     expect(shop).toMatch(/New: shop &lt;!channel&gt; &amp; slow/);

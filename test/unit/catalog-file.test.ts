@@ -21,8 +21,16 @@ describe('catalog file', () => {
   it('refuses to start on an invalid file, naming the entry, instead of running on an empty catalog', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'configurationItems:\n  - { id: db-1, type: hots }\nservices: []\n');
-    const service = createCatalogService({ file, store: untouchedStore, clock: systemClock, logger });
+    const service = createCatalogService({ file, store: untouchedStore, clock: systemClock, logger, routeNames: [] });
     await expect(service.start()).rejects.toThrow(/configurationItems\[0\]\.type/);
+    service.close();
+  });
+
+  it('refuses a file whose service names a notification route that is not configured', async () => {
+    const file = join(dir, 'typo.yaml');
+    writeFileSync(file, 'configurationItems:\n  - { id: db-1, type: host }\nservices:\n  - { id: pay, name: Pay, criticality: high, ownerTeam: pay, dependsOn: [db-1], notificationRoutes: [payments-oncal] }\n');
+    const service = createCatalogService({ file, store: untouchedStore, clock: systemClock, logger, routeNames: ['payments-oncall', 'ops'] });
+    await expect(service.start()).rejects.toThrow('services[0].notificationRoutes[0]: no notification route "payments-oncal" (configured: payments-oncall, ops)');
     service.close();
   });
 
@@ -33,7 +41,7 @@ describe('catalog file', () => {
     const half = full.slice(0, full.indexOf('  - { id: pay'));
     writeFileSync(file, half);
     setTimeout(() => writeFileSync(file, full), 100);
-    const service = createCatalogService({ file, store: untouchedStore, clock: systemClock, logger });
+    const service = createCatalogService({ file, store: untouchedStore, clock: systemClock, logger, routeNames: [] });
     await service.start();
     expect([...service.index().serviceById.keys()].sort()).toEqual(['pay', 'shop']);
     service.close();

@@ -133,6 +133,23 @@ describe('validateCatalog', () => {
     expect(Object.isFrozen(candidate)).toBe(false);
   });
 
+  it('refuses a service naming a notification route that is not configured, when the routes are given', () => {
+    const candidate = baseCatalog();
+    candidate.services[0] = { ...candidate.services[0]!, notificationRoutes: ['web-oncall', 'web-oncal', 'ops'] };
+    expect(validateCatalog(candidate, { routeNames: ['ops', 'web-oncal', 'web-oncall'] })).toMatchObject({ ok: true });
+    expect(validateCatalog(candidate, { routeNames: ['web-oncall'] })).toEqual({
+      ok: false,
+      problems: [
+        'services[0].notificationRoutes[1]: no notification route "web-oncal" (configured: web-oncall)',
+        'services[0].notificationRoutes[2]: no notification route "ops" (configured: web-oncall)',
+      ],
+    });
+    const none = validateCatalog(candidate, { routeNames: [] });
+    expect(none.ok ? [] : none.problems.map((p) => p.endsWith('(none is configured)'))).toEqual([true, true, true]);
+    // Without the configuration (a catalog checked on its own) names are not checked.
+    expect(validateCatalog(candidate).ok).toBe(true);
+  });
+
   it('accepts a catalog without groups or alert mapping', () => {
     expect(validateCatalog({ configurationItems: [], services: [] }).ok).toBe(true);
   });
