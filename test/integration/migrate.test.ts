@@ -8,6 +8,10 @@ import { migrate } from '../../src/storage/migrate.js';
 import { migrations, rollupLastValueSql } from '../../src/storage/migrations/index.js';
 import { createStore, type Store } from '../../src/storage/store.js';
 
+// The samples' day: yesterday (UTC), inside every retention the tests set (a fixed date
+// would fall out of them as the calendar moves on, and TTL would drop its rows).
+const DAY = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+
 // chdb allows one data directory per process: one store for the whole file.
 const dataDir = mkdtempSync(join(tmpdir(), 'vigil-migrate-'));
 const store: Store = createStore({ ...defaultConfig.storage, dataDir });
@@ -50,7 +54,7 @@ describe('migrate on the embedded engine', () => {
     // Samples stored before 008, rolled up into the argMax rollups it replaces.
     await store.command(
       'samples before 008',
-      "INSERT INTO metric_samples_v1 VALUES (9, '2026-11-20 10:00:20.000', 7), (9, '2026-11-20 10:00:10.000', 5), (9, '2026-11-20 10:01:05.000', 3)",
+      `INSERT INTO metric_samples_v1 VALUES (9, '${DAY} 10:00:20.000', 7), (9, '${DAY} 10:00:10.000', 5), (9, '${DAY} 10:01:05.000', 3)`,
     );
     expect(await migrate(store, ctx, undefined, migrations.slice(0, 8))).toEqual([8]);
     // As after a start cut short between 008's statements and its record: they run again.
@@ -130,7 +134,7 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
   it('rolls raw samples up into 1 m and 1 h, keeping NaN out of the aggregates', async () => {
     await store.command(
       'x',
-      "INSERT INTO metric_samples_v1 VALUES (1, '2026-11-20 10:00:00.000', 1.5), (1, '2026-11-20 10:00:30.000', 2.5), (1, '2026-11-20 10:00:45.000', nan)",
+      `INSERT INTO metric_samples_v1 VALUES (1, '${DAY} 10:00:00.000', 1.5), (1, '${DAY} 10:00:30.000', 2.5), (1, '${DAY} 10:00:45.000', nan)`,
     );
     const raw = await store.query<{ n: string | number }>('raw', 'SELECT count() AS n FROM metric_samples_v1 WHERE series_id = 1');
     expect(Number(raw[0]!.n)).toBe(3);
@@ -141,8 +145,8 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
 
   it('`last` is the value at the latest time, whatever the order samples arrive in', async () => {
     // Separate inserts: separate parts, merged later; the latest sample arrives first.
-    await store.command('late', "INSERT INTO metric_samples_v1 VALUES (2, '2026-11-20 10:00:50.000', -4), (2, '2026-11-20 10:59:00.000', 0.25)");
-    await store.command('early', "INSERT INTO metric_samples_v1 VALUES (2, '2026-11-20 10:00:10.000', 8), (2, '2026-11-20 10:58:59.999', 16)");
+    await store.command('late', `INSERT INTO metric_samples_v1 VALUES (2, '${DAY} 10:00:50.000', -4), (2, '${DAY} 10:59:00.000', 0.25)`);
+    await store.command('early', `INSERT INTO metric_samples_v1 VALUES (2, '${DAY} 10:00:10.000', 8), (2, '${DAY} 10:58:59.999', 16)`);
     expect(await rollup('metric_samples_1m_v2', 'minute', 2)).toEqual([
       { min: -4, max: 8, sum: 4, count: 2, last: -4 },
       { min: 16, max: 16, sum: 16, count: 1, last: 16 },
@@ -165,7 +169,7 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
   });
 
   it('a sample stored after 008 in a copied bucket becomes its last (the old last is stamped at the bucket start)', async () => {
-    await store.command('after 008', "INSERT INTO metric_samples_v1 VALUES (9, '2026-11-20 10:01:00.500', 4)");
+    await store.command('after 008', `INSERT INTO metric_samples_v1 VALUES (9, '${DAY} 10:01:00.500', 4)`);
     expect(await rollup('metric_samples_1m_v2', 'minute', 9)).toEqual([
       { min: 5, max: 7, sum: 12, count: 2, last: 7 },
       { min: 3, max: 4, sum: 7, count: 2, last: 4 },
