@@ -207,7 +207,7 @@ export const openApiDocument = {
     '/api/v1/reports/incidents': {
       get: {
         tags: ['incidents'],
-        summary: 'MTTA and MTTR per service and priority, with percentiles (definitions in the README)',
+        summary: 'MTTA and MTTR per service and priority, with percentiles, and SLA breaches by target (definitions in the README)',
         parameters: [
           { name: 'from', in: 'query', schema: { type: 'string' }, description: 'default: 30 days before `to`' },
           { name: 'to', in: 'query', schema: { type: 'string' }, description: 'default: now' },
@@ -295,7 +295,9 @@ export const openApiDocument = {
           closedAt: { type: 'string', format: 'date-time', nullable: true },
           responseDueAt: { type: 'string', format: 'date-time', nullable: true },
           resolutionDueAt: { type: 'string', format: 'date-time', nullable: true },
-          slaBreached: { type: 'boolean' },
+          slaBreached: { type: 'boolean', description: 'a response or resolution target was breached' },
+          responseBreached: { type: 'boolean', description: 'acknowledged after responseDueAt, or not acknowledged past it' },
+          resolutionBreached: { type: 'boolean', description: 'resolved after resolutionDueAt, or still open past it' },
           escalationLevel: { type: 'integer', description: '0 when not escalated' },
           paused: { type: 'boolean', description: 'SLA clocks paused (waiting on a third party)' },
           assignee: { type: 'string' },

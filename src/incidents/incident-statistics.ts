@@ -11,6 +11,9 @@
  *   (last) resolution falls in the period, acknowledged or not (auto-resolved included).
  * - **count** = incidents created in the period; `acknowledgedCount` and `resolvedCount`
  *   are the sample sizes of MTTA and MTTR.
+ * - **responseBreachedCount**, **resolutionBreachedCount** = incidents created in the period
+ *   that breached the response (resolution) SLA target, as flagged by the time of the report
+ *   (an open incident past its due time counts).
  * - Percentile p by nearest rank: sort ascending, take the value at rank ⌈p/100 · n⌉
  *   (1-based), so every reported figure is one that was observed.
  *
@@ -29,6 +32,8 @@ export interface IncidentTimes {
   acknowledgedAtMs?: number;
   /** Last resolution (a reopened incident counts until it is resolved again). */
   resolvedAtMs?: number;
+  responseBreached?: boolean;
+  resolutionBreached?: boolean;
 }
 
 export interface StatisticsPeriod {
@@ -43,6 +48,8 @@ export interface ResponseStatistics {
   count: number;
   acknowledgedCount: number;
   resolvedCount: number;
+  responseBreachedCount: number;
+  resolutionBreachedCount: number;
   /** null when nothing was acknowledged (resolved) in the period; so are the percentiles. */
   mttaMs: number | null;
   mttaP50Ms: number | null;
@@ -85,6 +92,8 @@ interface Bucket {
   serviceId: string;
   priority: Priority;
   count: number;
+  responseBreaches: number;
+  resolutionBreaches: number;
   ackDurations: number[];
   resolveDurations: number[];
 }
@@ -105,10 +114,14 @@ export function computeResponseStatistics(incidents: readonly IncidentTimes[], p
       const key = JSON.stringify([serviceId, incident.priority]);
       let bucket = buckets.get(key);
       if (bucket === undefined) {
-        bucket = { serviceId, priority: incident.priority, count: 0, ackDurations: [], resolveDurations: [] };
+        bucket = { serviceId, priority: incident.priority, count: 0, responseBreaches: 0, resolutionBreaches: 0, ackDurations: [], resolveDurations: [] };
         buckets.set(key, bucket);
       }
-      if (created) bucket.count += 1;
+      if (created) {
+        bucket.count += 1;
+        if (incident.responseBreached === true) bucket.responseBreaches += 1;
+        if (incident.resolutionBreached === true) bucket.resolutionBreaches += 1;
+      }
       if (acknowledged) bucket.ackDurations.push(Math.max(0, (incident.acknowledgedAtMs ?? 0) - incident.createdAtMs));
       if (resolved) bucket.resolveDurations.push(Math.max(0, (incident.resolvedAtMs ?? 0) - incident.createdAtMs));
     }
@@ -130,6 +143,8 @@ export function computeResponseStatistics(incidents: readonly IncidentTimes[], p
         count: bucket.count,
         acknowledgedCount: bucket.ackDurations.length,
         resolvedCount: bucket.resolveDurations.length,
+        responseBreachedCount: bucket.responseBreaches,
+        resolutionBreachedCount: bucket.resolutionBreaches,
         mttaMs: mtta.mean,
         mttaP50Ms: mtta.p50,
         mttaP90Ms: mtta.p90,

@@ -317,10 +317,15 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     );
     incident.responseDueAtMs = sla.responseDueAtMs;
     incident.resolutionDueAtMs = sla.resolutionDueAtMs;
-    const breached = sla.responseBreached || sla.resolutionBreached;
-    if (breached && !incident.slaBreached) {
+    // Each target's breach is latched and put on the timeline once, when it happens.
+    const newlyResponse = sla.responseBreached && !incident.responseBreached;
+    const newlyResolution = sla.resolutionBreached && !incident.resolutionBreached;
+    if (newlyResponse || newlyResolution) {
+      incident.responseBreached ||= newlyResponse;
+      incident.resolutionBreached ||= newlyResolution;
       incident.slaBreached = true;
-      events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'sla_breached', detail: { response: sla.responseBreached, resolution: sla.resolutionBreached } });
+      const target = newlyResponse && newlyResolution ? 'both' : newlyResponse ? 'response' : 'resolution';
+      events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'sla_breached', detail: { target, response: incident.responseBreached, resolution: incident.resolutionBreached } });
     }
     escalate(incident, nowMs, events);
   }
@@ -341,9 +346,12 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     return steps.length > 0;
   }
 
-  /** True when a stored due time lies behind `nowMs` (response only counts until acknowledged). */
+  /** True when the stored due time of a target not yet breached lies behind `nowMs` (response only counts until acknowledged). */
   function slaDuePassed(incident: Incident, nowMs: number): boolean {
-    return (incident.acknowledgedAtMs === null && nowMs > incident.responseDueAtMs) || nowMs > incident.resolutionDueAtMs;
+    return (
+      (!incident.responseBreached && incident.acknowledgedAtMs === null && nowMs > incident.responseDueAtMs) ||
+      (!incident.resolutionBreached && nowMs > incident.resolutionDueAtMs)
+    );
   }
 
   function join(incident: Incident, alert: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): void {
@@ -400,6 +408,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       responseDueAtMs: nowMs,
       resolutionDueAtMs: nowMs,
       slaBreached: false,
+      responseBreached: false,
+      resolutionBreached: false,
       relatedIncidentId: previous ?? null,
       allAlertsResolvedAtMs: null,
       pauses: [],
@@ -513,10 +523,11 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       ) {
         changed.add(incident);
         transition(incident, 'close', 'vigil', nowMs, events, 'resolved long enough');
-      } else if (isOpen(incident.status) && !incident.slaBreached && slaDuePassed(incident, nowMs)) {
+      } else if (isOpen(incident.status) && slaDuePassed(incident, nowMs)) {
         // Recompute only once a stored due time has passed: a running pause may have moved it.
+        const before = `${incident.responseBreached}${incident.resolutionBreached}`;
         refreshSla(incident, nowMs, events);
-        if (incident.slaBreached) changed.add(incident);
+        if (`${incident.responseBreached}${incident.resolutionBreached}` !== before) changed.add(incident);
       }
       // Levels reached by time without acknowledgement (breach levels come with the breach above).
       if (incident.escalationLevel < escalationLevels.length && escalate(incident, nowMs, events)) changed.add(incident);
@@ -661,6 +672,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         createdAtMs: i.createdAtMs,
         ...(i.acknowledgedAtMs !== null ? { acknowledgedAtMs: i.acknowledgedAtMs } : {}),
         ...(i.resolvedAtMs !== null ? { resolvedAtMs: i.resolvedAtMs } : {}),
+        responseBreached: i.responseBreached,
+        resolutionBreached: i.resolutionBreached,
       }));
       return computeResponseStatistics(times, { fromMs, toMs });
     },

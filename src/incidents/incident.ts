@@ -27,7 +27,12 @@ export interface Incident {
   assignee: string | null;
   responseDueAtMs: number;
   resolutionDueAtMs: number;
+  /** A response or resolution target was breached (either of the two below). */
   slaBreached: boolean;
+  /** Acknowledged after the response due time, or still not acknowledged past it. Never goes back. */
+  responseBreached: boolean;
+  /** Resolved after the resolution due time, or still open past it. Never goes back. */
+  resolutionBreached: boolean;
   /** The earlier incident of the same group, when this one opened after it resolved. */
   relatedIncidentId: string | null;
   /** When every member alert had resolved; the incident auto-resolves a hold time later. Null while any fires. */

@@ -105,6 +105,8 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string): s
     alertCount: incident.alertCount,
     createdAt: new Date(incident.createdAtMs).toISOString(),
     slaBreached: incident.slaBreached,
+    responseBreached: incident.responseBreached,
+    resolutionBreached: incident.resolutionBreached,
     escalationLevel: incident.escalationLevel,
     ...(incident.assignee ? { assignee: incident.assignee } : {}),
   };

@@ -27,6 +27,8 @@ export function incidentRow(incident: Incident, version: number): Record<string,
     response_due_at: dateTime(incident.responseDueAtMs),
     resolution_due_at: dateTime(incident.resolutionDueAtMs),
     sla_breached: incident.slaBreached,
+    response_breached: incident.responseBreached,
+    resolution_breached: incident.resolutionBreached,
     related_incident_id: incident.relatedIncidentId,
     all_alerts_resolved_at: nullableDateTime(incident.allAlertsResolvedAtMs),
     pauses: JSON.stringify(incident.pauses),
@@ -42,7 +44,7 @@ const COLUMNS = `id, title, status, priority, severity, escalation_level, group_
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(acknowledged_at) AS acknowledged_ms,
   toUnixTimestamp64Milli(resolved_at) AS resolved_ms, toUnixTimestamp64Milli(closed_at) AS closed_ms, assignee,
   toUnixTimestamp64Milli(response_due_at) AS response_due_ms, toUnixTimestamp64Milli(resolution_due_at) AS resolution_due_ms,
-  sla_breached, related_incident_id, toUnixTimestamp64Milli(all_alerts_resolved_at) AS all_resolved_ms, pauses`;
+  sla_breached, response_breached, resolution_breached, related_incident_id, toUnixTimestamp64Milli(all_alerts_resolved_at) AS all_resolved_ms, pauses`;
 
 interface Row {
   id: string;
@@ -64,6 +66,9 @@ interface Row {
   response_due_ms: number;
   resolution_due_ms: number;
   sla_breached: boolean;
+  /** False on rows from before migration 011 (see breachedTargets). */
+  response_breached: boolean;
+  resolution_breached: boolean;
   related_incident_id: string | null;
   all_resolved_ms: number | null;
   pauses: string;
@@ -93,10 +98,27 @@ function toIncident(row: Row): Incident {
     responseDueAtMs: Number(row.response_due_ms),
     resolutionDueAtMs: Number(row.resolution_due_ms),
     slaBreached: Boolean(row.sla_breached),
+    ...breachedTargets(row),
     relatedIncidentId: row.related_incident_id,
     allAlertsResolvedAtMs: num(row.all_resolved_ms),
     pauses: JSON.parse(row.pauses) as Incident['pauses'],
   };
+}
+
+/**
+ * The breached targets of a row. Rows from before migration 011 only say that one was: the
+ * response, if acknowledged late or never (its target comes first), otherwise the resolution.
+ * A target breached later is flagged then, as for any incident.
+ */
+function breachedTargets(row: Row): Pick<Incident, 'responseBreached' | 'resolutionBreached'> {
+  if (!row.sla_breached || row.response_breached || row.resolution_breached) {
+    return { responseBreached: Boolean(row.response_breached), resolutionBreached: Boolean(row.resolution_breached) };
+  }
+  const acknowledgedMs = num(row.acknowledged_ms);
+  const resolvedMs = num(row.resolved_ms);
+  const response = acknowledgedMs === null || acknowledgedMs > Number(row.response_due_ms);
+  const resolution = !response || (resolvedMs !== null && resolvedMs > Number(row.resolution_due_ms));
+  return { responseBreached: response, resolutionBreached: resolution };
 }
 
 export function incidentAlertRow(incidentId: string, fingerprint: string, joinedAtMs: number): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../src/shared/clock.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+import { until } from '../helpers/until.js';
 
 // Friday 2026-11-20 16:00 in Berlin (15:00 UTC); support hours Mon-Fri 09:00-17:00 Berlin.
 const clock = createFixedClock(Date.parse('2026-11-20T15:00:00Z'));
@@ -53,6 +54,9 @@ interface IncidentJson {
   resolutionDueAt: string;
   paused: boolean;
   slaBreached: boolean;
+  responseBreached: boolean;
+  resolutionBreached: boolean;
+  timeline?: { kind: string; at: string; target?: string; response?: boolean; resolution?: boolean }[];
 }
 
 const post = (path: string, body?: unknown) =>
@@ -112,5 +116,35 @@ describe('SLA timers in support hours, paused while waiting on a third party', (
     expect(reopened).toMatchObject({ status: 'reopened', slaBreached: false });
     // The day resolved is not on the clock: resolution due is 4 h after creation plus that day.
     expect(Date.parse(reopened.resolutionDueAt)).toBe(Date.parse('2026-11-27T17:30:00Z') + 4 * 3_600_000 + 86_400_000);
+  });
+
+  it('flags a response breach and a later resolution breach apart, each once on the timeline', async () => {
+    const fired = await post('/api/v1/alerts', [{ labels: { alertname: 'BreachTwice', instance: 'shared-1' }, severity: 'critical', status: 'firing', startsAt: new Date(clock.nowMs()).toISOString() }]);
+    expect(fired.status).toBe(200);
+    const list = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: IncidentJson[] }).incidents;
+    const { id, priority } = list.find((i) => i.title.startsWith('BreachTwice'))!;
+    expect(priority).toBe('P1'); // respond within 15 min, resolve within 4 h, around the clock
+    const detail = async () => (await (await fetch(`${vigil.url}/api/v1/incidents/${id}`)).json()) as IncidentJson;
+    const breaches = (incident: IncidentJson) => (incident.timeline ?? []).filter((e) => e.kind === 'sla_breached');
+
+    clock.advance(20 * 60_000);
+    const late = await until('the response breach', async () => {
+      const incident = await detail();
+      return breaches(incident).length === 1 ? incident : undefined;
+    });
+    expect(late).toMatchObject({ slaBreached: true, responseBreached: true, resolutionBreached: false });
+    expect(breaches(late)[0]).toMatchObject({ target: 'response', response: true, resolution: false });
+
+    expect((await post(`/api/v1/incidents/${id}/acknowledge`)).status).toBe(200);
+    clock.advance(4 * 3_600_000);
+    const overdue = await until('the resolution breach', async () => {
+      const incident = await detail();
+      return breaches(incident).length === 2 ? incident : undefined;
+    });
+    expect(overdue).toMatchObject({ slaBreached: true, responseBreached: true, resolutionBreached: true });
+    expect(breaches(overdue).map((e) => e.target)).toEqual(['response', 'resolution']);
+    // Each breach is latched: more sweeps add nothing.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(breaches(await detail())).toHaveLength(2);
   });
 });

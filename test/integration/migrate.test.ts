@@ -6,6 +6,7 @@ import { defaultConfig } from '../../src/config/index.js';
 import type { DdlContext } from '../../src/storage/ddl.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { migrations, rollupLastValueSql } from '../../src/storage/migrations/index.js';
+import { findIncident, incidentRow } from '../../src/storage/incidents.queries.js';
 import { createStore, type Store } from '../../src/storage/store.js';
 
 // The samples' day: yesterday (UTC), inside every retention the tests set (a fixed date
@@ -59,7 +60,7 @@ describe('migrate on the embedded engine', () => {
     expect(await migrate(store, ctx, undefined, migrations.slice(0, 8))).toEqual([8]);
     // As after a start cut short between 008's statements and its record: they run again.
     for (const statement of migrations[7]!.statements(ctx)) await store.command('008 again', statement);
-    expect(await migrate(store, ctx)).toEqual([9, 10]);
+    expect(await migrate(store, ctx)).toEqual([9, 10, 11]);
     afterFirst = await tables();
   });
 
@@ -94,9 +95,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(10);
+    expect(Number(all[0]!.n)).toBe(11);
   });
 
   it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
@@ -110,6 +111,42 @@ describe('migrate on the embedded engine', () => {
     const incidents = await createQuery('incidents_v1');
     expect(incidents).toContain('`escalation_level` UInt8 DEFAULT 0');
     expect(incidents).toContain("`severity` LowCardinality(String) DEFAULT ''");
+  });
+
+  it('011 tells response and resolution breaches apart; rows from before it read back with the breached target inferred', async () => {
+    const incidents = await createQuery('incidents_v1');
+    expect(incidents).toContain('`response_breached` Bool DEFAULT false');
+    expect(incidents).toContain('`resolution_breached` Bool DEFAULT false');
+    const legacy = (id: string, acknowledgedAt: string | null, resolvedAt: string | null) => {
+      const row: Record<string, unknown> = {
+        ...incidentRow(
+          {
+            id, title: id, status: resolvedAt ? 'resolved' : 'acknowledged', priority: 'P3', severity: 'major', escalationLevel: 0, groupKey: id, services: [], cis: [],
+            alertFingerprints: [], alertCount: 1, createdAtMs: Date.parse('2026-11-20T10:00:00Z'),
+            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null,
+            assignee: null, responseDueAtMs: Date.parse('2026-11-20T14:00:00Z'), resolutionDueAtMs: Date.parse('2026-11-21T10:00:00Z'),
+            slaBreached: true, responseBreached: false, resolutionBreached: false, relatedIncidentId: null, allAlertsResolvedAtMs: null, pauses: [],
+          },
+          1,
+        ),
+      };
+      // As written before 011: no per-target columns.
+      delete row.response_breached;
+      delete row.resolution_breached;
+      return row;
+    };
+    await store.insertRows('incidents_v1', [
+      legacy('late-ack', '2026-11-20T15:00:00Z', null),
+      legacy('late-fix', '2026-11-20T10:05:00Z', '2026-11-22T10:00:00Z'),
+      legacy('never-acked', null, null),
+    ]);
+    const flags = async (id: string) => {
+      const found = await findIncident(store, id);
+      return found && [found.responseBreached, found.resolutionBreached];
+    };
+    expect(await flags('late-ack')).toEqual([true, false]);
+    expect(await flags('late-fix')).toEqual([false, true]);
+    expect(await flags('never-acked')).toEqual([true, false]);
   });
 
   it('007 gives the journaled tables a dedup window (and fsync) so a replayed journal segment inserts nothing twice', async () => {

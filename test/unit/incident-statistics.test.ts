@@ -51,18 +51,20 @@ describe('computeResponseStatistics', () => {
     // api P1: acknowledged after 2, 4, 10, 6 min; resolved after 30, 60, 90 min and 20 (auto-resolved, never acknowledged).
     { serviceIds: ['api'], priority: 'P1', createdAtMs: T, acknowledgedAtMs: T + 2 * MIN, resolvedAtMs: T + 30 * MIN },
     { serviceIds: ['api'], priority: 'P1', createdAtMs: T, acknowledgedAtMs: T + 4 * MIN, resolvedAtMs: T + 60 * MIN },
-    { serviceIds: ['api'], priority: 'P1', createdAtMs: T, acknowledgedAtMs: T + 10 * MIN, resolvedAtMs: T + 90 * MIN },
+    { serviceIds: ['api'], priority: 'P1', createdAtMs: T, acknowledgedAtMs: T + 10 * MIN, resolvedAtMs: T + 90 * MIN, responseBreached: true },
     { serviceIds: ['api'], priority: 'P1', createdAtMs: T, resolvedAtMs: T + 20 * MIN },
-    { serviceIds: ['api'], priority: 'P1', createdAtMs: T, acknowledgedAtMs: T + 6 * MIN },
+    { serviceIds: ['api'], priority: 'P1', createdAtMs: T, acknowledgedAtMs: T + 6 * MIN, resolutionBreached: true },
     // One incident on two services (db listed twice counts once).
     { serviceIds: ['db', 'api', 'db'], priority: 'P3', createdAtMs: T, acknowledgedAtMs: T + MIN, resolvedAtMs: T + HOUR },
-    // Created in December, resolved in January: MTTR only.
+    // Created in December, resolved in January: MTTR only (its breaches belong to December).
     {
       serviceIds: ['web'],
       priority: 'P2',
       createdAtMs: at('2025-12-31T23:00:00Z'),
       acknowledgedAtMs: at('2025-12-31T23:30:00Z'),
       resolvedAtMs: at('2026-01-01T01:00:00Z'),
+      responseBreached: true,
+      resolutionBreached: true,
     },
     // Created in January, acknowledged exactly at the (exclusive) end: count only.
     { serviceIds: ['web'], priority: 'P2', createdAtMs: at('2026-01-31T23:50:00Z'), acknowledgedAtMs: JANUARY.toMs },
@@ -85,6 +87,8 @@ describe('computeResponseStatistics', () => {
       count: 5,
       acknowledgedCount: 4,
       resolvedCount: 4,
+      responseBreachedCount: 1,
+      resolutionBreachedCount: 1,
       // MTTA samples sorted 2, 4, 6, 10 min: mean 5.5 min; ranks ⌈2⌉ = 2, ⌈3.6⌉ = 4, ⌈3.96⌉ = 4.
       mttaMs: 5.5 * MIN,
       mttaP50Ms: 4 * MIN,
@@ -111,6 +115,8 @@ describe('computeResponseStatistics', () => {
       count: 1,
       acknowledgedCount: 0,
       resolvedCount: 1,
+      responseBreachedCount: 0,
+      resolutionBreachedCount: 0,
       mttaMs: null,
       mttaP50Ms: null,
       mttaP90Ms: null,

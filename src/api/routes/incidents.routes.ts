@@ -31,6 +31,8 @@ export function toIncidentJson(incident: Incident) {
     responseDueAt: iso(incident.responseDueAtMs),
     resolutionDueAt: iso(incident.resolutionDueAtMs),
     slaBreached: incident.slaBreached,
+    responseBreached: incident.responseBreached,
+    resolutionBreached: incident.resolutionBreached,
     escalationLevel: incident.escalationLevel,
     paused: incident.pauses.at(-1)?.endMs === null,
     ...(incident.assignee ? { assignee: incident.assignee } : {}),
