@@ -221,7 +221,8 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
     const samples = await createQuery('metric_samples_v1');
     expect(samples).toContain('TTL toDateTime(ts) + toIntervalDay(7) ');
     expect(samples).not.toContain('toIntervalDay(30)');
-    expect(await createQuery('metric_series_v1')).toContain('TTL day + toIntervalDay(7) ');
+    // Series rows name the rollups' series too: they keep the longer (rollup) retention.
+    expect(await createQuery('metric_series_v1')).toContain('TTL day + toIntervalDay(400) ');
     // Rollups keep their own retention.
     expect(await createQuery('metric_samples_1m_v2')).toContain('TTL minute + toIntervalDay(400) ');
     expect(await createQuery('metric_samples_1h_v2')).toContain('TTL hour + toIntervalDay(400) ');

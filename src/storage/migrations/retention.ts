@@ -1,3 +1,4 @@
+import type { DdlContext } from '../ddl.js';
 import { metricsRetentionTtl } from './001-metrics.js';
 import { rollupRetentionTtl } from './008-rollup-last.js';
 
@@ -6,7 +7,10 @@ import { rollupRetentionTtl } from './008-rollup-last.js';
  * each table's TTL in line with the configured retention.
  */
 export const retentionTtl = {
-  metric_series_v1: metricsRetentionTtl.metric_series_v1,
+  // Series rows name the series of the rollups too: kept for the longer of the two
+  // retentions (001 created them with the raw one, so rollups past 30 days had lost the
+  // labels to read them by). Tiny next to the samples: a row per series per day written.
+  metric_series_v1: (ctx: DdlContext) => `day + INTERVAL ${Math.max(ctx.retentionDays, ctx.rollupRetentionDays)} DAY`,
   metric_samples_v1: metricsRetentionTtl.metric_samples_v1,
   ...rollupRetentionTtl,
 } as const;
