@@ -302,7 +302,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     refreshSla(incident, nowMs, events);
   }
 
-  function refreshSla(incident: Incident, nowMs: number, events: IncidentEvent[]): void {
+  /** Recomputes the due times, flags breaches and escalates; true when a breach was flagged or a level reached. */
+  function refreshSla(incident: Incident, nowMs: number, events: IncidentEvent[]): boolean {
     const sla = computeSlaState(
       {
         createdAtMs: incident.createdAtMs,
@@ -327,7 +328,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       const target = newlyResponse && newlyResolution ? 'both' : newlyResponse ? 'response' : 'resolution';
       events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'sla_breached', detail: { target, response: incident.responseBreached, resolution: incident.resolutionBreached } });
     }
-    escalate(incident, nowMs, events);
+    return escalate(incident, nowMs, events) || newlyResponse || newlyResolution;
   }
 
   /** Moves the incident up the escalation levels now due, one timeline event (and notice) per level; true when it moved. */
@@ -525,9 +526,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         transition(incident, 'close', 'vigil', nowMs, events, 'resolved long enough');
       } else if (isOpen(incident.status) && slaDuePassed(incident, nowMs)) {
         // Recompute only once a stored due time has passed: a running pause may have moved it.
-        const before = `${incident.responseBreached}${incident.resolutionBreached}`;
-        refreshSla(incident, nowMs, events);
-        if (`${incident.responseBreached}${incident.resolutionBreached}` !== before) changed.add(incident);
+        if (refreshSla(incident, nowMs, events)) changed.add(incident);
       }
       // Levels reached by time without acknowledgement (breach levels come with the breach above).
       if (incident.escalationLevel < escalationLevels.length && escalate(incident, nowMs, events)) changed.add(incident);

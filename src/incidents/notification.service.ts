@@ -116,7 +116,7 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string): s
 /**
  * Milliseconds a Retry-After header asks to wait (RFC 9110 §10.2.3: delay-seconds or an
  * HTTP-date), or null when absent or unreadable. Slack and most webhook receivers send it
- * with 429; the wait is still capped by the longest retry delay.
+ * when they rate-limit; the wait is still capped by the longest retry delay.
  */
 export function retryAfterMs(header: string | null, nowMs: number): number | null {
   if (header === null) return null;
@@ -163,7 +163,7 @@ export function createNotificationService(options: NotificationServiceOptions): 
     const number = delivery.attempts + 1;
     let httpStatus = 0;
     let error = '';
-    /** The receiver's Retry-After (429, 503), in ms: the next attempt waits at least that long. */
+    /** The receiver's Retry-After on a failed answer, in ms: the next attempt waits at least that long. */
     let askedDelayMs: number | null = null;
     if (!route) {
       error = `route ${delivery.route} is no longer configured`;
