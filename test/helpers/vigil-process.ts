@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
@@ -9,6 +10,30 @@ export function startVigilProcess(dataDir: string, port: number, env: Record<str
     cwd: root,
     env: { ...process.env, VIGIL_LISTEN: `127.0.0.1:${port}`, VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Linux hands out ports from 32768 up to outgoing connections (ip_local_port_range). */
+const EPHEMERAL_START = 32_768;
+
+/**
+ * `count` consecutive loopback ports, free now, for a child that is restarted on the same
+ * port: taken below the ephemeral range, since a random port above it can be taken by another
+ * test's outgoing connection between two starts (seen: the child died with EADDRINUSE).
+ */
+export async function restartablePort(count = 1): Promise<number> {
+  for (;;) {
+    const first = 20_000 + Math.floor(Math.random() * (EPHEMERAL_START - 20_000 - count));
+    const ports = Array.from({ length: count }, (_, i) => first + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return first;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

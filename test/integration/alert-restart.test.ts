@@ -2,10 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeDataDir } from '../helpers/vigil.js';
-import { startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
+import { restartablePort, startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
 
 const dataDir = makeDataDir('vigil-alert-restart-');
-const port = 20000 + Math.floor(Math.random() * 20000);
+const port = await restartablePort();
 const url = `http://127.0.0.1:${port}`;
 let child: ChildProcess | null = null;
 

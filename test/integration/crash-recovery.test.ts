@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { remoteWriteHeaders, snappyWriteRequest } from '../helpers/remote-write.js';
 import { makeDataDir } from '../helpers/vigil.js';
-import { startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
+import { restartablePort, startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
 
 const dataDir = makeDataDir('vigil-crash-');
-const port = 20000 + Math.floor(Math.random() * 20000);
+const port = await restartablePort();
 const url = `http://127.0.0.1:${port}`;
 let child: ChildProcess | null = null;
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeDataDir } from '../helpers/vigil.js';
-import { startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
+import { restartablePort, startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
 import { until } from '../helpers/until.js';
 
 /** Deliveries retry with backoff in a child process: give them longer than the in-process tests. */
@@ -14,7 +14,7 @@ const CHILD_WAIT_MS = 20_000;
 // an endpoint that is down are stored, resumed at the next start, and arrive once it is up,
 // with the delivery id they were given at first.
 const dataDir = makeDataDir('vigil-notify-restart-');
-const port = 20000 + Math.floor(Math.random() * 20000);
+const port = await restartablePort(2);
 const hookPort = port + 1;
 const url = `http://127.0.0.1:${port}`;
 const configFile = join(dataDir, 'vigil.yaml');
