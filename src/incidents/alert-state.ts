@@ -77,6 +77,28 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
 }
 
 /**
+ * Whether the change from `before` to `next` (applyAlertEvent) needs a new state row. What a
+ * re-send alone moves (when last seen, how many events, the lease) the stored events already
+ * say (alert_activity_v1, read by alerts.queries.ts), so a re-send that changes nothing else
+ * stores just its event. Maps are compared by identity: a re-send with equal maps carries
+ * the alert's own objects (alert.service.ts), so another object means other contents.
+ */
+export function needsStateRow(before: AlertState | undefined, next: AlertState): boolean {
+  return (
+    before === undefined ||
+    before.status !== next.status ||
+    before.severity !== next.severity ||
+    before.startsAtMs !== next.startsAtMs ||
+    before.resolvedAtMs !== next.resolvedAtMs ||
+    before.generatorUrl !== next.generatorUrl ||
+    before.source !== next.source ||
+    before.firstSeenAtMs !== next.firstSeenAtMs ||
+    (before.labels !== next.labels && !sameStringMap(before.labels, next.labels)) ||
+    (before.annotations !== next.annotations && !sameStringMap(before.annotations, next.annotations))
+  );
+}
+
+/**
  * Senders that notify of a change rather than re-send what fires: Alertmanager's webhook
  * (a firing alert carries Go's zero endsAt and comes again only after `repeat_interval`,
  * 4 h by default; its resolution comes as a resolved notice) and PagerDuty Events (a

@@ -4,7 +4,7 @@ import { alertEventLine, alertStateLine, listAlerts, loadRecentAlerts } from '..
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
 import type { AlertEvent } from './alert.js';
-import { applyAlertEvent, expireAlert, leaseExpiresAtMs, sameStringMap, type AlertState, type ResolveTimeouts } from './alert-state.js';
+import { applyAlertEvent, expireAlert, leaseExpiresAtMs, needsStateRow, sameStringMap, type AlertState, type ResolveTimeouts } from './alert-state.js';
 
 export interface AlertServiceOptions {
   store: Store;
@@ -47,7 +47,8 @@ export interface AlertService {
 /**
  * Alert intake behind every sender: normalised events in, one alert per fingerprint, the
  * state kept in memory (rebuilt from ClickHouse at start) and every event and state change
- * stored before the sender gets its 2xx.
+ * stored before the sender gets its 2xx. A re-send that only renews the lease is stored as
+ * its event alone: the state read back adds the events up (needsStateRow).
  */
 export function createAlertService(options: AlertServiceOptions): AlertService {
   const { store, batcher, clock, logger } = options;
@@ -138,7 +139,10 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
           }
           const states = [...changed.values()];
           // Throws (retryable) with memory untouched: the sender's retry counts the event once.
-          await persist(events, states);
+          await persist(
+            events,
+            states.filter((state) => needsStateRow(alerts.get(state.fingerprint), state)),
+          );
           for (const state of states) {
             alerts.set(state.fingerprint, state);
             untold.delete(state.fingerprint);

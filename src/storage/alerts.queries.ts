@@ -107,6 +107,25 @@ const STATE_COLUMNS = `fingerprint, source, status, severity, labels, annotation
   toUnixTimestamp64Milli(first_seen_at) AS first_seen_at_ms, toUnixTimestamp64Milli(last_seen_at) AS last_seen_at_ms,
   toUnixTimestamp64Milli(resolved_at) AS resolved_at_ms, event_count`;
 
+/**
+ * Each alert's current state: its latest `alerts_v1` row, with what its events add up to
+ * (`alert_activity_v1`, migration 012) taken over where they are newer. A re-send that only
+ * renews the lease stores its event and no state row (alert.service.ts), so the row's
+ * `last_seen_at`, `event_count` and `ends_at` can be behind; the events never are. When the
+ * row is as new as the latest event (it was written for that event, or later by a lease
+ * expiry) its `ends_at` stands. Columns as `alerts_v1`'s; for `FROM`.
+ */
+export const CURRENT_ALERTS = `(SELECT s.fingerprint AS fingerprint, s.source AS source, s.status AS status, s.severity AS severity,
+  s.labels AS labels, s.annotations AS annotations, s.starts_at AS starts_at,
+  if(a.last_seen_at > s.last_seen_at, a.ends_at, s.ends_at) AS ends_at, s.generator_url AS generator_url,
+  s.first_seen_at AS first_seen_at, greatest(s.last_seen_at, a.last_seen_at) AS last_seen_at, s.resolved_at AS resolved_at,
+  greatest(s.event_count, a.events) AS event_count
+FROM alerts_v1 AS s FINAL
+GLOBAL LEFT JOIN (
+  SELECT fingerprint, sum(events) AS events, max(last_seen_at) AS last_seen_at, argMaxMerge(ends_at).1 AS ends_at
+  FROM alert_activity_v1 GROUP BY fingerprint
+) AS a ON a.fingerprint = s.fingerprint)`;
+
 function toState(row: StateRow): AlertState {
   return {
     fingerprint: row.fingerprint,
@@ -129,7 +148,7 @@ function toState(row: StateRow): AlertState {
 export async function loadRecentAlerts(store: Store, sinceMs: number): Promise<AlertState[]> {
   const rows = await store.query<StateRow>(
     'recent alerts',
-    `SELECT ${STATE_COLUMNS} FROM alerts_v1 FINAL
+    `SELECT ${STATE_COLUMNS} FROM ${CURRENT_ALERTS}
      WHERE status = 'firing' OR resolved_at >= fromUnixTimestamp64Milli({sinceMs:Int64}, 'UTC')`,
     { sinceMs },
   );
@@ -143,7 +162,7 @@ export async function listAlerts(
 ): Promise<{ alerts: AlertState[]; total: number }> {
   const page = await queryPage<StateRow>(store, {
     name: 'alerts',
-    from: 'alerts_v1 FINAL',
+    from: CURRENT_ALERTS,
     columns: STATE_COLUMNS,
     conditions: filter.status === 'all' ? [] : ['status = {status:String}'],
     orderBy: 'last_seen_at DESC, fingerprint',

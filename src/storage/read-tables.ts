@@ -5,8 +5,8 @@
  * that starts reading another journaled table must add it here, or it may miss rows.
  */
 export const READ_TABLES = {
-  /** listAlerts (alerts.queries.ts). */
-  alertList: ['alerts_v1'],
+  /** listAlerts (alerts.queries.ts): the events' figures come through a view on their table. */
+  alertList: ['alerts_v1', 'alert_events_v1'],
   /** listIncidents, loadIncidentsForPeriod (incidents.queries.ts). */
   incidentList: ['incidents_v1'],
   /** findIncident with its members, loadTimeline (incidents.queries.ts). */

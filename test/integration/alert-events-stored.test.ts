@@ -7,6 +7,7 @@ import type { AlertEvent } from '../../src/incidents/alert.js';
 import { createAlertService } from '../../src/incidents/alert.service.js';
 import { ddlContextOf } from '../../src/main.js';
 import { createFixedClock } from '../../src/shared/clock.js';
+import { CURRENT_ALERTS, listAlerts, loadRecentAlerts } from '../../src/storage/alerts.queries.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createRowBatcher } from '../../src/storage/row-batcher.js';
 import { createStore } from '../../src/storage/store.js';
@@ -61,9 +62,44 @@ describe('alert events as stored', () => {
     for (const row of rows) expect(row.labels).toEqual({ alertname: 'DiskFull', instance: 'db-1:9100' });
     const [state] = await store.query<{ annotations: Record<string, string>; event_count: string | number }>(
       'state',
-      "SELECT annotations, event_count FROM alerts_v1 FINAL WHERE fingerprint = 'fp-stored'",
+      `SELECT annotations, event_count FROM ${CURRENT_ALERTS} WHERE fingerprint = 'fp-stored'`,
     );
     expect(state).toMatchObject({ annotations: { summary: 'a' } });
     expect(Number(state?.event_count)).toBe(6);
+  });
+
+  it('a re-send that only renews the lease stores its event, no state row; reads add the events up', async () => {
+    // Merges would fold extra state rows away and hide them from the count below.
+    await store.command('stop merges', 'SYSTEM STOP MERGES alerts_v1');
+    const clock = createFixedClock(t0);
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    const renewal = (receivedAtMs: number): AlertEvent => ({ ...event(receivedAtMs, { summary: 'lease' }), fingerprint: 'fp-lease', endsAtMs: receivedAtMs + 240_000 });
+    await alerts.receive([renewal(t0 + 60_000)]);
+    await alerts.receive([renewal(t0 + 120_000)]);
+    await alerts.receive([renewal(t0 + 180_000)]);
+    await batcher.whenInserted();
+    const rows = await store.query<{ n: string | number }>('rows', "SELECT count() AS n FROM alerts_v1 WHERE fingerprint = 'fp-lease'");
+    expect(Number(rows[0]!.n)).toBe(1);
+    const expected = { status: 'firing', eventCount: 3, firstSeenAtMs: t0 + 60_000, lastSeenAtMs: t0 + 180_000, endsAtMs: t0 + 420_000 };
+    expect(alerts.get('fp-lease')).toMatchObject(expected);
+    const listed = await listAlerts(store, { status: 'firing', limit: 100, offset: 0 });
+    expect(listed.alerts.find((a) => a.fingerprint === 'fp-lease')).toMatchObject(expected);
+    // As rebuilt after a restart: the lease of the latest event, not of the one stored state row.
+    const rebuilt = await loadRecentAlerts(store, t0);
+    expect(rebuilt.find((a) => a.fingerprint === 'fp-lease')).toMatchObject(expected);
+
+    // The lease runs out: resolving is a state change, stored with the latest figures.
+    clock.set(t0 + 420_000);
+    expect(await alerts.expireLeases()).toBe(1);
+    await batcher.whenInserted();
+    const [resolved] = await store.query<{ status: string; event_count: string | number; last_seen_ms: string | number }>(
+      'resolved',
+      "SELECT status, event_count, toUnixTimestamp64Milli(last_seen_at) AS last_seen_ms FROM alerts_v1 FINAL WHERE fingerprint = 'fp-lease'",
+    );
+    expect(resolved).toMatchObject({ status: 'resolved' });
+    expect(Number(resolved!.event_count)).toBe(3);
+    expect(Number(resolved!.last_seen_ms)).toBe(t0 + 180_000);
+    expect((await loadRecentAlerts(store, t0)).find((a) => a.fingerprint === 'fp-lease')).toMatchObject({ ...expected, status: 'resolved', resolvedAtMs: t0 + 420_000 });
+    await store.command('start merges', 'SYSTEM START MERGES alerts_v1');
   });
 });

@@ -11,7 +11,7 @@ import type { Delivery, Notice, Notifier } from '../../src/incidents/notificatio
 import { ddlContextOf } from '../../src/main.js';
 import { createFixedClock } from '../../src/shared/clock.js';
 import { AppError } from '../../src/shared/errors.js';
-import { alertStateRow } from '../../src/storage/alerts.queries.js';
+import { alertStateRow, CURRENT_ALERTS } from '../../src/storage/alerts.queries.js';
 import { incidentAlertRow } from '../../src/storage/incidents.queries.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createRowBatcher, type RowBatcher } from '../../src/storage/row-batcher.js';
@@ -81,7 +81,7 @@ function event(fingerprint: string, nowMs: number, overrides: Partial<AlertEvent
 async function stored(fingerprint: string): Promise<{ events: number; eventCount: number | null; status: string | null }> {
   await batcher.whenInserted();
   const [events] = await store.query<{ n: string }>('t', 'SELECT count() AS n FROM alert_events_v1 WHERE fingerprint = {fp:String}', { fp: fingerprint });
-  const [state] = await store.query<{ event_count: string; status: string }>('t', 'SELECT event_count, status FROM alerts_v1 FINAL WHERE fingerprint = {fp:String}', { fp: fingerprint });
+  const [state] = await store.query<{ event_count: string; status: string }>('t', `SELECT event_count, status FROM ${CURRENT_ALERTS} WHERE fingerprint = {fp:String}`, { fp: fingerprint });
   return { events: Number(events?.n ?? 0), eventCount: state ? Number(state.event_count) : null, status: state?.status ?? null };
 }
 

@@ -60,12 +60,23 @@ describe('migrate on the embedded engine', () => {
     expect(await migrate(store, ctx, undefined, migrations.slice(0, 8))).toEqual([8]);
     // As after a start cut short between 008's statements and its record: they run again.
     for (const statement of migrations[7]!.statements(ctx)) await store.command('008 again', statement);
-    expect(await migrate(store, ctx)).toEqual([9, 10, 11]);
+    expect(await migrate(store, ctx, undefined, migrations.slice(0, 11))).toEqual([9, 10, 11]);
+    // Alert events stored before 012, which counts them into the activity its view keeps.
+    await store.command(
+      'events before 012',
+      `INSERT INTO alert_events_v1 (received_at, fingerprint, ends_at) VALUES
+       ('${DAY} 09:00:00.000', 'fp-old', '${DAY} 09:04:00.000'), ('${DAY} 09:01:00.000', 'fp-old', '${DAY} 09:05:00.000'), ('${DAY} 09:00:30.000', 'fp-old', NULL)`,
+    );
+    expect(await migrate(store, ctx)).toEqual([12]);
+    // As after a start cut short between 012's statements and its record.
+    for (const statement of migrations[11]!.statements(ctx)) await store.command('012 again', statement);
     afterFirst = await tables();
   });
 
   it('creates every table and view of every migration once', () => {
     expect(afterFirst.map((t) => [t.name, t.engine])).toEqual([
+      ['alert_activity_mv_v1', 'MaterializedView'],
+      ['alert_activity_v1', 'AggregatingMergeTree'],
       ['alert_events_v1', 'MergeTree'],
       ['alerts_v1', 'ReplacingMergeTree'],
       ['catalog_versions_v1', 'MergeTree'],
@@ -95,9 +106,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(11);
+    expect(Number(all[0]!.n)).toBe(12);
   });
 
   it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
@@ -147,6 +158,19 @@ describe('migrate on the embedded engine', () => {
     expect(await flags('late-ack')).toEqual([true, false]);
     expect(await flags('late-fix')).toEqual([false, true]);
     expect(await flags('never-acked')).toEqual([true, false]);
+  });
+
+  it('012 counts the alert events stored before it once, and its view counts the later ones', async () => {
+    const activity = async () => {
+      const [row] = await store.query<{ events: string | number; last_seen: string; ends_at: string | null }>(
+        'activity',
+        "SELECT sum(events) AS events, toString(max(last_seen_at)) AS last_seen, toString(argMaxMerge(ends_at).1) AS ends_at FROM alert_activity_v1 WHERE fingerprint = 'fp-old'",
+      );
+      return row && { events: Number(row.events), lastSeen: row.last_seen, endsAt: row.ends_at };
+    };
+    expect(await activity()).toEqual({ events: 3, lastSeen: `${DAY} 09:01:00.000`, endsAt: `${DAY} 09:05:00.000` });
+    await store.command('event after 012', `INSERT INTO alert_events_v1 (received_at, fingerprint, ends_at) VALUES ('${DAY} 09:02:00.000', 'fp-old', NULL)`);
+    expect(await activity()).toEqual({ events: 4, lastSeen: `${DAY} 09:02:00.000`, endsAt: null });
   });
 
   it('007 gives the journaled tables a dedup window (and fsync) so a replayed journal segment inserts nothing twice', async () => {

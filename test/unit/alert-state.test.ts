@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../src/incidents/alert.js';
-import { applyAlertEvent, expireAlert, leaseExpiresAtMs, sameStringMap } from '../../src/incidents/alert-state.js';
+import { applyAlertEvent, expireAlert, leaseExpiresAtMs, needsStateRow, sameStringMap } from '../../src/incidents/alert-state.js';
 
 const t0 = Date.parse('2026-11-23T10:00:00Z');
 function event(overrides: Partial<AlertEvent>): AlertEvent {
@@ -112,5 +112,33 @@ describe('sameStringMap', () => {
     const parsed = JSON.parse('{"__proto__":"x"}') as Record<string, string>;
     expect(sameStringMap(parsed, JSON.parse('{"__proto__":"x"}') as Record<string, string>)).toBe(true);
     expect(sameStringMap(parsed, {})).toBe(false);
+  });
+});
+
+describe('needsStateRow (what a re-send stores besides its event)', () => {
+  const first = applyAlertEvent(undefined, event({ endsAtMs: t0 + 240_000 }));
+  // A re-send as the service folds it: equal maps are the alert's own objects.
+  const resend = (overrides: Partial<AlertEvent>) => applyAlertEvent(first, event({ labels: first.labels, annotations: first.annotations, receivedAtMs: t0 + 60_000, ...overrides }));
+
+  it('a new alert needs one', () => {
+    expect(needsStateRow(undefined, first)).toBe(true);
+  });
+
+  it('a renewed lease, a later last-seen and one more event do not (the events table has them)', () => {
+    const renewed = resend({ endsAtMs: t0 + 300_000 });
+    expect([renewed.lastSeenAtMs, renewed.eventCount, renewed.endsAtMs]).toEqual([t0 + 60_000, 2, t0 + 300_000]);
+    expect(needsStateRow(first, renewed)).toBe(false);
+    // Equal contents in other objects are no change either.
+    expect(needsStateRow(first, resend({ annotations: { summary: 'first' } }))).toBe(false);
+  });
+
+  it('every other change does', () => {
+    expect(needsStateRow(first, resend({ annotations: { summary: 'second' } }))).toBe(true);
+    expect(needsStateRow(first, resend({ severity: 'critical' }))).toBe(true);
+    expect(needsStateRow(first, resend({ status: 'resolved' }))).toBe(true);
+    expect(needsStateRow(first, resend({ generatorUrl: 'http://prometheus:9090/graph' }))).toBe(true);
+    const resolved = resend({ status: 'resolved' });
+    expect(needsStateRow(resolved, applyAlertEvent(resolved, event({ receivedAtMs: t0 + 120_000, startsAtMs: t0 + 110_000 })))).toBe(true);
+    expect(needsStateRow(first, expireAlert(first, t0 + 240_000))).toBe(true);
   });
 });
