@@ -9,6 +9,11 @@
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const error = (description: string) => ({ description, ...json(ref('Error')) });
+/** Prometheus' HTTP API error body, for the routes Prometheus clients call. */
+const prometheusError = (description: string) => ({
+  description,
+  ...json({ type: 'object', properties: { status: { type: 'string', enum: ['error'] }, errorType: { type: 'string', example: 'bad_data' }, error: { type: 'string' } } }),
+});
 const listOf = (key: string, item: string) => ({
   type: 'object',
   required: [key, 'total'],
@@ -101,7 +106,7 @@ export const openApiDocument = {
         parameters: matchParams,
         responses: {
           '200': { description: 'the series', ...json({ type: 'object', properties: { status: { type: 'string', enum: ['success'] }, data: { type: 'array', items: { type: 'object', additionalProperties: { type: 'string' } } } } }) },
-          '400': error('bad selector or time'),
+          '400': prometheusError('bad selector or time'),
         },
       },
       post: {
@@ -117,7 +122,7 @@ export const openApiDocument = {
         },
         responses: {
           '200': { description: 'the series', ...json({ type: 'object', properties: { status: { type: 'string', enum: ['success'] }, data: { type: 'array', items: { type: 'object', additionalProperties: { type: 'string' } } } } }) },
-          '400': error('bad selector or time'),
+          '400': prometheusError('bad selector or time'),
         },
       },
     },

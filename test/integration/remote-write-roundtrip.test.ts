@@ -166,12 +166,17 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(response.status).toBe(413);
   });
 
-  it('answers 400 for bad selectors and times on the read side', async () => {
+  it('answers 400 for bad selectors and times on the read side, in the error shape of Prometheus for its series API', async () => {
     for (const query of ['match[]=up{', 'match[]=up&start=yesterday', '', 'match[]={a=~".*"}']) {
       const response = await fetch(`${vigil.url}/api/v1/series?${query}`);
       expect(response.status, query).toBe(400);
-      expect(((await response.json()) as { error: string }).error).toBe('REQUEST_INVALID');
+      const body = (await response.json()) as { status: string; errorType: string; error: string };
+      expect(body, query).toMatchObject({ status: 'error', errorType: 'bad_data' });
+      expect(body.error, query).toMatch(/match\[\]|start/);
     }
+    const export_ = await fetch(`${vigil.url}/api/v1/export?match[]=up{`);
+    expect(export_.status).toBe(400);
+    expect(((await export_.json()) as { error: string }).error).toBe('REQUEST_INVALID');
   });
 
   it('answers 400, not 503, for a regex the engine cannot compile (a retry would fail the same way)', async () => {
@@ -181,10 +186,10 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     const response = await fetch(`${vigil.url}/api/v1/series?${params}`);
     expect(response.status).toBe(400);
     expect(response.headers.get('retry-after')).toBeNull();
-    const body = (await response.json()) as { error: string; detail: string };
-    expect(body.error).toBe('REQUEST_INVALID');
-    expect(body.detail).toMatch(/cannot compile/);
-    expect(body.detail).not.toMatch(/MergeTree|DB::Exception/);
+    const body = (await response.json()) as { status: string; errorType: string; error: string };
+    expect(body).toMatchObject({ status: 'error', errorType: 'bad_data' });
+    expect(body.error).toMatch(/cannot compile/);
+    expect(body.error).not.toMatch(/MergeTree|DB::Exception/);
   });
 
   it('matches quantified non-ASCII characters in regex matchers as Prometheus does', async () => {

@@ -49,12 +49,14 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
     const series = await findSeries(deps.store, query);
     return { status: 'success', data: series.map((s) => s.labels) };
   };
-  app.get('/api/v1/series', (request) => listSeries(request.query as Record<string, string | string[] | undefined>));
+  // Prometheus clients (Grafana) read its error shape: `{ status, errorType, error }`.
+  const prometheusApi = { config: { errorShape: 'prometheus' as const } };
+  app.get('/api/v1/series', prometheusApi, (request) => listSeries(request.query as Record<string, string | string[] | undefined>));
 
   // Prometheus also takes the parameters form-encoded in a POST body (Grafana's Prometheus
   // data source does so by default, for long selectors): read with the URL's, as one list.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
-  app.post('/api/v1/series', (request) => {
+  app.post('/api/v1/series', prometheusApi, (request) => {
     const params = new URLSearchParams(request.url.split('?')[1] ?? '');
     for (const [name, value] of new URLSearchParams(typeof request.body === 'string' ? request.body : '')) params.append(name, value);
     const raw: Record<string, string[]> = {};
