@@ -27,6 +27,7 @@ export function ddlContextOf(config: Readonly<Config>): DdlContext {
     cluster: config.storage.cluster,
     retentionDays: config.storage.retentionDays,
     rollupRetentionDays: config.storage.rollupRetentionDays,
+    alertEventRetentionDays: config.storage.alertEventRetentionDays,
     fsync: config.writer.fsync,
   };
 }

@@ -38,6 +38,11 @@ export const ConfigSchema = Type.Object(
         retentionDays: Type.Integer({ minimum: 1, maximum: 36500 }),
         /** Rollups (1 m, 1 h) serve long ranges and forecasting, so they live longer. */
         rollupRetentionDays: Type.Integer({ minimum: 1, maximum: 36500 }),
+        /**
+         * Received alert events (every re-send: a firing alert from Prometheus, one a minute)
+         * are dropped once older than this; alert states, counts and incidents are kept.
+         */
+        alertEventRetentionDays: Type.Integer({ minimum: 1, maximum: 36500 }),
       },
       { additionalProperties: false },
     ),
@@ -181,6 +186,7 @@ export const defaultConfig: Config = {
     database: 'vigil',
     retentionDays: 30,
     rollupRetentionDays: 400,
+    alertEventRetentionDays: 400,
   },
   ingest: {
     maxBodyBytes: 16 * 1024 * 1024,

@@ -8,6 +8,7 @@ export interface DdlContext {
   cluster: string | undefined;
   retentionDays: number;
   rollupRetentionDays: number;
+  alertEventRetentionDays: number;
   /** fsync parts before an insert returns: acknowledged rows survive power loss. */
   fsync: boolean;
 }

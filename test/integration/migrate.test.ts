@@ -20,6 +20,7 @@ const ctx: DdlContext = {
   cluster: undefined,
   retentionDays: defaultConfig.storage.retentionDays,
   rollupRetentionDays: defaultConfig.storage.rollupRetentionDays,
+  alertEventRetentionDays: defaultConfig.storage.alertEventRetentionDays,
   fsync: true,
 };
 
@@ -277,6 +278,28 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
       if (left > 0) await new Promise((r) => setTimeout(r, 200));
     }
     expect(left).toBe(0);
+    await migrate(store, { ...ctx, retentionDays: 7 });
+  });
+
+  it('alert events past their retention go; what reads count of them (alert_activity_v1) stays', async () => {
+    expect(await createQuery('alert_events_v1')).toContain('TTL toDateTime(received_at) + toIntervalDay(400)');
+    const old = Date.now() - 10 * 86_400_000;
+    await store.command('old event', `INSERT INTO alert_events_v1 (received_at, fingerprint) VALUES (fromUnixTimestamp64Milli(${old}), 'fp-aged'), (now64(3), 'fp-aged')`);
+    const events = async () => Number((await store.query<{ n: string | number }>('aged', "SELECT count() AS n FROM alert_events_v1 WHERE fingerprint = 'fp-aged'"))[0]!.n);
+    await store.command('merge', 'OPTIMIZE TABLE alert_events_v1 FINAL');
+    expect(await events()).toBe(2);
+    await migrate(store, { ...ctx, alertEventRetentionDays: 5 });
+    expect(await createQuery('alert_events_v1')).toContain('TTL toDateTime(received_at) + toIntervalDay(5)');
+    let left = 2;
+    for (let i = 0; i < 50 && left > 1; i++) {
+      await store.command('merge', 'OPTIMIZE TABLE alert_events_v1 FINAL');
+      left = await events();
+      if (left > 1) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(left).toBe(1);
+    const [activity] = await store.query<{ n: string | number }>('activity', "SELECT sum(events) AS n FROM alert_activity_v1 WHERE fingerprint = 'fp-aged'");
+    expect(Number(activity!.n)).toBe(2);
+    // Back to the retentions the tests before left in force.
     await migrate(store, { ...ctx, retentionDays: 7 });
   });
 

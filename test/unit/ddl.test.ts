@@ -15,9 +15,9 @@ import {
 } from '../../src/storage/ddl.js';
 import { migrations, retentionTtl } from '../../src/storage/migrations/index.js';
 
-const single: DdlContext = { cluster: undefined, retentionDays: 30, rollupRetentionDays: 400, fsync: true };
+const single: DdlContext = { cluster: undefined, retentionDays: 30, rollupRetentionDays: 400, alertEventRetentionDays: 400, fsync: true };
 const singleNoFsync: DdlContext = { ...single, fsync: false };
-const cluster: DdlContext = { cluster: 'prod', retentionDays: 30, rollupRetentionDays: 400, fsync: true };
+const cluster: DdlContext = { cluster: 'prod', retentionDays: 30, rollupRetentionDays: 400, alertEventRetentionDays: 400, fsync: true };
 
 const metrics = migrations.find((m) => m.version === 1);
 if (!metrics) throw new Error('migration 1 missing');
@@ -197,9 +197,12 @@ describe('migration 1 (metrics), single node', () => {
   ])('every table the retention check looks after gets its TTL from its migration (%i / %i days)', (raw, rollup) => {
     const ctx = { ...single, retentionDays: raw, rollupRetentionDays: rollup };
     const all = migrations.flatMap((m) => m.statements(ctx));
-    expect(Object.keys(retentionTtl)).toEqual(['metric_series_v1', 'metric_samples_v1', 'metric_samples_1m_v2', 'metric_samples_1h_v2']);
+    expect(Object.keys(retentionTtl)).toEqual(['metric_series_v1', 'metric_samples_v1', 'metric_samples_1m_v2', 'metric_samples_1h_v2', 'alert_events_v1']);
     // Series rows: created with the raw retention by 001; the check at start lengthens it.
-    for (const [table, ttl] of Object.entries(retentionTtl)) if (table !== 'metric_series_v1') expect(statementFor(all, table)).toContain(`TTL ${ttl(ctx)}\n`);
+    // Alert events: created without one by 002; the check at start adds it.
+    const setAtStart = ['metric_series_v1', 'alert_events_v1'];
+    for (const [table, ttl] of Object.entries(retentionTtl)) if (!setAtStart.includes(table)) expect(statementFor(all, table)).toContain(`TTL ${ttl(ctx)}\n`);
+    expect(retentionTtl.alert_events_v1({ ...ctx, alertEventRetentionDays: 90 })).toBe('toDateTime(received_at) + INTERVAL 90 DAY');
     expect(retentionTtl.metric_series_v1(ctx)).toBe(`day + INTERVAL ${rollup} DAY`);
     expect(retentionTtl.metric_series_v1({ ...ctx, retentionDays: rollup + 1 })).toBe(`day + INTERVAL ${rollup + 1} DAY`);
   });

@@ -13,4 +13,7 @@ export const retentionTtl = {
   metric_series_v1: (ctx: DdlContext) => `day + INTERVAL ${Math.max(ctx.retentionDays, ctx.rollupRetentionDays)} DAY`,
   metric_samples_v1: metricsRetentionTtl.metric_samples_v1,
   ...rollupRetentionTtl,
+  // Every received event, re-sends included: the largest alert table by far. What reads
+  // need of old events (how many, the latest) is kept apart in alert_activity_v1 (012).
+  alert_events_v1: (ctx: DdlContext) => `toDateTime(received_at) + INTERVAL ${ctx.alertEventRetentionDays} DAY`,
 } as const;
