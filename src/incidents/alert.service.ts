@@ -104,8 +104,8 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
 
   /**
    * A re-send mostly repeats the labels and annotations the alert has: it then takes the
-   * alert's own map objects, whose row text is already made (alerts.queries.ts), and the
-   * alert keeps one set of maps instead of one per event.
+   * alert's own map objects, so the alert keeps one set of maps instead of one per event,
+   * and equal maps are the same object (needsStateRow compares by identity first).
    */
   function shareMaps(event: AlertEvent, state: AlertState): void {
     if (event.labels !== state.labels && sameStringMap(event.labels, state.labels)) event.labels = state.labels;
