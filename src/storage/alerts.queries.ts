@@ -110,7 +110,7 @@ export const CURRENT_ALERTS = `(SELECT s.fingerprint AS fingerprint, s.source AS
   greatest(s.event_count, a.events) AS event_count
 FROM alerts_v1 AS s FINAL
 GLOBAL LEFT JOIN (
-  SELECT fingerprint, sum(events) AS events, max(last_seen_at) AS last_seen_at, argMaxMerge(ends_at).1 AS ends_at
+  SELECT fingerprint, sum(events) AS events, max(latest).1 AS last_seen_at, max(latest).2 AS ends_at
   FROM alert_activity_v1 GROUP BY fingerprint
 ) AS a ON a.fingerprint = s.fingerprint)`;
 

@@ -165,7 +165,7 @@ describe('migrate on the embedded engine', () => {
     const activity = async () => {
       const [row] = await store.query<{ events: string | number; last_seen: string; ends_at: string | null }>(
         'activity',
-        "SELECT sum(events) AS events, toString(max(last_seen_at)) AS last_seen, toString(argMaxMerge(ends_at).1) AS ends_at FROM alert_activity_v1 WHERE fingerprint = 'fp-old'",
+        "SELECT sum(events) AS events, toString(max(latest).1) AS last_seen, toString(max(latest).2) AS ends_at FROM alert_activity_v1 WHERE fingerprint = 'fp-old'",
       );
       return row && { events: Number(row.events), lastSeen: row.last_seen, endsAt: row.ends_at };
     };
