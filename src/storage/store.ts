@@ -51,6 +51,15 @@ const JSON_FILE_SETTINGS: ClickHouseSettings = {
 };
 const SKIP_BAD_ROWS_SETTINGS: ClickHouseSettings = { input_format_allow_errors_ratio: 1 };
 const jsonFileSettings = (options?: { skipBadRows?: boolean }): ClickHouseSettings => ({ ...JSON_FILE_SETTINGS, ...(options?.skipBadRows ? SKIP_BAD_ROWS_SETTINGS : {}) });
+/**
+ * Settings of every insert of a write-ahead segment or journal file, which carries the file's
+ * id as insert_deduplication_token. With this, a block the table drops as a repeat is
+ * deduplicated in each materialized view on its own, by the view table's window (012, 013),
+ * so replaying a file after a crash adds to a view exactly what the first attempt did not.
+ * ClickHouse 26 (chdb) has it on by default, older servers off; and without a window on the
+ * view's table the repeat went in: the rollups counted a replayed segment twice.
+ */
+const FILE_INSERT_SETTINGS: ClickHouseSettings = { deduplicate_blocks_in_dependent_materialized_views: 1 };
 /** A plain table name: safe as an SQL identifier and in a file name. */
 export const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -137,7 +146,7 @@ function createEmbeddedStore(dataDir: string): Store {
    * which would outlive this insert.
    */
   const insertFromFiles = async (table: string, format: string, filePaths: readonly string[], dedupToken: string, settings: ClickHouseSettings, structure?: string) => {
-    const inline = Object.entries(settings).map(([name, value]) => `, ${name} = ${String(value)}`);
+    const inline = Object.entries({ ...FILE_INSERT_SETTINGS, ...settings }).map(([name, value]) => `, ${name} = ${String(value)}`);
     await client.command({
       query: `INSERT INTO ${checkedTable(table)} SETTINGS insert_deduplication_token = {token:String}${inline.join('')} SELECT * FROM file({path:String}, '${format}'${structure === undefined ? '' : ', {structure:String}'})`,
       query_params: { token: dedupToken, path: globOf(filePaths), ...(structure === undefined ? {} : { structure }) },
@@ -174,7 +183,7 @@ function createServerStore(storage: Config['storage']): Store {
     const result = await client.exec({
       query,
       values: Readable.from(concatFiles(filePaths)),
-      clickhouse_settings: { insert_deduplication_token: dedupToken, ...clusterSettings, ...settings },
+      clickhouse_settings: { insert_deduplication_token: dedupToken, ...FILE_INSERT_SETTINGS, ...clusterSettings, ...settings },
     });
     result.stream.resume();
     await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));

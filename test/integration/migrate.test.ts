@@ -68,7 +68,7 @@ describe('migrate on the embedded engine', () => {
       `INSERT INTO alert_events_v1 (received_at, fingerprint, ends_at) VALUES
        ('${DAY} 09:00:00.000', 'fp-old', '${DAY} 09:04:00.000'), ('${DAY} 09:01:00.000', 'fp-old', '${DAY} 09:05:00.000'), ('${DAY} 09:00:30.000', 'fp-old', NULL)`,
     );
-    expect(await migrate(store, ctx)).toEqual([12]);
+    expect(await migrate(store, ctx)).toEqual([12, 13]);
     // As after a start cut short between 012's statements and its record.
     for (const statement of migrations[11]!.statements(ctx)) await store.command('012 again', statement);
     afterFirst = await tables();
@@ -107,9 +107,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(12);
+    expect(Number(all[0]!.n)).toBe(13);
   });
 
   it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
@@ -178,6 +178,14 @@ describe('migrate on the embedded engine', () => {
     for (const table of ['alert_events_v1', 'alerts_v1', 'incidents_v1', 'incident_alerts_v1', 'incident_events_v1', 'notification_attempts_v1', 'notification_deliveries_v1']) {
       const definition = await createQuery(table);
       expect(definition, table).toContain('non_replicated_deduplication_window = 10000');
+      expect(definition, table).toContain('fsync_after_insert = 1');
+    }
+  });
+
+  it('012 and 013 give the views\' tables a dedup window (and fsync): a replayed file adds to a view only what it missed', async () => {
+    for (const table of ['metric_samples_1m_v2', 'metric_samples_1h_v2', 'alert_activity_v1']) {
+      const definition = await createQuery(table);
+      expect(definition, table).toMatch(/non_replicated_deduplication_window = \d+/);
       expect(definition, table).toContain('fsync_after_insert = 1');
     }
   });
