@@ -19,6 +19,7 @@ const batcher = createRowBatcher({ store, journalDir: join(dataDir, 'journal'), 
 process.stdout.write('ready\n');
 
 const ROWS_PER_INSERT = 20;
+const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
 let next = 0;
 async function sender(): Promise<never> {
   for (;;) {
@@ -27,7 +28,8 @@ async function sender(): Promise<never> {
     const seqs = Array.from({ length: ROWS_PER_INSERT }, (_, i) => first + i);
     await Promise.all([
       batcher.insert('incident_events_v1', seqs.map((seq) => ({ incident_id: 'crash', at: '2026-11-23 12:00:00.000', seq, actor: 'child', kind: 'comment', detail: '{}' }))),
-      batcher.insert('alert_events_v1', seqs.map((seq) => ({ received_at: '2026-11-23 12:00:00.000', fingerprint: `crash-${seq}`, source: 'vigil', status: 'firing', severity: 'major', labels: {}, annotations: {}, starts_at: '2026-11-23 12:00:00.000', ends_at: null, generator_url: '', group_key: '' }))),
+      // Now, not a fixed day: alert events have a retention (TTL) that would drop old ones.
+      batcher.insert('alert_events_v1', seqs.map((seq) => ({ received_at: now, fingerprint: `crash-${seq}`, source: 'vigil', status: 'firing', severity: 'major', labels: {}, annotations: {}, starts_at: '2026-11-23 12:00:00.000', ends_at: null, generator_url: '', group_key: '' }))),
     ]);
     process.stdout.write(`${first} ${first + ROWS_PER_INSERT - 1}\n`);
   }

@@ -23,7 +23,9 @@ const dataDir = makeDataDir('vigil-store-failure-');
 const config = { ...defaultConfig, storage: { ...defaultConfig.storage, dataDir } };
 const store = createStore(config.storage);
 const logger = pino({ level: 'silent' });
-const t0 = Date.parse('2026-11-23T09:00:00Z');
+// An hour of yesterday (UTC): event rows dated on a fixed day would fall out of the alert
+// event retention (a TTL) as the calendar moves on.
+const t0 = Math.floor((Date.now() - 86_400_000) / 3_600_000) * 3_600_000;
 
 /** A batcher that passes through, except for the inserts told to fail. */
 function createFlakyBatcher(inner: RowBatcher) {

@@ -210,7 +210,8 @@ describe('row journal', () => {
     expect(await timelineSeqs('i-barrier')).toEqual([1, 2]);
     // A read of one table waits for that table's rows (which the journal inserts first).
     await Promise.all([
-      batcher.insert('alert_events_v1', [{ fingerprint: 'fp-barrier', labels: {}, annotations: {} }]),
+      // Dated now: a row of 1970 (the default) is past the alert event retention and dropped.
+      batcher.insert('alert_events_v1', [{ received_at: new Date().toISOString().replace('T', ' ').replace('Z', ''), fingerprint: 'fp-barrier', labels: {}, annotations: {} }]),
       batcher.insert('incident_events_v1', [timelineRow('i-barrier', 3)]),
     ]);
     await batcher.whenInserted(['incident_events_v1']);
