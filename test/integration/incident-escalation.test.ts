@@ -1,7 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../src/shared/clock.js';
+import { startReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { until } from '../helpers/until.js';
 
@@ -12,20 +12,15 @@ const MIN = 60_000;
 const t0 = Date.parse('2026-11-23T09:00:00Z');
 const clock = createFixedClock(t0);
 const received: { path: string; headers: IncomingHttpHeaders; body: { deliveryId?: string; kind: string; escalation?: { level: number; reason: string }; incident: { id: string; escalationLevel: number } } }[] = [];
-let receiver: Server;
+let receiver: HttpReceiver;
 let vigil: TestVigil;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let text = '';
-    request.on('data', (c: Buffer) => (text += c.toString()));
-    request.on('end', () => {
-      received.push({ path: request.url ?? '', headers: request.headers, body: JSON.parse(text) as (typeof received)[number]['body'] });
-      response.writeHead(200).end();
-    });
+  receiver = await startReceiver(({ path, headers, body }, response) => {
+    received.push({ path, headers, body: JSON.parse(body) as (typeof received)[number]['body'] });
+    response.writeHead(200).end();
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const base = receiver.url;
   vigil = await startTestVigil({
     clock,
     overrides: (c) => {
@@ -54,8 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await vigil?.stop();
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
+  await receiver?.close();
 });
 
 interface TimelineEntry {

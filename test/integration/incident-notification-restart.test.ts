@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
 import { makeDataDir } from '../helpers/vigil.js';
 import { restartablePort, startVigilProcess, waitExit, waitReady } from '../helpers/vigil-process.js';
 import { until } from '../helpers/until.js';
@@ -31,13 +31,12 @@ incidents:
 `,
 );
 let child: ChildProcess | null = null;
-let receiver: Server | null = null;
+let receiver: HttpReceiver | null = null;
 
 afterAll(async () => {
   child?.kill('SIGKILL');
   if (child) await waitExit(child);
-  receiver?.closeAllConnections();
-  if (receiver) await new Promise((r) => receiver!.close(r));
+  await receiver?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -99,15 +98,10 @@ describe('durable notification queue', () => {
 
     // 3. The endpoint comes up, Vigil restarts: both arrive, each with its stored id.
     const arrived: { id: string | undefined; body: { deliveryId: string; kind: string; incident: { title: string } } }[] = [];
-    receiver = createServer((request, response) => {
-      let text = '';
-      request.on('data', (c: Buffer) => (text += c.toString()));
-      request.on('end', () => {
-        arrived.push({ id: request.headers['x-vigil-delivery'] as string | undefined, body: JSON.parse(text) as (typeof arrived)[number]['body'] });
-        response.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => receiver!.listen(hookPort, '127.0.0.1', r));
+    receiver = await startReceiver(({ headers, body }, response) => {
+      arrived.push({ id: headers['x-vigil-delivery'] as string | undefined, body: JSON.parse(body) as (typeof arrived)[number]['body'] });
+      response.writeHead(200).end();
+    }, hookPort);
     child = await start();
     const delivered = await until('both delivered', async () => {
       const list = await deliveries('delivered');

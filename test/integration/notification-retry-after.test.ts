@@ -1,25 +1,20 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
 import { until } from '../helpers/until.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 // A receiver that is rate-limiting (429 + Retry-After: 1) on its first request, as Slack does.
 const arrivals: number[] = [];
-let receiver: Server;
+let receiver: HttpReceiver;
 let vigil: TestVigil;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      arrivals.push(Date.now());
-      if (arrivals.length === 1) response.writeHead(429, { 'retry-after': '1' }).end();
-      else response.writeHead(200).end('ok');
-    });
+  receiver = await startReceiver((_request, response) => {
+    arrivals.push(Date.now());
+    if (arrivals.length === 1) response.writeHead(429, { 'retry-after': '1' }).end();
+    else response.writeHead(200).end('ok');
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const base = receiver.url;
   vigil = await startTestVigil({
     overrides: (c) => {
       c.notifications = {
@@ -33,8 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await vigil?.stop();
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
+  await receiver?.close();
 });
 
 describe('notification retries', () => {

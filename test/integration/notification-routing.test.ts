@@ -1,26 +1,20 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
 import { until } from '../helpers/until.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 // Routes per service (the catalog's notificationRoutes), a redirecting endpoint, and Slack text.
 const received: { method: string; path: string; body: string }[] = [];
-let receiver: Server;
+let receiver: HttpReceiver;
 let vigil: TestVigil;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (c: Buffer) => (body += c.toString()));
-    request.on('end', () => {
-      received.push({ method: request.method ?? '', path: request.url ?? '', body });
-      if (request.url === '/moved') response.writeHead(301, { location: '/elsewhere' }).end();
-      else response.writeHead(200).end('ok');
-    });
+  receiver = await startReceiver(({ method, path, body }, response) => {
+    received.push({ method, path, body });
+    if (path === '/moved') response.writeHead(301, { location: '/elsewhere' }).end();
+    else response.writeHead(200).end('ok');
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const base = receiver.url;
   vigil = await startTestVigil({
     overrides: (c) => {
       c.notifications = {
@@ -53,8 +47,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await vigil?.stop();
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
+  await receiver?.close();
 });
 
 const fire = (alertname: string, instance: string, summary: string) =>

@@ -1,37 +1,25 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+import { startReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
 import { until } from '../helpers/until.js';
 
 // A real HTTP receiver standing in for the teams' endpoints: one healthy, one failing twice, one hanging.
 const received: { path: string; deliveryId: string | undefined; body: unknown }[] = [];
 let flakyCalls = 0;
-let receiver: Server;
+let receiver: HttpReceiver;
 let vigil: TestVigil;
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    request.on('data', (c: Buffer) => (text += c.toString()));
-    request.on('end', () => resolve(text));
-  });
-}
-
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    void readBody(request).then((text) => {
-      if (request.url === '/slow') return; // never answers: Vigil's timeout must end it
-      if (request.url === '/flaky' && ++flakyCalls <= 2) {
-        response.writeHead(500).end();
-        return;
-      }
-      received.push({ path: request.url ?? '', deliveryId: request.headers['x-vigil-delivery'] as string | undefined, body: JSON.parse(text) as unknown });
-      response.writeHead(200).end('ok');
-    });
+  receiver = await startReceiver(({ path, headers, body }, response) => {
+    if (path === '/slow') return; // never answers: Vigil's timeout must end it
+    if (path === '/flaky' && ++flakyCalls <= 2) {
+      response.writeHead(500).end();
+      return;
+    }
+    received.push({ path, deliveryId: headers['x-vigil-delivery'] as string | undefined, body: JSON.parse(body) as unknown });
+    response.writeHead(200).end('ok');
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const base = receiver.url;
   vigil = await startTestVigil({
     overrides: (c) => {
       c.incidents.autoResolveHoldMs = 0;
@@ -50,8 +38,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await vigil?.stop();
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
+  await receiver?.close();
 });
 
 
