@@ -9,11 +9,61 @@ import { createNotificationService, type NotificationRoute } from './incidents/n
 import { createIngestService, createSeriesRegistry } from './ingest/index.js';
 import { createLogger, createMetrics, type Logger } from './observability/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
-import { migrate } from './storage/migrate.js';
-import { createSampleWriter } from './storage/sample-writer.js';
-import { createRowBatcher } from './storage/row-batcher.js';
+import { migrate, schemaVersion } from './storage/migrate.js';
+import { createSampleWriter, type SampleWriter } from './storage/sample-writer.js';
+import { createRowBatcher, type RowBatcher } from './storage/row-batcher.js';
 import { createStore, type Store } from './storage/store.js';
 import type { DdlContext } from './storage/ddl.js';
+
+export interface OpenStorage {
+  store: Store;
+  writer: SampleWriter;
+  batcher: RowBatcher;
+  /** The schema version found before migrating (0: a new store). */
+  schemaBefore: number;
+}
+
+/**
+ * The store migrated, with the write-ahead writer and the row journal, and what a previous run
+ * left in them inserted. Those files were written for the schema that run had: they are
+ * replayed before newer migrations change it (012 counts the stored alert events into a view;
+ * a journal file replayed after it had its events counted twice, once by the count and once
+ * by the view). A store never migrated is migrated first: it has no tables to replay into.
+ */
+export async function openStorage(config: Readonly<Config>, logger: Logger, metrics: ReturnType<typeof createMetrics>): Promise<OpenStorage> {
+  const store: Store = createStore(config.storage);
+  const schemaBefore = await schemaVersion(store);
+  const migrated = schemaBefore > 0;
+  if (!migrated) await migrate(store, ddlContextOf(config), logger);
+  const writer = createSampleWriter({
+    store,
+    walDir: join(config.storage.dataDir, 'wal'),
+    maxBatchRows: config.writer.maxBatchRows,
+    flushIntervalMs: config.writer.flushIntervalMs,
+    maxQueuedRows: config.writer.maxQueuedRows,
+    fsync: config.writer.fsync,
+    maxReadWaitMs: config.writer.maxReadWaitMs,
+    logger,
+    metrics: metrics.writer,
+  });
+  const replayed = await writer.replay();
+  if (replayed.segments > 0) logger.info(replayed, 'write-ahead segments replayed');
+  const batcher = createRowBatcher({
+    store,
+    journalDir: join(config.storage.dataDir, 'journal'),
+    fsync: config.writer.fsync,
+    maxReadWaitMs: config.writer.maxReadWaitMs,
+    maxDelayMs: config.writer.journalInsertDelayMs,
+    dueBytes: config.writer.journalInsertBytes,
+    logger,
+    metrics: metrics.journal,
+  });
+  // Before anything rebuilds its state from the alert and incident tables.
+  const replayedRows = await batcher.replay();
+  if (replayedRows.files > 0) logger.info(replayedRows, 'journal files replayed');
+  if (migrated) await migrate(store, ddlContextOf(config), logger);
+  return { store, writer, batcher, schemaBefore };
+}
 
 export interface RunningVigil {
   app: FastifyInstance;
@@ -33,43 +83,16 @@ export function ddlContextOf(config: Readonly<Config>): DdlContext {
 }
 
 /**
- * Starts Vigil: storage, migrations, replay of unfinished write-ahead segments and journal files,
- * then the services (which read what was replayed) and the HTTP listener. `close()` stops in
+ * Starts Vigil: storage (openStorage: replay of unfinished write-ahead segments and journal
+ * files, and migrations), then the services (which read what was replayed) and the HTTP listener. `close()` stops in
  * reverse order; the writer and the batcher flush before the store closes.
  */
 export async function startVigil(config: Readonly<Config>, options: { logger?: Logger; clock?: Clock } = {}): Promise<RunningVigil> {
   const logger = options.logger ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
-  const store: Store = createStore(config.storage);
-  await migrate(store, ddlContextOf(config), logger);
-  const writer = createSampleWriter({
-    store,
-    walDir: join(config.storage.dataDir, 'wal'),
-    maxBatchRows: config.writer.maxBatchRows,
-    flushIntervalMs: config.writer.flushIntervalMs,
-    maxQueuedRows: config.writer.maxQueuedRows,
-    fsync: config.writer.fsync,
-    maxReadWaitMs: config.writer.maxReadWaitMs,
-    logger,
-    metrics: metrics.writer,
-  });
-  const replayed = await writer.replay();
-  if (replayed.segments > 0) logger.info(replayed, 'write-ahead segments replayed');
+  const { store, writer, batcher } = await openStorage(config, logger, metrics);
   const ingest = createIngestService({ writer, registry: createSeriesRegistry(), limits: config.ingest, clock, metrics });
-  const batcher = createRowBatcher({
-    store,
-    journalDir: join(config.storage.dataDir, 'journal'),
-    fsync: config.writer.fsync,
-    maxReadWaitMs: config.writer.maxReadWaitMs,
-    maxDelayMs: config.writer.journalInsertDelayMs,
-    dueBytes: config.writer.journalInsertBytes,
-    logger,
-    metrics: metrics.journal,
-  });
-  // Before anything rebuilds its state from the alert and incident tables.
-  const replayedRows = await batcher.replay();
-  if (replayedRows.files > 0) logger.info(replayedRows, 'journal files replayed');
   const catalog = createCatalogService({ file: config.catalog.file, store, clock, logger, routeNames: config.notifications.routes.map((r) => r.name) });
   await catalog.start();
   // The two halves of the core know each other: alerts report changes, incidents read alert state.

@@ -12,6 +12,22 @@ const migrationsTable = (ctx: DdlContext) =>
   });
 
 /**
+ * The latest migration applied to this store, 0 for a store never migrated (no
+ * `schema_migrations` table yet). Read before migrating: files a previous run left behind
+ * were written for that schema (see openStorage in main.ts).
+ */
+export async function schemaVersion(store: Store): Promise<number> {
+  await store.ensureDatabase();
+  const [table] = await store.query<{ n: string | number }>(
+    'schema_migrations exists',
+    "SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations'",
+  );
+  if (Number(table?.n ?? 0) === 0) return 0;
+  const [latest] = await store.query<{ v: string | number }>('schema version', 'SELECT max(version) AS v FROM schema_migrations');
+  return Number(latest?.v ?? 0);
+}
+
+/**
  * Applies the migrations not yet recorded in `schema_migrations`, in order, then brings the
  * tables' TTLs in line with the configured retention. Idempotent: a second run changes nothing.
  * Returns the versions it applied.

@@ -68,7 +68,7 @@ describe('migrate on the embedded engine', () => {
       `INSERT INTO alert_events_v1 (received_at, fingerprint, ends_at) VALUES
        ('${DAY} 09:00:00.000', 'fp-old', '${DAY} 09:04:00.000'), ('${DAY} 09:01:00.000', 'fp-old', '${DAY} 09:05:00.000'), ('${DAY} 09:00:30.000', 'fp-old', NULL)`,
     );
-    expect(await migrate(store, ctx)).toEqual([12, 13]);
+    expect(await migrate(store, ctx)).toEqual([12, 13, 14]);
     // As after a start cut short between 012's statements and its record.
     for (const statement of migrations[11]!.statements(ctx)) await store.command('012 again', statement);
     afterFirst = await tables();
@@ -107,9 +107,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [14, 'alert-event-ttl'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(13);
+    expect(Number(all[0]!.n)).toBe(14);
   });
 
   it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
@@ -290,7 +290,10 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
   });
 
   it('alert events past their retention go; what reads count of them (alert_activity_v1) stays', async () => {
-    expect(await createQuery('alert_events_v1')).toContain('TTL toDateTime(received_at) + toIntervalDay(400)');
+    const definition = await createQuery('alert_events_v1');
+    expect(definition).toContain('TTL toDateTime(received_at) + toIntervalDay(400)');
+    // 014: a changed retention recomputes each part's TTL rather than rewriting every part.
+    expect(definition).toContain('materialize_ttl_recalculate_only = 1');
     const old = Date.now() - 10 * 86_400_000;
     await store.command('old event', `INSERT INTO alert_events_v1 (received_at, fingerprint) VALUES (fromUnixTimestamp64Milli(${old}), 'fp-aged'), (now64(3), 'fp-aged')`);
     const events = async () => Number((await store.query<{ n: string | number }>('aged', "SELECT count() AS n FROM alert_events_v1 WHERE fingerprint = 'fp-aged'"))[0]!.n);

@@ -208,6 +208,15 @@ describe('migration 1 (metrics), single node', () => {
   });
 });
 
+describe('frozen migrations', () => {
+  it('010 names the tables retained when it landed, whatever retention.ts gains later', () => {
+    const m010 = migrations.find((m) => m.version === 10)!;
+    expect(m010.statements(single)).toEqual(
+      ['metric_series_v1', 'metric_samples_v1', 'metric_samples_1m_v2', 'metric_samples_1h_v2'].map((t) => `ALTER TABLE ${t} MODIFY SETTING materialize_ttl_recalculate_only = 1`),
+    );
+  });
+});
+
 describe('migration 1 (metrics), cluster', () => {
   const statements = metrics.statements(cluster);
 

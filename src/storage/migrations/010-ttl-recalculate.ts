@@ -1,6 +1,5 @@
 import { modifySettingsStatement } from '../ddl.js';
 import type { Migration } from './migration.js';
-import { retentionTtl } from './retention.js';
 
 /**
  * A changed retention applies to the data already stored. The retention check after the
@@ -15,5 +14,12 @@ import { retentionTtl } from './retention.js';
 export const ttlRecalculateMigration: Migration = {
   version: 10,
   name: 'ttl-recalculate-only',
-  statements: (ctx) => Object.keys(retentionTtl).map((table) => modifySettingsStatement(ctx, table, { materialize_ttl_recalculate_only: 1 })),
+  statements: (ctx) => TABLES_WITH_TTL_AT_010.map((table) => modifySettingsStatement(ctx, table, { materialize_ttl_recalculate_only: 1 })),
 };
+
+/**
+ * The retained tables as of this migration. Spelled out: it read `retentionTtl` once, which
+ * later gained alert_events_v1 (014 sets it there), and a frozen migration must emit the same
+ * statements on every install.
+ */
+const TABLES_WITH_TTL_AT_010 = ['metric_series_v1', 'metric_samples_v1', 'metric_samples_1m_v2', 'metric_samples_1h_v2'];

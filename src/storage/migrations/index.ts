@@ -11,10 +11,11 @@ import { ttlRecalculateMigration } from './010-ttl-recalculate.js';
 import { slaBreachTargetsMigration } from './011-sla-breach-targets.js';
 import { alertActivityMigration } from './012-alert-activity.js';
 import { viewDedupMigration } from './013-view-dedup.js';
+import { alertEventTtlMigration } from './014-alert-event-ttl.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration, slaBreachTargetsMigration, alertActivityMigration, viewDedupMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration, slaBreachTargetsMigration, alertActivityMigration, viewDedupMigration, alertEventTtlMigration];
 
 export type { Migration } from './migration.js';
 export { retentionTtl } from './retention.js';
