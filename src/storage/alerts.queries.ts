@@ -96,23 +96,34 @@ const STATE_COLUMNS = `fingerprint, source, status, severity, labels, annotation
   toUnixTimestamp64Milli(resolved_at) AS resolved_at_ms, event_count`;
 
 /**
- * Each alert's current state: its latest `alerts_v1` row, with what its events add up to
- * (`alert_activity_v1`, migration 012) taken over where they are newer. A re-send that only
- * renews the lease stores its event and no state row (alert.service.ts), so the row's
- * `last_seen_at`, `event_count` and `ends_at` can be behind; the events never are. When the
- * row is as new as the latest event (it was written for that event, or later by a lease
- * expiry) its `ends_at` stands. Columns as `alerts_v1`'s; for `FROM`.
+ * The current state of the alerts whose latest `alerts_v1` row matches `where` (SQL over that
+ * table's columns): the row, with what the alert's events add up to (`alert_activity_v1`,
+ * migration 012) taken over where they are newer. A re-send that only renews the lease stores
+ * its event and no state row (alert.service.ts), so the row's `last_seen_at`, `event_count`
+ * and `ends_at` can be behind; the events never are. Status, resolution and everything else
+ * are always in the row, so `where` can filter on them before the join, which then reads the
+ * activity of the matching alerts only (measured with 1M alerts, 100k firing: the firing page
+ * took 1.2 s joining all of them). When the row and the latest event have the same time, the
+ * later lease of the two stands: which came last is not known. Columns as `alerts_v1`'s; for
+ * `FROM`.
  */
-export const CURRENT_ALERTS = `(SELECT s.fingerprint AS fingerprint, s.source AS source, s.status AS status, s.severity AS severity,
+export function currentAlerts(where: string): string {
+  return `(SELECT s.fingerprint AS fingerprint, s.source AS source, s.status AS status, s.severity AS severity,
   s.labels AS labels, s.annotations AS annotations, s.starts_at AS starts_at,
-  if(a.last_seen_at > s.last_seen_at, a.ends_at, s.ends_at) AS ends_at, s.generator_url AS generator_url,
-  s.first_seen_at AS first_seen_at, greatest(s.last_seen_at, a.last_seen_at) AS last_seen_at, s.resolved_at AS resolved_at,
-  greatest(s.event_count, a.events) AS event_count
-FROM alerts_v1 AS s FINAL
+  multiIf(a.last_seen_at > s.last_seen_at, a.ends_at, a.last_seen_at < s.last_seen_at, s.ends_at,
+    greatest(ifNull(a.ends_at, s.ends_at), ifNull(s.ends_at, a.ends_at))) AS ends_at,
+  s.generator_url AS generator_url, s.first_seen_at AS first_seen_at, greatest(s.last_seen_at, a.last_seen_at) AS last_seen_at,
+  s.resolved_at AS resolved_at, greatest(s.event_count, a.events) AS event_count
+FROM (SELECT * FROM alerts_v1 FINAL WHERE ${where}) AS s
 GLOBAL LEFT JOIN (
-  SELECT fingerprint, sum(events) AS events, max(latest).1 AS last_seen_at, max(latest).2 AS ends_at
-  FROM alert_activity_v1 GROUP BY fingerprint
+  SELECT fingerprint, events, latest.1 AS last_seen_at, latest.2 AS ends_at
+  FROM alert_activity_v1 FINAL
+  WHERE fingerprint GLOBAL IN (SELECT fingerprint FROM alerts_v1 FINAL WHERE ${where})
 ) AS a ON a.fingerprint = s.fingerprint)`;
+}
+
+/** Every alert's current state (currentAlerts), for ad-hoc reads. */
+export const CURRENT_ALERTS = currentAlerts('1');
 
 function toState(row: StateRow): AlertState {
   return {
@@ -136,8 +147,7 @@ function toState(row: StateRow): AlertState {
 export async function loadRecentAlerts(store: Store, sinceMs: number): Promise<AlertState[]> {
   const rows = await store.query<StateRow>(
     'recent alerts',
-    `SELECT ${STATE_COLUMNS} FROM ${CURRENT_ALERTS}
-     WHERE status = 'firing' OR resolved_at >= fromUnixTimestamp64Milli({sinceMs:Int64}, 'UTC')`,
+    `SELECT ${STATE_COLUMNS} FROM ${currentAlerts("status = 'firing' OR resolved_at >= fromUnixTimestamp64Milli({sinceMs:Int64}, 'UTC')")}`,
     { sinceMs },
   );
   return rows.map(toState);
@@ -148,11 +158,14 @@ export async function listAlerts(
   store: Store,
   filter: { status: 'firing' | 'resolved' | 'all'; limit: number; offset: number },
 ): Promise<{ alerts: AlertState[]; total: number }> {
+  const where = filter.status === 'all' ? '1' : 'status = {status:String}';
   const page = await queryPage<StateRow>(store, {
     name: 'alerts',
-    from: CURRENT_ALERTS,
+    from: currentAlerts(where),
+    // The status is always in the state row: the count needs no join.
+    countFrom: 'alerts_v1 FINAL',
     columns: STATE_COLUMNS,
-    conditions: filter.status === 'all' ? [] : ['status = {status:String}'],
+    conditions: [where],
     orderBy: 'last_seen_at DESC, fingerprint',
     params: { status: filter.status, limit: filter.limit, offset: filter.offset },
   });

@@ -6,6 +6,8 @@ export interface PageQuery {
   name: string;
   /** Table expression, e.g. `alerts_v1 FINAL`. */
   from: string;
+  /** Table expression the count reads instead, when the conditions need less than `from`. */
+  countFrom?: string;
   columns: string;
   /** Conditions joined with AND; none: every row. */
   conditions: readonly string[];
@@ -16,7 +18,7 @@ export interface PageQuery {
 
 export async function queryPage<Row>(store: Store, query: PageQuery): Promise<{ rows: Row[]; total: number }> {
   const where = query.conditions.length > 0 ? query.conditions.join(' AND ') : '1';
-  const [count] = await store.query<{ total: number | string }>(`count ${query.name}`, `SELECT count() AS total FROM ${query.from} WHERE ${where}`, query.params);
+  const [count] = await store.query<{ total: number | string }>(`count ${query.name}`, `SELECT count() AS total FROM ${query.countFrom ?? query.from} WHERE ${where}`, query.params);
   const rows = await store.query<Row>(
     `list ${query.name}`,
     `SELECT ${query.columns} FROM ${query.from} WHERE ${where} ORDER BY ${query.orderBy} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,

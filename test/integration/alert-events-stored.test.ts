@@ -104,4 +104,16 @@ describe('alert events as stored', () => {
     expect((await loadRecentAlerts(store, t0)).find((a) => a.fingerprint === 'fp-lease')).toMatchObject({ ...expected, status: 'resolved', resolvedAtMs: t0 + 420_000 });
     await store.command('start merges', 'SYSTEM START MERGES alerts_v1');
   });
+
+  it('a lease renewed in the same millisecond as the state row is not lost on reading back', async () => {
+    const clock = createFixedClock(t0 + 500_000);
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    const at = (endsAtMs: number): AlertEvent => ({ ...event(t0 + 500_000, { summary: 'tie' }), fingerprint: 'fp-tie', endsAtMs });
+    // Same arrival time (a Prometheus HA pair): the first stores a state row, the second only its event.
+    await alerts.receive([at(t0 + 740_000)]);
+    await alerts.receive([at(t0 + 800_000)]);
+    expect(alerts.get('fp-tie')).toMatchObject({ eventCount: 2, endsAtMs: t0 + 800_000 });
+    await batcher.whenInserted();
+    expect((await loadRecentAlerts(store, t0)).find((a) => a.fingerprint === 'fp-tie')).toMatchObject({ eventCount: 2, endsAtMs: t0 + 800_000 });
+  });
 });
