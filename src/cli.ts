@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from './config/index.js';
-import { createLogger, createMetrics } from './observability/index.js';
-import { openStorage, startVigil } from './main.js';
-import { schemaVersion } from './storage/migrate.js';
+import { createLogger } from './observability/index.js';
+import { ddlContextOf, startVigil } from './main.js';
+import { migrate } from './storage/migrate.js';
+import { createStore } from './storage/store.js';
 import { missingNodeFlags } from './shared/node-flags.js';
 
 const usage = `usage: vigil <command>
@@ -71,14 +72,13 @@ export async function runCli(argv: string[]): Promise<void> {
       return;
     }
     case 'migrate': {
-      // As at start: what a previous run left in the write-ahead log and the journal goes in
-      // first, for the schema it was written for.
-      const { store, writer, batcher, schemaBefore: before } = await openStorage(config, logger, createMetrics());
-      const after = await schemaVersion(store);
-      await batcher.close();
-      await writer.close();
+      // Migrations only. The write-ahead log and the journal are left alone: they may be a
+      // running instance's live files ("migrate, then deploy"). `serve` replays what a
+      // previous run left behind before it migrates (openStorage in main.ts).
+      const store = createStore(config.storage);
+      const applied = await migrate(store, ddlContextOf(config), logger);
       await store.close();
-      console.log(after > before ? `schema migrated from version ${before} to ${after}` : `schema is up to date (version ${after})`);
+      console.log(applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'schema is up to date');
       return;
     }
     default:

@@ -29,6 +29,7 @@ export interface OpenStorage {
  * replayed before newer migrations change it (012 counts the stored alert events into a view;
  * a journal file replayed after it had its events counted twice, once by the count and once
  * by the view). A store never migrated is migrated first: it has no tables to replay into.
+ * For `serve` only: `vigil migrate` must not take a running instance's live files.
  */
 export async function openStorage(config: Readonly<Config>, logger: Logger, metrics: ReturnType<typeof createMetrics>): Promise<OpenStorage> {
   const store: Store = createStore(config.storage);
