@@ -63,9 +63,13 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   let sweeper: NodeJS.Timeout | null = null;
   const nextVersion = () => (lastVersion = Math.max(lastVersion + 1, clock.nowMs() * 1000));
 
-  async function persist(events: readonly AlertEvent[], states: readonly AlertState[]): Promise<void> {
+  /**
+   * Stores events and state rows as one write. `after` holds the state each event's alert has
+   * after the change: an event row carries its alert's first-seen time.
+   */
+  async function persist(events: readonly AlertEvent[], after: ReadonlyMap<string, AlertState>, states: readonly AlertState[]): Promise<void> {
     let eventLines = '';
-    for (const event of events) eventLines += alertEventLine(event);
+    for (const event of events) eventLines += alertEventLine(event, after.get(event.fingerprint)!.firstSeenAtMs);
     let stateLines = '';
     for (const state of states) stateLines += alertStateLine(state, nextVersion());
     // One call: both tables or neither (a full journal must not take the events and refuse the state).
@@ -141,6 +145,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
           // Throws (retryable) with memory untouched: the sender's retry counts the event once.
           await persist(
             events,
+            changed,
             states.filter((state) => needsStateRow(alerts.get(state.fingerprint), state)),
           );
           for (const state of states) {
@@ -175,7 +180,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
           if (state && expiresAt !== null && expiresAt <= nowMs) expired.push(expireAlert(state, expiresAt));
         }
         // Throws with memory untouched: the leases are still due at the next sweep, which retries.
-        if (expired.length > 0) await persist([], expired);
+        if (expired.length > 0) await persist([], new Map(), expired);
         for (const state of expired) alerts.set(state.fingerprint, state);
         if (expired.length > 0) logger.info({ count: expired.length }, 'alerts resolved by lease expiry');
         // Only the latest stored state of each alert is worth telling.

@@ -19,9 +19,9 @@ const quotedTimeOrNull = (ms: number | null) => (ms === null ? 'null' : quotedTi
  * Measured under bench:alerts (100k alerts re-sent 5 times, 2 cores, 3 runs each): 13.6-13.9
  * CPU-s uncached against 15.6-15.8 with the WeakMap.
  */
-export function alertEventLine(event: AlertEvent): string {
+export function alertEventLine(event: AlertEvent, firstSeenAtMs: number): string {
   return (
-    `{"received_at":${quotedTime(event.receivedAtMs)},"fingerprint":${JSON.stringify(event.fingerprint)},"source":${JSON.stringify(event.source)},` +
+    `{"received_at":${quotedTime(event.receivedAtMs)},"first_seen_at":${quotedTime(firstSeenAtMs)},"fingerprint":${JSON.stringify(event.fingerprint)},"source":${JSON.stringify(event.source)},` +
     `"status":${JSON.stringify(event.status)},"severity":${JSON.stringify(event.severity)},"labels":${JSON.stringify(event.labels)},"annotations":${JSON.stringify(event.annotations)},` +
     `"starts_at":${quotedTime(event.startsAtMs)},"ends_at":${quotedTimeOrNull(event.endsAtMs)},` +
     `"generator_url":${JSON.stringify(event.generatorUrl ?? '')},"group_key":${JSON.stringify(event.groupKey ?? '')}}\n`
@@ -39,9 +39,15 @@ export function alertStateLine(state: AlertState, version: number): string {
   );
 }
 
-export function alertEventRow(event: AlertEvent): Record<string, unknown> {
+/**
+ * An event row. `firstSeenAtMs` is when the alert it belongs to was first seen (its state's):
+ * the events of one alert held in memory, from its creation until it is forgotten, share it,
+ * and alert_activity_v1 counts them per alert by it (migration 012).
+ */
+export function alertEventRow(event: AlertEvent, firstSeenAtMs: number): Record<string, unknown> {
   return {
     received_at: dateTime(event.receivedAtMs),
+    first_seen_at: dateTime(firstSeenAtMs),
     fingerprint: event.fingerprint,
     source: event.source,
     status: event.status,
@@ -98,7 +104,8 @@ const STATE_COLUMNS = `fingerprint, source, status, severity, labels, annotation
 /**
  * The current state of the alerts whose latest `alerts_v1` row matches `where` (SQL over that
  * table's columns): the row, with what the alert's events add up to (`alert_activity_v1`,
- * migration 012) taken over where they are newer. A re-send that only renews the lease stores
+ * migration 012, per fingerprint and first-seen time: the events since the alert was last
+ * created in memory, as its eventCount counts them) taken over where they are newer. A re-send that only renews the lease stores
  * its event and no state row (alert.service.ts), so the row's `last_seen_at`, `event_count`
  * and `ends_at` can be behind; the events never are. Status, resolution and everything else
  * are always in the row, so `where` can filter on them before the join, which then reads the
@@ -116,10 +123,10 @@ export function currentAlerts(where: string): string {
   s.resolved_at AS resolved_at, greatest(s.event_count, a.events) AS event_count
 FROM (SELECT * FROM alerts_v1 FINAL WHERE ${where}) AS s
 GLOBAL LEFT JOIN (
-  SELECT fingerprint, events, latest.1 AS last_seen_at, latest.2 AS ends_at
+  SELECT fingerprint, first_seen_at, events, latest.1 AS last_seen_at, latest.2 AS ends_at
   FROM alert_activity_v1 FINAL
-  WHERE fingerprint GLOBAL IN (SELECT fingerprint FROM alerts_v1 FINAL WHERE ${where})
-) AS a ON a.fingerprint = s.fingerprint)`;
+  WHERE (fingerprint, first_seen_at) GLOBAL IN (SELECT fingerprint, first_seen_at FROM alerts_v1 FINAL WHERE ${where})
+) AS a ON a.fingerprint = s.fingerprint AND a.first_seen_at = s.first_seen_at)`;
 }
 
 /** Every alert's current state (currentAlerts), for ad-hoc reads. */

@@ -116,4 +116,26 @@ describe('alert events as stored', () => {
     await batcher.whenInserted();
     expect((await loadRecentAlerts(store, t0)).find((a) => a.fingerprint === 'fp-tie')).toMatchObject({ eventCount: 2, endsAtMs: t0 + 800_000 });
   });
+
+  it('an alert forgotten from memory that fires again counts anew, in memory and as read back', async () => {
+    const clock = createFixedClock(t0 + 1_000_000);
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 60_000 });
+    const send = (status: 'firing' | 'resolved') => alerts.receive([{ ...event(clock.nowMs(), { summary: 'again' }), fingerprint: 'fp-again', status }]);
+    await send('firing');
+    clock.advance(1_000);
+    await send('firing');
+    clock.advance(1_000);
+    await send('resolved');
+    expect(alerts.get('fp-again')).toMatchObject({ status: 'resolved', eventCount: 3 });
+    // Resolved for longer than keepResolvedMs: the sweep forgets it.
+    clock.advance(120_000);
+    await alerts.expireLeases();
+    expect(alerts.get('fp-again')).toBeUndefined();
+    await send('firing');
+    const expected = { status: 'firing', eventCount: 1, firstSeenAtMs: clock.nowMs() };
+    expect(alerts.get('fp-again')).toMatchObject(expected);
+    await batcher.whenInserted();
+    expect((await listAlerts(store, { status: 'firing', limit: 1000, offset: 0 })).alerts.find((a) => a.fingerprint === 'fp-again')).toMatchObject(expected);
+    expect((await loadRecentAlerts(store, t0)).find((a) => a.fingerprint === 'fp-again')).toMatchObject(expected);
+  });
 });

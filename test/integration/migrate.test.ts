@@ -6,6 +6,7 @@ import { defaultConfig } from '../../src/config/index.js';
 import type { DdlContext } from '../../src/storage/ddl.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { migrations, rollupLastValueSql } from '../../src/storage/migrations/index.js';
+import { CURRENT_ALERTS } from '../../src/storage/alerts.queries.js';
 import { findIncident, incidentRow } from '../../src/storage/incidents.queries.js';
 import { createStore, type Store } from '../../src/storage/store.js';
 
@@ -62,11 +63,18 @@ describe('migrate on the embedded engine', () => {
     // As after a start cut short between 008's statements and its record: they run again.
     for (const statement of migrations[7]!.statements(ctx)) await store.command('008 again', statement);
     expect(await migrate(store, ctx, undefined, migrations.slice(0, 11))).toEqual([9, 10, 11]);
-    // Alert events stored before 012, which counts them into the activity its view keeps.
+    // An alert as stored before 012: three events, each with a new version of the state row.
     await store.command(
       'events before 012',
       `INSERT INTO alert_events_v1 (received_at, fingerprint, ends_at) VALUES
-       ('${DAY} 09:00:00.000', 'fp-old', '${DAY} 09:04:00.000'), ('${DAY} 09:01:00.000', 'fp-old', '${DAY} 09:05:00.000'), ('${DAY} 09:00:30.000', 'fp-old', NULL)`,
+       ('${DAY} 09:00:00.000', 'fp-old', '${DAY} 09:04:00.000'), ('${DAY} 09:00:30.000', 'fp-old', NULL), ('${DAY} 09:01:00.000', 'fp-old', '${DAY} 09:05:00.000')`,
+    );
+    const state = (lastSeen: string, endsAt: string | null, count: number) =>
+      `('fp-old', '${DAY} 09:00:00.000', '${DAY} ${lastSeen}', ${endsAt === null ? 'NULL' : `'${DAY} ${endsAt}'`}, ${count}, ${count})`;
+    await store.command(
+      'states before 012',
+      `INSERT INTO alerts_v1 (fingerprint, first_seen_at, last_seen_at, ends_at, event_count, version) VALUES
+       ${state('09:00:00.000', '09:04:00.000', 1)}, ${state('09:00:30.000', null, 2)}, ${state('09:01:00.000', '09:05:00.000', 3)}`,
     );
     expect(await migrate(store, ctx)).toEqual([12, 13, 14]);
     // As after a start cut short between 012's statements and its record.
@@ -161,17 +169,27 @@ describe('migrate on the embedded engine', () => {
     expect(await flags('never-acked')).toEqual([true, false]);
   });
 
-  it('012 counts the alert events stored before it once, and its view counts the later ones', async () => {
+  it('012 seeds each alert\'s activity from its latest state row once; its view adds the events that carry the alert\'s first-seen time', async () => {
     const activity = async () => {
       const [row] = await store.query<{ events: string | number; last_seen: string; ends_at: string | null }>(
         'activity',
-        "SELECT sum(events) AS events, toString(max(latest).1) AS last_seen, toString(max(latest).2) AS ends_at FROM alert_activity_v1 WHERE fingerprint = 'fp-old'",
+        `SELECT sum(events) AS events, toString(max(latest).1) AS last_seen, toString(max(latest).2) AS ends_at FROM alert_activity_v1
+         WHERE fingerprint = 'fp-old' AND first_seen_at = '${DAY} 09:00:00.000'`,
       );
       return row && { events: Number(row.events), lastSeen: row.last_seen, endsAt: row.ends_at };
     };
+    // Seeded once, although 012's statements ran twice.
     expect(await activity()).toEqual({ events: 3, lastSeen: `${DAY} 09:01:00.000`, endsAt: `${DAY} 09:05:00.000` });
-    await store.command('event after 012', `INSERT INTO alert_events_v1 (received_at, fingerprint, ends_at) VALUES ('${DAY} 09:02:00.000', 'fp-old', NULL)`);
+    await store.command('event after 012', `INSERT INTO alert_events_v1 (received_at, first_seen_at, fingerprint, ends_at) VALUES ('${DAY} 09:02:00.000', '${DAY} 09:00:00.000', 'fp-old', NULL)`);
     expect(await activity()).toEqual({ events: 4, lastSeen: `${DAY} 09:02:00.000`, endsAt: null });
+    // A row without the time (stored before 012, or an old journal line replayed) counts for no alert.
+    await store.command('old-format event', `INSERT INTO alert_events_v1 (received_at, fingerprint, ends_at) VALUES ('${DAY} 09:03:00.000', 'fp-old', NULL)`);
+    expect(await activity()).toEqual({ events: 4, lastSeen: `${DAY} 09:02:00.000`, endsAt: null });
+    const [read] = await store.query<{ event_count: string | number; last_seen: string }>(
+      'current',
+      `SELECT event_count, toString(last_seen_at) AS last_seen FROM ${CURRENT_ALERTS} WHERE fingerprint = 'fp-old'`,
+    );
+    expect([Number(read!.event_count), read!.last_seen]).toEqual([4, `${DAY} 09:02:00.000`]);
   });
 
   it('007 gives the journaled tables a dedup window (and fsync) so a replayed journal segment inserts nothing twice', async () => {

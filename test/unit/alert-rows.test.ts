@@ -47,11 +47,11 @@ const state: fc.Arbitrary<AlertState> = fc.record({
 describe('alert rows as hand-built JSON lines', () => {
   it('an event line is one line that parses to the event row', () => {
     fc.assert(
-      fc.property(event, (e) => {
-        const line = alertEventLine(e);
+      fc.property(event, ms, (e, firstSeenAtMs) => {
+        const line = alertEventLine(e, firstSeenAtMs);
         expect(line.endsWith('\n')).toBe(true);
         expect(line.slice(0, -1)).not.toContain('\n');
-        expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(alertEventRow(e))));
+        expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(alertEventRow(e, firstSeenAtMs))));
       }),
       { numRuns: 500 },
     );
@@ -71,8 +71,8 @@ describe('alert rows as hand-built JSON lines', () => {
   it('a map used again gives the text of its contents, also under another row', () => {
     const labels = { alertname: 'HostDown', instance: 'host-1:9100', '"quoted"': 'a\\b\n' };
     const base = { source: 'prometheus', status: 'firing', severity: 'critical', startsAtMs: 0, endsAtMs: null, receivedAtMs: 0 } as const;
-    const first = alertEventLine({ ...base, fingerprint: 'a', labels, annotations: {} });
-    const second = alertEventLine({ ...base, fingerprint: 'b', labels, annotations: labels });
+    const first = alertEventLine({ ...base, fingerprint: 'a', labels, annotations: {} }, 0);
+    const second = alertEventLine({ ...base, fingerprint: 'b', labels, annotations: labels }, 0);
     expect(JSON.parse(first).labels).toEqual(labels);
     expect(JSON.parse(second)).toMatchObject({ fingerprint: 'b', labels, annotations: labels });
   });
