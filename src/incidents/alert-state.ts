@@ -80,8 +80,10 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
  * Whether the change from `before` to `next` (applyAlertEvent) needs a new state row. What a
  * re-send alone moves (when last seen, how many events, the lease) the stored events already
  * say (alert_activity_v1, read by alerts.queries.ts), so a re-send that changes nothing else
- * stores just its event. Maps are compared by identity: a re-send with equal maps carries
- * the alert's own objects (alert.service.ts), so another object means other contents.
+ * stores just its event. Maps are compared by identity first (a re-send with equal maps
+ * carries the alert's own objects: alert.service.ts), then by contents. `source` and
+ * `firstSeenAtMs` cannot change through applyAlertEvent today; they are checked so that a
+ * change there cannot go unstored.
  */
 export function needsStateRow(before: AlertState | undefined, next: AlertState): boolean {
   return (
