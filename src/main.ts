@@ -85,8 +85,9 @@ export function ddlContextOf(config: Readonly<Config>): DdlContext {
 
 /**
  * Starts Vigil: storage (openStorage: replay of unfinished write-ahead segments and journal
- * files, and migrations), then the services (which read what was replayed) and the HTTP listener. `close()` stops in
- * reverse order; the writer and the batcher flush before the store closes.
+ * files, and migrations), then the services (which read what was replayed) and the HTTP
+ * listener. `close()` stops in reverse order; the writer and the batcher flush before the
+ * store closes.
  */
 export async function startVigil(config: Readonly<Config>, options: { logger?: Logger; clock?: Clock } = {}): Promise<RunningVigil> {
   const logger = options.logger ?? createLogger(config.log.level);

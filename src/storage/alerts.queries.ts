@@ -105,9 +105,10 @@ const STATE_COLUMNS = `fingerprint, source, status, severity, labels, annotation
  * The current state of the alerts whose latest `alerts_v1` row matches `where` (SQL over that
  * table's columns): the row, with what the alert's events add up to (`alert_activity_v1`,
  * migration 012, per fingerprint and first-seen time: the events since the alert was last
- * created in memory, as its eventCount counts them) taken over where they are newer. A re-send that only renews the lease stores
- * its event and no state row (alert.service.ts), so the row's `last_seen_at`, `event_count`
- * and `ends_at` can be behind; the events never are. Status, resolution and everything else
+ * created in memory, as its eventCount counts them) taken over where they are newer. A
+ * re-send that only renews the lease stores its event and no state row (alert.service.ts),
+ * so the row's `last_seen_at`, `event_count` and `ends_at` can be behind; the events never
+ * are. Status, resolution and everything else
  * are always in the row, so `where` can filter on them before the join, which then reads the
  * activity of the matching alerts only (measured with 1M alerts, 100k firing: the firing page
  * took 1.2 s joining all of them). When the row and the latest event have the same time, the

@@ -93,6 +93,21 @@ export function addColumnStatements(ctx: DdlContext, table: string, column: stri
   return statements;
 }
 
+/** MergeTree settings that make acknowledged rows survive power loss: parts synced before an insert returns. */
+export function fsyncSettings(ctx: DdlContext): Record<string, number> {
+  return ctx.fsync ? { fsync_after_insert: 1, fsync_part_directory: 1 } : {};
+}
+
+/**
+ * Settings of a table whose inserts come from files Vigil deletes once inserted (write-ahead
+ * segments, journal files) or from views on such tables: a deduplication window, so a file
+ * replayed after a crash inserts nothing twice (replicated tables on a cluster keep one by
+ * default), and fsync as configured.
+ */
+export function replayedInsertSettings(ctx: DdlContext, window: number): Record<string, number> {
+  return { ...(ctx.cluster ? {} : { non_replicated_deduplication_window: window }), ...fsyncSettings(ctx) };
+}
+
 /** Changes MergeTree settings of an existing table (its `_local` tables on a cluster); idempotent. */
 export function modifySettingsStatement(ctx: DdlContext, table: string, settings: Record<string, string | number>): string {
   const list = Object.entries(settings).map(([k, v]) => `${k} = ${v}`);

@@ -44,6 +44,20 @@ async function createQuery(table: string): Promise<string> {
   return rows[0]!.create_table_query;
 }
 
+/**
+ * Merges `table` until `count()` is down to `expected` (a TTL materialised by the retention
+ * check applies at merges), for at most ~10 s; returns the last count.
+ */
+async function rowsAfterTtlMerges(table: string, count: () => Promise<number>, expected: number): Promise<number> {
+  let left = await count();
+  for (let i = 0; i < 50 && left > expected; i++) {
+    await store.command('merge', `OPTIMIZE TABLE ${table} FINAL`);
+    left = await count();
+    if (left > expected) await new Promise((r) => setTimeout(r, 200));
+  }
+  return left;
+}
+
 afterAll(async () => {
   await store.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -297,13 +311,7 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
     expect(await oldRows()).toBe(1);
     // Down to 2 days: the part written under 30 goes too.
     await migrate(store, { ...ctx, retentionDays: 2 });
-    let left = 1;
-    for (let i = 0; i < 50 && left > 0; i++) {
-      await store.command('merge', 'OPTIMIZE TABLE metric_samples_v1 FINAL');
-      left = await oldRows();
-      if (left > 0) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(left).toBe(0);
+    expect(await rowsAfterTtlMerges('metric_samples_v1', oldRows, 0)).toBe(0);
     await migrate(store, { ...ctx, retentionDays: 7 });
   });
 
@@ -319,13 +327,7 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
     expect(await events()).toBe(2);
     await migrate(store, { ...ctx, alertEventRetentionDays: 5 });
     expect(await createQuery('alert_events_v1')).toContain('TTL toDateTime(received_at) + toIntervalDay(5)');
-    let left = 2;
-    for (let i = 0; i < 50 && left > 1; i++) {
-      await store.command('merge', 'OPTIMIZE TABLE alert_events_v1 FINAL');
-      left = await events();
-      if (left > 1) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(left).toBe(1);
+    expect(await rowsAfterTtlMerges('alert_events_v1', events, 1)).toBe(1);
     const [activity] = await store.query<{ n: string | number }>('activity', "SELECT sum(events) AS n FROM alert_activity_v1 WHERE fingerprint = 'fp-aged'");
     expect(Number(activity!.n)).toBe(2);
     // Back to the retentions the tests before left in force.

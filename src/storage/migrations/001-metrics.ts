@@ -1,4 +1,4 @@
-import { createMaterializedViewStatement, createTableStatements, type DdlContext } from '../ddl.js';
+import { createMaterializedViewStatement, createTableStatements, fsyncSettings, type DdlContext } from '../ddl.js';
 import type { Migration } from './migration.js';
 
 /**
@@ -11,10 +11,6 @@ export const metricsRetentionTtl = {
   metric_samples_1m_v1: (ctx: DdlContext) => `minute + INTERVAL ${ctx.rollupRetentionDays} DAY`,
   metric_samples_1h_v1: (ctx: DdlContext) => `hour + INTERVAL ${ctx.rollupRetentionDays} DAY`,
 } as const;
-
-function fsyncSettings(ctx: DdlContext): Record<string, number> {
-  return ctx.fsync ? { fsync_after_insert: 1, fsync_part_directory: 1 } : {};
-}
 
 /**
  * Metric storage on the layout of ClickHouse's TimeSeries engine (series + samples), with

@@ -1,4 +1,4 @@
-import { modifySettingsStatement } from '../ddl.js';
+import { modifySettingsStatement, replayedInsertSettings } from '../ddl.js';
 import type { Migration } from './migration.js';
 
 /** The tables the row journal (src/storage/row-batcher.ts) inserts into, as of this migration. */
@@ -15,10 +15,7 @@ export const journalDedupMigration: Migration = {
   version: 7,
   name: 'journal-dedup',
   statements: (ctx) => {
-    const settings: Record<string, number> = {
-      ...(ctx.cluster ? {} : { non_replicated_deduplication_window: 10_000 }),
-      ...(ctx.fsync ? { fsync_after_insert: 1, fsync_part_directory: 1 } : {}),
-    };
+    const settings = replayedInsertSettings(ctx, 10_000);
     if (Object.keys(settings).length === 0) return [];
     return JOURNALED_TABLES.map((table) => modifySettingsStatement(ctx, table, settings));
   },

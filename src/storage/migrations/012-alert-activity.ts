@@ -1,4 +1,4 @@
-import { addColumnStatements, createMaterializedViewStatement, createTableStatements } from '../ddl.js';
+import { addColumnStatements, createMaterializedViewStatement, createTableStatements, replayedInsertSettings } from '../ddl.js';
 import type { Migration } from './migration.js';
 
 /**
@@ -35,7 +35,7 @@ export const alertActivityMigration: Migration = {
       engine: 'AggregatingMergeTree',
       orderBy: '(fingerprint, first_seen_at)',
       // A replayed journal file adds to the view only what its first insert did not (store.ts).
-      settings: { ...(ctx.cluster ? {} : { non_replicated_deduplication_window: 10_000 }), ...(ctx.fsync ? { fsync_after_insert: 1, fsync_part_directory: 1 } : {}) },
+      settings: replayedInsertSettings(ctx, 10_000),
       shardingKey: 'cityHash64(fingerprint)',
     }),
     `INSERT INTO alert_activity_v1${ctx.cluster ? ' SETTINGS distributed_foreground_insert = 1' : ''}

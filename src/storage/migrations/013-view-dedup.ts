@@ -1,4 +1,4 @@
-import { modifySettingsStatement } from '../ddl.js';
+import { modifySettingsStatement, replayedInsertSettings } from '../ddl.js';
 import type { Migration } from './migration.js';
 
 /**
@@ -13,10 +13,7 @@ export const viewDedupMigration: Migration = {
   version: 13,
   name: 'view-dedup',
   statements: (ctx) => {
-    const settings: Record<string, number> = {
-      ...(ctx.cluster ? {} : { non_replicated_deduplication_window: 1000 }),
-      ...(ctx.fsync ? { fsync_after_insert: 1, fsync_part_directory: 1 } : {}),
-    };
+    const settings = replayedInsertSettings(ctx, 1000);
     if (Object.keys(settings).length === 0) return [];
     return ['metric_samples_1m_v2', 'metric_samples_1h_v2'].map((table) => modifySettingsStatement(ctx, table, settings));
   },
