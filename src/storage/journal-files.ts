@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { completeRowsLength, type RowBinaryLayout } from './row-binary.js';
 
 /** Bytes read per step when looking for the last newline of a journal file. */
 const TAIL_CHUNK_BYTES = 64 * 1024;
@@ -66,4 +67,15 @@ export async function cutTornTail(path: string): Promise<number> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Cuts a RowBinary journal file after its last whole row of `layout` (see cutTornTail).
+ * Returns the length kept. Reads the whole file: journal files are bounded (32 MiB).
+ */
+export async function cutToCompleteRows(path: string, layout: RowBinaryLayout): Promise<number> {
+  const bytes = await readFile(path);
+  const end = completeRowsLength(bytes, layout);
+  if (end !== bytes.length) await truncate(path, end);
+  return end;
 }

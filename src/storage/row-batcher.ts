@@ -2,7 +2,9 @@ import { mkdir, readdir, rm, truncate, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.js';
-import { appendAll, cutTornTail, fsyncDirectory, openForAppend } from './journal-files.js';
+import { appendAll, cutTornTail, cutToCompleteRows, fsyncDirectory, openForAppend } from './journal-files.js';
+import { JOURNAL_LAYOUTS } from './journal-layouts.js';
+import type { RowBinaryLayout } from './row-binary.js';
 import { DEFAULT_MAX_READ_WAIT_MS, InsertBarriers } from './read-wait.js';
 import { TABLE_NAME, type Store } from './store.js';
 
@@ -41,8 +43,15 @@ export interface RowBatcherOptions {
  * Group commit for the JSON-row tables (alerts, incidents, notifications) through a journal:
  * each caller's promise resolves once its rows are durable on disk, not yet in ClickHouse.
  */
-/** Rows for one table: objects, or JSONEachRow lines already serialised (see insertLines). */
-export type TableRows = { table: string; rows: readonly Record<string, unknown>[] } | { table: string; lines: string; rowCount: number };
+/**
+ * Rows for one table: objects, JSONEachRow lines already serialised (see insertLines), or
+ * RowBinary rows of a layout (for hot paths: no text for the engine to parse). A table is
+ * journaled in one form: the first one it is given in this process.
+ */
+export type TableRows =
+  | { table: string; rows: readonly Record<string, unknown>[] }
+  | { table: string; lines: string; rowCount: number }
+  | { table: string; binary: Buffer; rowCount: number; layout: RowBinaryLayout };
 
 export interface RowBatcher {
   /**
@@ -84,6 +93,7 @@ export interface RowBatcher {
 }
 
 interface TableChunk {
+  layout: RowBinaryLayout | null;
   parts: Buffer[];
   rows: number;
   bytes: number;
@@ -101,6 +111,8 @@ interface Waiting {
 interface JournalFile {
   id: string;
   table: string;
+  /** RowBinary rows of this layout; null: JSONEachRow lines. */
+  layout: RowBinaryLayout | null;
   path: string;
   handle: FileHandle | null;
   /** Acknowledged bytes and rows: the file holds exactly these, once a failed append is cut off. */
@@ -118,6 +130,8 @@ interface JournalFile {
 type UpTo = Map<string, number>;
 
 const SUFFIX = '.jsonl';
+/** RowBinary files are named `<id>.<table>.<layout>.rb`. */
+const BINARY_SUFFIX = '.rb';
 /** Some 200-400 B per row: ~100-200 MiB of journal, minutes of alert storm at the insert rates measured. */
 const DEFAULT_MAX_QUEUED_ROWS = 500_000;
 const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
@@ -200,6 +214,8 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
   const barriers = new InsertBarriers<UpTo>(options.maxReadWaitMs ?? DEFAULT_MAX_READ_WAIT_MS, 'rows');
   let closed = false;
   let sequence = 0;
+  /** The form each table is journaled in ('json' or a layout name): fixed at its first rows. */
+  const tableForms = new Map<string, string>();
   // Ids sort by time and cannot repeat across restarts of this data directory.
   const runId = Date.now().toString(36).padStart(9, '0');
   const ready = mkdir(journalDir, { recursive: true });
@@ -247,7 +263,8 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
           let file = current.get(table);
           if (!file) {
             const id = `${runId}-${String(++sequence).padStart(9, '0')}`;
-            file = { id, table, path: join(journalDir, `${id}.${table}${SUFFIX}`), handle: null, bytes: 0, rows: 0, dirty: false, lastSeq: 0, firstAtMs: 0 };
+            const name = chunk.layout ? `${id}.${table}.${chunk.layout.name}${BINARY_SUFFIX}` : `${id}.${table}${SUFFIX}`;
+            file = { id, table, layout: chunk.layout, path: join(journalDir, name), handle: null, bytes: 0, rows: 0, dirty: false, lastSeq: 0, firstAtMs: 0 };
             current.set(table, file);
           }
           if (!file.handle) {
@@ -369,7 +386,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
           await truncate(file.path, file.bytes);
           file.dirty = false;
         }
-        await insertJournalFile(file.table, file.path, file.id, attempt >= SKIP_BAD_ROWS_FROM_ATTEMPT);
+        await insertJournalFile(file.table, file.layout, file.path, file.id, attempt >= SKIP_BAD_ROWS_FROM_ATTEMPT);
         metrics?.inserted(file.rows, file.bytes, Number(process.hrtime.bigint() - started) / 1e9, 'ok');
         break;
       } catch (error) {
@@ -383,9 +400,14 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
     await removeFile(file.path);
   }
 
-  /** Token = file id: a repeat after a crash inserts nothing twice. */
-  function insertJournalFile(table: string, path: string, id: string, skipBadRows: boolean): Promise<void> {
-    return store.insertJsonFiles(table, [path], `rows-${id}`, { skipBadRows });
+  /**
+   * Token = file id: a repeat after a crash inserts nothing twice. RowBinary rows are typed
+   * as written, so there are no bad rows to skip.
+   */
+  function insertJournalFile(table: string, layout: RowBinaryLayout | null, path: string, id: string, skipBadRows: boolean): Promise<void> {
+    const token = `rows-${id}`;
+    if (layout) return store.insertRowBinaryFiles(table, layout.structure, [path], token);
+    return store.insertJsonFiles(table, [path], token, { skipBadRows });
   }
 
   /**
@@ -413,11 +435,17 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
    * Queues serialised rows of one or more tables for the next commit, all or none; resolves
    * once they are durable.
    */
-  function enqueue(parts: readonly { table: string; text: string; rowCount: number }[]): Promise<void> {
+  function enqueue(parts: readonly { table: string; bytes: Buffer; rowCount: number; layout: RowBinaryLayout | null }[]): Promise<void> {
     if (closed) return Promise.reject(new AppError('INGEST_SHUTTING_DOWN', 'Vigil is shutting down; retry', { retryable: true }));
     const bad = parts.find((p) => !TABLE_NAME.test(p.table));
     if (bad) return Promise.reject(new AppError('STORAGE_WRITE_FAILED', `table name ${JSON.stringify(bad.table)} is not journalable`));
-    const buffers = parts.map((p) => Buffer.from(p.text));
+    for (const { table, layout } of parts) {
+      const form = layout?.name ?? 'json';
+      const fixed = tableForms.get(table);
+      if (fixed === undefined) tableForms.set(table, form);
+      else if (fixed !== form) return Promise.reject(new AppError('STORAGE_WRITE_FAILED', `table ${table} is journaled as ${fixed}, not ${form}`));
+    }
+    const buffers = parts.map((p) => p.bytes);
     const rowCount = parts.reduce((n, p) => n + p.rowCount, 0);
     const byteCount = buffers.reduce((n, b) => n + b.length, 0);
     if (rowCount === 0) return Promise.resolve();
@@ -435,7 +463,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
       if (rows === 0) return;
       const buffer = buffers[i]!;
       let chunk = batch.tables.get(table);
-      if (!chunk) batch.tables.set(table, (chunk = { parts: [], rows: 0, bytes: 0 }));
+      if (!chunk) batch.tables.set(table, (chunk = { layout: parts[i]!.layout, parts: [], rows: 0, bytes: 0 }));
       chunk.parts.push(buffer);
       chunk.rows += rows;
       chunk.bytes += buffer.length;
@@ -459,18 +487,22 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
   }
 
   function insertAll(parts: readonly TableRows[]): Promise<void> {
-    let texts: { table: string; text: string; rowCount: number }[];
+    let encoded: { table: string; bytes: Buffer; rowCount: number; layout: RowBinaryLayout | null }[];
     try {
-      texts = parts.map((p) => ('rows' in p ? { table: p.table, text: serialise(p.table, p.rows), rowCount: p.rows.length } : { table: p.table, text: p.lines, rowCount: p.rowCount }));
+      encoded = parts.map((p) => {
+        if ('binary' in p) return { table: p.table, bytes: p.binary, rowCount: p.rowCount, layout: p.layout };
+        if ('rows' in p) return { table: p.table, bytes: Buffer.from(serialise(p.table, p.rows)), rowCount: p.rows.length, layout: null };
+        return { table: p.table, bytes: Buffer.from(p.lines), rowCount: p.rowCount, layout: null };
+      });
     } catch (error) {
       return Promise.reject(error);
     }
-    return enqueue(texts);
+    return enqueue(encoded);
   }
 
   return {
     insert: (table, rows) => insertAll([{ table, rows }]),
-    insertLines: (table, lines, rowCount) => enqueue([{ table, text: lines, rowCount }]),
+    insertLines: (table, lines, rowCount) => insertAll([{ table, lines, rowCount }]),
     insertAll,
 
     whenInserted(tables) {
@@ -490,20 +522,18 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
     async replay() {
       await ready;
       // Name order is id order: a table's files go in the order they were written.
-      const names = (await readdir(journalDir)).filter((n) => n.endsWith(SUFFIX) && !n.startsWith(`${runId}-`)).sort();
+      const names = (await readdir(journalDir)).filter((n) => (n.endsWith(SUFFIX) || n.endsWith(BINARY_SUFFIX)) && !n.startsWith(`${runId}-`)).sort();
       let bytes = 0;
       for (const name of names) {
-        const dot = name.indexOf('.');
-        const id = name.slice(0, dot);
-        const table = name.slice(dot + 1, -SUFFIX.length);
+        const { id, table, layout } = parseFileName(name);
         const path = join(journalDir, name);
-        const kept = await cutTornTail(path);
+        const kept = layout ? await cutToCompleteRows(path, layout) : await cutTornTail(path);
         if (kept > 0) {
           try {
-            await insertJournalFile(table, path, id, false);
+            await insertJournalFile(table, layout, path, id, false);
           } catch (error) {
             logger.error({ err: error, file: path }, 'journal replay failed; retrying, skipping rows ClickHouse cannot parse');
-            await insertJournalFile(table, path, id, true);
+            await insertJournalFile(table, layout, path, id, true);
           }
         }
         await removeFile(path);
@@ -533,4 +563,18 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
       dueTimer = null;
     },
   };
+}
+
+/**
+ * Id, table and row layout of a journal file: `<id>.<table>.jsonl` or
+ * `<id>.<table>.<layout>.rb`. Throws for a layout this version does not know (a file from a
+ * newer version): it is kept, never dropped, and the start fails naming it.
+ */
+function parseFileName(name: string): { id: string; table: string; layout: RowBinaryLayout | null } {
+  const [id = '', table = '', ...rest] = name.split('.');
+  if (name.endsWith(SUFFIX)) return { id, table, layout: null };
+  const layoutName = rest[0] ?? '';
+  const layout = JOURNAL_LAYOUTS.find((l) => l.name === layoutName);
+  if (!layout) throw new Error(`journal file ${name} holds rows of layout ${JSON.stringify(layoutName)}, which this version of Vigil cannot read`);
+  return { id, table, layout };
 }

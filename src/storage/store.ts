@@ -147,8 +147,10 @@ function createEmbeddedStore(dataDir: string): Store {
    */
   const insertFromFiles = async (table: string, format: string, filePaths: readonly string[], dedupToken: string, settings: ClickHouseSettings, structure?: string) => {
     const inline = Object.entries({ ...FILE_INSERT_SETTINGS, ...settings }).map(([name, value]) => `, ${name} = ${String(value)}`);
+    // Columns by name, not position: a table may have gained columns since the file's rows were laid out.
+    const columns = structure === undefined ? '' : ` (${columnNamesOf(structure).join(', ')})`;
     await client.command({
-      query: `INSERT INTO ${checkedTable(table)} SETTINGS insert_deduplication_token = {token:String}${inline.join('')} SELECT * FROM file({path:String}, '${format}'${structure === undefined ? '' : ', {structure:String}'})`,
+      query: `INSERT INTO ${checkedTable(table)}${columns} SETTINGS insert_deduplication_token = {token:String}${inline.join('')} SELECT * FROM file({path:String}, '${format}'${structure === undefined ? '' : ', {structure:String}'})`,
       query_params: { token: dedupToken, path: globOf(filePaths), ...(structure === undefined ? {} : { structure }) },
     });
   };
@@ -190,8 +192,7 @@ function createServerStore(storage: Config['storage']): Store {
   };
   const insertFiles: Store['insertRowBinaryFiles'] = (table, structure, filePaths, dedupToken) =>
     wrap(`insert ${table} from segments`, () => {
-      const columns = structure.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
-      return streamFiles(`INSERT INTO ${checkedTable(table)} (${columns}) FORMAT RowBinary`, filePaths, dedupToken, {});
+      return streamFiles(`INSERT INTO ${checkedTable(table)} (${columnNamesOf(structure).join(', ')}) FORMAT RowBinary`, filePaths, dedupToken, {});
     });
   const insertJsonFiles: Store['insertJsonFiles'] = (table, filePaths, dedupToken, options) =>
     wrap(`insert ${table} from journal`, () => streamFiles(`INSERT INTO ${checkedTable(table)} FORMAT JSONEachRow`, filePaths, dedupToken, jsonFileSettings(options)));
@@ -206,6 +207,33 @@ function createServerStore(storage: Config['storage']): Store {
       }
     });
   return createClientStore(client, 'server', storage.cluster, insertFiles, insertJsonFiles, ensureDatabase);
+}
+
+/**
+ * The column names of a `file()` structure (`name Type, …`). Types hold commas of their own
+ * (`Map(String, String)`, `DateTime64(3, 'UTC')`): only commas outside brackets and quotes
+ * separate columns. Names must be plain identifiers.
+ */
+export function columnNamesOf(structure: string): string[] {
+  const columns: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i <= structure.length; i++) {
+    const char = structure[i];
+    if (quoted) {
+      if (char === "'") quoted = false;
+    } else if (char === "'") quoted = true;
+    else if (char === '(') depth++;
+    else if (char === ')') depth--;
+    else if ((char === ',' && depth === 0) || char === undefined) {
+      const name = structure.slice(start, i).trim().split(/\s+/)[0] ?? '';
+      if (!TABLE_NAME.test(name)) throw new AppError('STORAGE_QUERY_FAILED', `column ${JSON.stringify(name)} of structure ${JSON.stringify(structure)} is not an identifier`);
+      columns.push(name);
+      start = i + 1;
+    }
+  }
+  return columns;
 }
 
 /** One `file()` path naming exactly these files: `dir/{a,b,c}`. Names are checked, never quoted. */

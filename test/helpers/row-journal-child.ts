@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { defaultConfig } from '../../src/config/index.js';
 import { ddlContextOf } from '../../src/main.js';
+import { ALERT_EVENT_LAYOUT, writeAlertEvent } from '../../src/storage/alerts.queries.js';
 import { migrate } from '../../src/storage/migrate.js';
+import { RowBinaryWriter } from '../../src/storage/row-binary.js';
 import { createRowBatcher } from '../../src/storage/row-batcher.js';
 import { createStore } from '../../src/storage/store.js';
 
@@ -19,7 +21,7 @@ const batcher = createRowBatcher({ store, journalDir: join(dataDir, 'journal'), 
 process.stdout.write('ready\n');
 
 const ROWS_PER_INSERT = 20;
-const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
+const nowMs = Date.now();
 let next = 0;
 async function sender(): Promise<never> {
   for (;;) {
@@ -28,10 +30,23 @@ async function sender(): Promise<never> {
     const seqs = Array.from({ length: ROWS_PER_INSERT }, (_, i) => first + i);
     await Promise.all([
       batcher.insert('incident_events_v1', seqs.map((seq) => ({ incident_id: 'crash', at: '2026-11-23 12:00:00.000', seq, actor: 'child', kind: 'comment', detail: '{}' }))),
-      // Now, not a fixed day: alert events have a retention (TTL) that would drop old ones.
-      batcher.insert('alert_events_v1', seqs.map((seq) => ({ received_at: now, fingerprint: `crash-${seq}`, source: 'vigil', status: 'firing', severity: 'major', labels: {}, annotations: {}, starts_at: '2026-11-23 12:00:00.000', ends_at: null, generator_url: '', group_key: '' }))),
+      // As the alert service journals them: RowBinary. Now, not a fixed day: alert events have
+      // a retention (TTL) that would drop old ones.
+      batcher.insertAll([{ table: 'alert_events_v1', binary: alertEvents(seqs), rowCount: seqs.length, layout: ALERT_EVENT_LAYOUT }]),
     ]);
     process.stdout.write(`${first} ${first + ROWS_PER_INSERT - 1}\n`);
   }
 }
+function alertEvents(seqs: number[]): Buffer {
+  const out = new RowBinaryWriter();
+  for (const seq of seqs) {
+    writeAlertEvent(
+      out,
+      { source: 'vigil', fingerprint: `crash-${seq}`, labels: { seq: String(seq) }, annotations: {}, status: 'firing', severity: 'major', startsAtMs: nowMs, endsAtMs: null, receivedAtMs: nowMs },
+      nowMs,
+    );
+  }
+  return out.take();
+}
+
 await Promise.all([sender(), sender(), sender(), sender()]);

@@ -138,4 +138,47 @@ describe('alert events as stored', () => {
     expect((await listAlerts(store, { status: 'firing', limit: 1000, offset: 0 })).alerts.find((a) => a.fingerprint === 'fp-again')).toMatchObject(expected);
     expect((await loadRecentAlerts(store, t0)).find((a) => a.fingerprint === 'fp-again')).toMatchObject(expected);
   });
+
+  it('every column of an event row reads back as sent (RowBinary journal)', async () => {
+    const clock = createFixedClock(t0 + 2_000_000);
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 60_000 });
+    const sent: AlertEvent = {
+      source: 'pagerduty',
+      fingerprint: 'fp-columns-ü',
+      labels: { alertname: 'Überlast', 'quoted "key"': 'back\\slash\nnewline', long: 'x'.repeat(300) },
+      annotations: { summary: '日本語', empty: '' },
+      status: 'firing',
+      severity: 'critical',
+      startsAtMs: t0 + 1_999_999,
+      endsAtMs: null,
+      generatorUrl: 'http://prometheus:9090/graph?g0.expr=up%3D%3D0',
+      groupKey: '{}:{alertname="Überlast"}',
+      receivedAtMs: t0 + 2_000_000,
+    };
+    await alerts.receive([sent, { ...sent, endsAtMs: t0 + 2_600_000, receivedAtMs: t0 + 2_000_001 }]);
+    await batcher.whenInserted();
+    const rows = await store.query<Record<string, unknown>>(
+      'columns',
+      `SELECT toUnixTimestamp64Milli(received_at) AS received_ms, fingerprint, source, status, severity, labels, annotations,
+         toUnixTimestamp64Milli(starts_at) AS starts_ms, toUnixTimestamp64Milli(ends_at) AS ends_ms, generator_url, group_key,
+         toUnixTimestamp64Milli(first_seen_at) AS first_seen_ms
+       FROM alert_events_v1 WHERE fingerprint = 'fp-columns-ü' ORDER BY received_at`,
+    );
+    const expected = {
+      fingerprint: sent.fingerprint,
+      source: 'pagerduty',
+      status: 'firing',
+      severity: 'critical',
+      labels: sent.labels,
+      annotations: sent.annotations,
+      starts_ms: t0 + 1_999_999,
+      generator_url: sent.generatorUrl,
+      group_key: sent.groupKey,
+      first_seen_ms: t0 + 2_000_000,
+    };
+    expect(rows.map((r) => ({ ...r, received_ms: Number(r.received_ms), starts_ms: Number(r.starts_ms), first_seen_ms: Number(r.first_seen_ms), ends_ms: r.ends_ms === null ? null : Number(r.ends_ms) }))).toEqual([
+      { ...expected, received_ms: t0 + 2_000_000, ends_ms: null },
+      { ...expected, received_ms: t0 + 2_000_001, ends_ms: t0 + 2_600_000 },
+    ]);
+  });
 });

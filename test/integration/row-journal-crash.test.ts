@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
+import { writeAlertEvent } from '../../src/storage/alerts.queries.js';
 import { createRowBatcher } from '../../src/storage/row-batcher.js';
+import { RowBinaryWriter } from '../../src/storage/row-binary.js';
 import { createStore, type Store } from '../../src/storage/store.js';
 import { makeDataDir } from '../helpers/vigil.js';
 import { waitExit } from '../helpers/vigil-process.js';
@@ -44,6 +46,14 @@ describe('row journal: SIGKILL during a stream of inserts', () => {
     // The kill must have left acknowledged rows in the journal, or replay went untested.
     const journalDir = join(dataDir, 'journal');
     expect(readdirSync(journalDir).length).toBeGreaterThan(0);
+    // A torn append, which SIGKILL alone does not make (the kernel finishes a write): half a
+    // row after the last whole one of the alert events' RowBinary file. Replay cuts it off.
+    const binary = readdirSync(journalDir).filter((name) => name.endsWith('.alert_events_v1.alert-event-1.rb'));
+    expect(binary.length).toBeGreaterThan(0);
+    const torn = new RowBinaryWriter();
+    writeAlertEvent(torn, { source: 'vigil', fingerprint: 'crash-torn', labels: { a: 'b' }, annotations: {}, status: 'firing', severity: 'major', startsAtMs: 0, endsAtMs: null, receivedAtMs: Date.now() }, 0);
+    const row = torn.take();
+    appendFileSync(join(journalDir, binary.at(-1)!), row.subarray(0, Math.floor(row.length / 2)));
     const leftBehind = join(dataDir, 'journal-copy');
     cpSync(journalDir, leftBehind, { recursive: true });
 
@@ -68,6 +78,7 @@ describe('row journal: SIGKILL during a stream of inserts', () => {
       expect(rows.alerts.duplicates).toBe(0);
       expect([...acked].filter((seq) => !rows.events.seqs.has(seq))).toEqual([]);
       expect([...acked].filter((seq) => !rows.alerts.seqs.has(seq))).toEqual([]);
+      expect(rows.alerts.torn).toBe(0);
     }
     expect(afterSecond.events.seqs.size).toBe(afterFirst.events.seqs.size);
   }, 60_000);
@@ -75,9 +86,13 @@ describe('row journal: SIGKILL during a stream of inserts', () => {
 
 async function stored(store: Store) {
   const events = await store.query<{ seq: string | number; n: string | number }>('t', "SELECT seq, count() AS n FROM incident_events_v1 WHERE incident_id = 'crash' GROUP BY seq");
-  const alerts = await store.query<{ fp: string; n: string | number }>('t', "SELECT fingerprint AS fp, count() AS n FROM alert_events_v1 WHERE startsWith(fingerprint, 'crash-') GROUP BY fp");
+  const alerts = await store.query<{ fp: string; n: string | number }>(
+    't',
+    "SELECT fingerprint AS fp, count() AS n FROM alert_events_v1 WHERE startsWith(fingerprint, 'crash-') AND fingerprint != 'crash-torn' GROUP BY fp",
+  );
+  const [torn] = await store.query<{ n: string | number }>('t', "SELECT count() AS n FROM alert_events_v1 WHERE fingerprint = 'crash-torn'");
   return {
     events: { seqs: new Set(events.map((r) => Number(r.seq))), duplicates: events.filter((r) => Number(r.n) > 1).length },
-    alerts: { seqs: new Set(alerts.map((r) => Number(r.fp.slice('crash-'.length)))), duplicates: alerts.filter((r) => Number(r.n) > 1).length },
+    alerts: { seqs: new Set(alerts.map((r) => Number(r.fp.slice('crash-'.length)))), duplicates: alerts.filter((r) => Number(r.n) > 1).length, torn: Number(torn?.n) },
   };
 }

@@ -7,6 +7,7 @@ import { ddlContextOf } from '../../src/main.js';
 import { AppError } from '../../src/shared/errors.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createRowBatcher, type RowBatcherMetrics } from '../../src/storage/row-batcher.js';
+import { RowBinaryWriter, rowBinaryLayout } from '../../src/storage/row-binary.js';
 import { createStore } from '../../src/storage/store.js';
 import { until } from '../helpers/until.js';
 import { makeDataDir } from '../helpers/vigil.js';
@@ -141,6 +142,28 @@ describe('row journal', () => {
     expect(await batcher.replay()).toEqual({ files: 3, bytes: whole.length });
     expect(await timelineSeqs('i-torn')).toEqual([1, 2]);
     expect(readdirSync(journalDir)).toEqual([]);
+    await batcher.close();
+  });
+
+  it('keeps a RowBinary file of a layout it does not know, and fails the replay naming it', async () => {
+    const { journalDir } = batcherFor();
+    mkdirSync(journalDir, { recursive: true });
+    const name = '0000000cc-000000001.alert_events_v1.alert-event-99.rb';
+    writeFileSync(join(journalDir, name), Buffer.from([1, 2, 3]));
+    const batcher = createRowBatcher({ store, journalDir, fsync: true, logger });
+    await expect(batcher.replay()).rejects.toThrow(`journal file ${name} holds rows of layout "alert-event-99"`);
+    expect(readdirSync(journalDir)).toEqual([name]);
+    await batcher.close();
+    rmSync(join(journalDir, name));
+  });
+
+  it('journals a table in one form: RowBinary rows for a table journaled as JSON are refused', async () => {
+    const { batcher } = batcherFor();
+    await batcher.insert('incident_events_v1', [timelineRow('i-form', 1)]);
+    const out = new RowBinaryWriter();
+    out.string('x');
+    const layout = rowBinaryLayout('test-1', [{ name: 'incident_id', type: 'String', kind: 'string' }]);
+    await expect(batcher.insertAll([{ table: 'incident_events_v1', binary: out.take(), rowCount: 1, layout }])).rejects.toThrow('table incident_events_v1 is journaled as json, not test-1');
     await batcher.close();
   });
 

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALERT_SOURCES, ALERT_STATUSES, SEVERITIES, type AlertEvent } from '../../src/incidents/alert.js';
 import type { AlertState } from '../../src/incidents/alert-state.js';
-import { alertEventLine, alertEventRow, alertStateLine, alertStateRow } from '../../src/storage/alerts.queries.js';
+import { ALERT_EVENT_LAYOUT, alertEventRow, alertStateLine, alertStateRow, writeAlertEvent } from '../../src/storage/alerts.queries.js';
+import { completeRowsLength, RowBinaryWriter, type RowBinaryLayout } from '../../src/storage/row-binary.js';
 
 // Any text, lone surrogates, quotes, backslashes and control characters included.
 const text = fc.string({ unit: 'binary', maxLength: 12 });
@@ -43,20 +44,110 @@ const state: fc.Arbitrary<AlertState> = fc.record({
   eventCount: fc.nat(),
 });
 
-// The journal stores what JSON.stringify would write for the row objects: the lines must read back the same.
-describe('alert rows as hand-built JSON lines', () => {
-  it('an event line is one line that parses to the event row', () => {
+/** Reads RowBinary rows of `layout` back, times as ms, as the engine would read them. */
+function decodeRows(bytes: Buffer, layout: RowBinaryLayout): Record<string, unknown>[] {
+  let pos = 0;
+  const varint = () => {
+    let value = 0;
+    for (let shift = 1; ; shift *= 128) {
+      const byte = bytes[pos++]!;
+      value += (byte & 0x7f) * shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  const string = () => {
+    const length = varint();
+    pos += length;
+    return bytes.toString('utf8', pos - length, pos);
+  };
+  const int64 = () => {
+    const value = Number(bytes.readBigInt64LE(pos));
+    pos += 8;
+    return value;
+  };
+  const rows: Record<string, unknown>[] = [];
+  while (pos < bytes.length) {
+    const row: Record<string, unknown> = {};
+    for (const { name, kind } of layout.columns) {
+      if (kind === 'string') row[name] = string();
+      else if (kind === 'datetime64') row[name] = int64();
+      else if (kind === 'nullableDatetime64') row[name] = bytes[pos++] === 1 ? null : int64();
+      else {
+        const map: Record<string, string> = {};
+        for (let n = varint(); n > 0; n--) map[string()] = string();
+        row[name] = map;
+      }
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** What a string reads back as from UTF-8 (a lone surrogate becomes U+FFFD). */
+const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('utf8');
+const utf8Map = (map: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(map).map(([k, v]) => [utf8(k), utf8(v)]));
+
+describe('alert event rows as RowBinary', () => {
+  it('an event reads back as its row, times in whole milliseconds', () => {
     fc.assert(
       fc.property(event, ms, (e, firstSeenAtMs) => {
-        const line = alertEventLine(e, firstSeenAtMs);
-        expect(line.endsWith('\n')).toBe(true);
-        expect(line.slice(0, -1)).not.toContain('\n');
-        expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(alertEventRow(e, firstSeenAtMs))));
+        const out = new RowBinaryWriter(8);
+        writeAlertEvent(out, e, firstSeenAtMs);
+        const [row] = decodeRows(out.take(), ALERT_EVENT_LAYOUT);
+        expect(row).toEqual({
+          received_at: Math.trunc(e.receivedAtMs),
+          fingerprint: utf8(e.fingerprint),
+          source: e.source,
+          status: e.status,
+          severity: e.severity,
+          labels: utf8Map(e.labels),
+          annotations: utf8Map(e.annotations),
+          starts_at: Math.trunc(e.startsAtMs),
+          ends_at: e.endsAtMs === null ? null : Math.trunc(e.endsAtMs),
+          generator_url: utf8(e.generatorUrl ?? ''),
+          group_key: utf8(e.groupKey ?? ''),
+          first_seen_at: firstSeenAtMs,
+        });
+        // The layout names the table's columns, those of the text row it replaced.
+        expect(Object.keys(row!).sort()).toEqual(Object.keys(alertEventRow(e, firstSeenAtMs)).sort());
       }),
       { numRuns: 500 },
     );
   });
 
+  it('a torn tail is cut at the last whole row, wherever the cut falls', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(event, ms), { minLength: 1, maxLength: 4 }), fc.nat(), (rows, cutSeed) => {
+        const out = new RowBinaryWriter(8);
+        const ends: number[] = [0];
+        for (const [e, firstSeenAtMs] of rows) {
+          writeAlertEvent(out, e, firstSeenAtMs);
+          ends.push(out.length);
+        }
+        const bytes = out.take();
+        expect(completeRowsLength(bytes, ALERT_EVENT_LAYOUT)).toBe(bytes.length);
+        const cut = cutSeed % bytes.length;
+        const expected = Math.max(...ends.filter((end) => end <= cut));
+        expect(completeRowsLength(bytes.subarray(0, cut), ALERT_EVENT_LAYOUT)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('long and non-ASCII strings take the length prefix of their UTF-8 bytes', () => {
+    const out = new RowBinaryWriter(8);
+    const long = 'x'.repeat(200);
+    writeAlertEvent(
+      out,
+      { source: 'prometheus', fingerprint: 'ü', labels: { long, 'Grüße': '日本' }, annotations: {}, status: 'firing', severity: 'critical', startsAtMs: 0, endsAtMs: null, receivedAtMs: -1 },
+      0,
+    );
+    const [row] = decodeRows(out.take(), ALERT_EVENT_LAYOUT);
+    expect(row).toMatchObject({ fingerprint: 'ü', labels: { long, 'Grüße': '日本' }, received_at: -1, ends_at: null });
+  });
+});
+
+describe('alert state rows as hand-built JSON lines', () => {
   it('a state line is one line that parses to the state row', () => {
     fc.assert(
       fc.property(state, fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (s, version) => {
@@ -66,14 +157,5 @@ describe('alert rows as hand-built JSON lines', () => {
       }),
       { numRuns: 500 },
     );
-  });
-
-  it('a map used again gives the text of its contents, also under another row', () => {
-    const labels = { alertname: 'HostDown', instance: 'host-1:9100', '"quoted"': 'a\\b\n' };
-    const base = { source: 'prometheus', status: 'firing', severity: 'critical', startsAtMs: 0, endsAtMs: null, receivedAtMs: 0 } as const;
-    const first = alertEventLine({ ...base, fingerprint: 'a', labels, annotations: {} }, 0);
-    const second = alertEventLine({ ...base, fingerprint: 'b', labels, annotations: labels }, 0);
-    expect(JSON.parse(first).labels).toEqual(labels);
-    expect(JSON.parse(second)).toMatchObject({ fingerprint: 'b', labels, annotations: labels });
   });
 });
