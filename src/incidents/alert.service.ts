@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
-import { ALERT_EVENT_LAYOUT, alertStateLine, listAlerts, loadRecentAlerts, writeAlertEvent } from '../storage/alerts.queries.js';
+import { ALERT_EVENT_LAYOUT, ALERT_STATE_LAYOUT, listAlerts, loadRecentAlerts, writeAlertEvent, writeAlertState } from '../storage/alerts.queries.js';
 import type { RowBatcher } from '../storage/row-batcher.js';
 import { RowBinaryWriter } from '../storage/row-binary.js';
 import type { Store } from '../storage/store.js';
@@ -63,22 +63,22 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   let lastVersion = 0;
   let sweeper: NodeJS.Timeout | null = null;
   const nextVersion = () => (lastVersion = Math.max(lastVersion + 1, clock.nowMs() * 1000));
-  /** Event rows are encoded here, one persist() at a time (synchronously), and handed over whole. */
-  const eventRows = new RowBinaryWriter();
+  /** Rows are encoded here, one persist() at a time (synchronously), and handed over whole. */
+  const rows = new RowBinaryWriter();
 
   /**
    * Stores events and state rows as one write. `after` holds the state each event's alert has
    * after the change: an event row carries its alert's first-seen time.
    */
   async function persist(events: readonly AlertEvent[], after: ReadonlyMap<string, AlertState>, states: readonly AlertState[]): Promise<void> {
-    for (const event of events) writeAlertEvent(eventRows, event, after.get(event.fingerprint)!.firstSeenAtMs);
-    const eventBytes = eventRows.take();
-    let stateLines = '';
-    for (const state of states) stateLines += alertStateLine(state, nextVersion());
+    for (const event of events) writeAlertEvent(rows, event, after.get(event.fingerprint)!.firstSeenAtMs);
+    const eventBytes = rows.take();
+    for (const state of states) writeAlertState(rows, state, nextVersion());
+    const stateBytes = rows.take();
     // One call: both tables or neither (a full journal must not take the events and refuse the state).
     await batcher.insertAll([
       { table: 'alert_events_v1', binary: eventBytes, rowCount: events.length, layout: ALERT_EVENT_LAYOUT },
-      { table: 'alerts_v1', lines: stateLines, rowCount: states.length },
+      { table: 'alerts_v1', binary: stateBytes, rowCount: states.length, layout: ALERT_STATE_LAYOUT },
     ]);
   }
 

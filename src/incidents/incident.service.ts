@@ -4,19 +4,22 @@ import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import {
   findIncident,
-  incidentAlertRow,
-  incidentEventRow,
+  INCIDENT_ALERT_LAYOUT,
+  INCIDENT_EVENT_LAYOUT,
   incidentRow,
   listIncidents,
   loadIncidentsForPeriod,
   loadMemberSeverities,
   loadTimeline,
   loadUnclosedIncidents,
+  writeIncidentAlert,
+  writeIncidentEvent,
   type IncidentFilter,
 } from '../storage/incidents.queries.js';
 import { deliveryRow } from '../storage/notifications.queries.js';
 import { READ_TABLES } from '../storage/read-tables.js';
-import type { RowBatcher } from '../storage/row-batcher.js';
+import type { RowBatcher, TableRows } from '../storage/row-batcher.js';
+import { RowBinaryWriter } from '../storage/row-binary.js';
 import type { Store } from '../storage/store.js';
 import { mapAlertToCatalog, type CatalogIndex } from '../catalog/catalog-index.js';
 import { SEVERITIES, type Severity } from './alert.js';
@@ -112,13 +115,15 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   const pending = new Map<string, Map<string, number>>();
   let lastVersion = 0;
   let eventSeq = 0;
+  /** Membership and timeline rows are encoded here, one persist() at a time (synchronously). */
+  const binaryRows = new RowBinaryWriter();
   let sweeper: NodeJS.Timeout | null = null;
 
   const nextVersion = () => (lastVersion = Math.max(lastVersion + 1, clock.nowMs() * 1000));
 
   /** One change's rows per table, and the deliveries stored with them (started once stored). */
   interface Write {
-    rows: [table: string, rows: Record<string, unknown>[]][];
+    parts: TableRows[];
     deliveries: Delivery[];
   }
   /**
@@ -129,22 +134,31 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
   async function store(write: Write): Promise<void> {
     // One call: every table of the change or none.
-    await batcher.insertAll(write.rows.map(([table, rows]) => ({ table, rows })));
+    await batcher.insertAll(write.parts);
     options.notifier?.enqueue(write.deliveries);
   }
 
   /** Stores changed incidents and timeline events, with the notification deliveries they call for. Throws (retryable) if storage fails; the sweep then retries the write. */
   async function persist(changed: Iterable<Incident>, events: readonly IncidentEvent[]): Promise<void> {
     const rows = [...new Set(changed)].map((i) => incidentRow(i, nextVersion()));
-    const members = events.filter((e) => e.kind === 'alert_joined').map((e) => incidentAlertRow(e.incidentId, String(e.detail.fingerprint), e.atMs));
+    let members = 0;
+    for (const event of events) {
+      if (event.kind !== 'alert_joined') continue;
+      writeIncidentAlert(binaryRows, event.incidentId, String(event.detail.fingerprint), event.atMs);
+      members++;
+    }
+    const memberBytes = binaryRows.take();
+    for (const event of events) writeIncidentEvent(binaryRows, event, ++eventSeq);
+    const eventBytes = binaryRows.take();
     const notifier = options.notifier;
     const deliveries = notifier ? noticesOf(events).flatMap((n) => notifier.plan(n)) : [];
     const write: Write = {
-      rows: [
-        ['incidents_v1', rows],
-        ['incident_alerts_v1', members],
-        ['incident_events_v1', events.map((e) => incidentEventRow(e, ++eventSeq))],
-        ['notification_deliveries_v1', deliveries.map(deliveryRow)],
+      parts: [
+        { table: 'incidents_v1', rows },
+        // An alert storm adds a membership and a timeline row per joining alert: RowBinary.
+        { table: 'incident_alerts_v1', binary: memberBytes, rowCount: members, layout: INCIDENT_ALERT_LAYOUT },
+        { table: 'incident_events_v1', binary: eventBytes, rowCount: events.length, layout: INCIDENT_EVENT_LAYOUT },
+        { table: 'notification_deliveries_v1', rows: deliveries.map(deliveryRow) },
       ],
       deliveries,
     };

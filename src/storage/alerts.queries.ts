@@ -7,10 +7,6 @@ import { rowBinaryLayout, type RowBinaryWriter } from './row-binary.js';
 
 const dateTime = toClickHouseDateTime;
 
-/** A quoted time (`toClickHouseDateTime` writes digits, `-`, `+`, `:`, `.` and a space: nothing to escape). */
-const quotedTime = (ms: number) => `"${dateTime(ms)}"`;
-const quotedTimeOrNull = (ms: number | null) => (ms === null ? 'null' : quotedTime(ms));
-
 /**
  * An event row as RowBinary (see ALERT_EVENT_LAYOUT), the journal's form of alert events:
  * one per received event, so the hot path of every sender. Same values as `alertEventRow`
@@ -54,16 +50,41 @@ export const ALERT_EVENT_LAYOUT = rowBinaryLayout('alert-event-1', [
   { name: 'first_seen_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
 ]);
 
-/** `alertStateRow(state, version)` as one JSONEachRow line (tested equal). */
-export function alertStateLine(state: AlertState, version: number): string {
-  return (
-    `{"fingerprint":${JSON.stringify(state.fingerprint)},"source":${JSON.stringify(state.source)},"status":${JSON.stringify(state.status)},"severity":${JSON.stringify(state.severity)},` +
-    `"labels":${JSON.stringify(state.labels)},"annotations":${JSON.stringify(state.annotations)},` +
-    `"starts_at":${quotedTime(state.startsAtMs)},"ends_at":${quotedTimeOrNull(state.endsAtMs)},"generator_url":${JSON.stringify(state.generatorUrl)},` +
-    `"first_seen_at":${quotedTime(state.firstSeenAtMs)},"last_seen_at":${quotedTime(state.lastSeenAtMs)},"resolved_at":${quotedTimeOrNull(state.resolvedAtMs)},` +
-    `"event_count":${state.eventCount},"version":${version}}\n`
-  );
+/** A state row as RowBinary (ALERT_STATE_LAYOUT): the same values as `alertStateRow` (tested). */
+export function writeAlertState(out: RowBinaryWriter, state: AlertState, version: number): void {
+  out.string(state.fingerprint);
+  out.string(state.source);
+  out.string(state.status);
+  out.string(state.severity);
+  out.stringMap(state.labels);
+  out.stringMap(state.annotations);
+  out.int64(state.startsAtMs);
+  out.nullableInt64(state.endsAtMs);
+  out.string(state.generatorUrl);
+  out.int64(state.firstSeenAtMs);
+  out.int64(state.lastSeenAtMs);
+  out.nullableInt64(state.resolvedAtMs);
+  out.uint64(state.eventCount);
+  out.uint64(version);
 }
+
+/** The columns of `alerts_v1` (002) in writeAlertState's order; see ALERT_EVENT_LAYOUT on changes. */
+export const ALERT_STATE_LAYOUT = rowBinaryLayout('alert-state-1', [
+  { name: 'fingerprint', type: 'String', kind: 'string' },
+  { name: 'source', type: 'LowCardinality(String)', kind: 'string' },
+  { name: 'status', type: 'LowCardinality(String)', kind: 'string' },
+  { name: 'severity', type: 'LowCardinality(String)', kind: 'string' },
+  { name: 'labels', type: 'Map(LowCardinality(String), String)', kind: 'stringMap' },
+  { name: 'annotations', type: 'Map(LowCardinality(String), String)', kind: 'stringMap' },
+  { name: 'starts_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
+  { name: 'ends_at', type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' },
+  { name: 'generator_url', type: 'String', kind: 'string' },
+  { name: 'first_seen_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
+  { name: 'last_seen_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
+  { name: 'resolved_at', type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' },
+  { name: 'event_count', type: 'UInt64', kind: 'uint64' },
+  { name: 'version', type: 'UInt64', kind: 'uint64' },
+]);
 
 /**
  * An event row. `firstSeenAtMs` is when the alert it belongs to was first seen (its state's):

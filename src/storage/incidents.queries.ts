@@ -3,6 +3,7 @@ import type { Incident, IncidentEvent } from '../incidents/incident.js';
 import type { Store } from './store.js';
 import { toClickHouseDateTime } from './clickhouse-time.js';
 import { queryPage } from './paged-query.js';
+import { rowBinaryLayout, type RowBinaryWriter } from './row-binary.js';
 
 const dateTime = toClickHouseDateTime;
 const nullableDateTime = (ms: number | null) => (ms === null ? null : dateTime(ms));
@@ -39,6 +40,43 @@ export function incidentRow(incident: Incident, version: number): Record<string,
 export function incidentEventRow(event: IncidentEvent, seq: number): Record<string, unknown> {
   return { incident_id: event.incidentId, at: dateTime(event.atMs), seq, actor: event.actor, kind: event.kind, detail: JSON.stringify(event.detail) };
 }
+
+/**
+ * A timeline row as RowBinary (INCIDENT_EVENT_LAYOUT), as the journal stores them: an alert
+ * storm adds one per joining alert. Same values as `incidentEventRow` (tested).
+ */
+export function writeIncidentEvent(out: RowBinaryWriter, event: IncidentEvent, seq: number): void {
+  out.string(event.incidentId);
+  out.int64(event.atMs);
+  out.uint64(seq);
+  out.string(event.actor);
+  out.string(event.kind);
+  out.string(JSON.stringify(event.detail));
+}
+
+/** The columns of `incident_events_v1` (003); a changed row needs a new layout name (see ALERT_EVENT_LAYOUT). */
+export const INCIDENT_EVENT_LAYOUT = rowBinaryLayout('incident-event-1', [
+  { name: 'incident_id', type: 'String', kind: 'string' },
+  { name: 'at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
+  { name: 'seq', type: 'UInt64', kind: 'uint64' },
+  { name: 'actor', type: 'String', kind: 'string' },
+  { name: 'kind', type: 'LowCardinality(String)', kind: 'string' },
+  { name: 'detail', type: 'String', kind: 'string' },
+]);
+
+/** A membership row as RowBinary (INCIDENT_ALERT_LAYOUT): one per alert joining an incident. */
+export function writeIncidentAlert(out: RowBinaryWriter, incidentId: string, fingerprint: string, joinedAtMs: number): void {
+  out.string(incidentId);
+  out.string(fingerprint);
+  out.int64(joinedAtMs);
+}
+
+/** The columns of `incident_alerts_v1` (003). */
+export const INCIDENT_ALERT_LAYOUT = rowBinaryLayout('incident-alert-1', [
+  { name: 'incident_id', type: 'String', kind: 'string' },
+  { name: 'fingerprint', type: 'String', kind: 'string' },
+  { name: 'joined_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
+]);
 
 const COLUMNS = `id, title, status, priority, severity, escalation_level, group_key, services, cis, alert_count,
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(acknowledged_at) AS acknowledged_ms,
@@ -119,10 +157,6 @@ function breachedTargets(row: Row): Pick<Incident, 'responseBreached' | 'resolut
   const response = acknowledgedMs === null || acknowledgedMs > Number(row.response_due_ms);
   const resolution = !response || (resolvedMs !== null && resolvedMs > Number(row.resolution_due_ms));
   return { responseBreached: response, resolutionBreached: resolution };
-}
-
-export function incidentAlertRow(incidentId: string, fingerprint: string, joinedAtMs: number): Record<string, unknown> {
-  return { incident_id: incidentId, fingerprint, joined_at: dateTime(joinedAtMs) };
 }
 
 /** Fills in member alerts, in joining order. */

@@ -6,7 +6,7 @@
  */
 
 /** Column kinds the journal writes. DateTime64(3) is milliseconds as Int64. */
-export type RowBinaryColumnKind = 'string' | 'datetime64' | 'nullableDatetime64' | 'stringMap';
+export type RowBinaryColumnKind = 'string' | 'uint64' | 'datetime64' | 'nullableDatetime64' | 'stringMap';
 
 export interface RowBinaryColumn {
   name: string;
@@ -34,6 +34,7 @@ export function rowBinaryLayout(name: string, columns: readonly RowBinaryColumn[
 }
 
 const TWO_TO_32 = 4_294_967_296;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Appends RowBinary values to a buffer that grows as needed. `take()` hands out what was
@@ -53,6 +54,7 @@ export class RowBinaryWriter {
 
   /** The bytes written so far; the writer starts afresh. */
   take(): Buffer {
+    if (this.at === 0) return EMPTY;
     const written = this.buffer.subarray(0, this.at);
     this.buffer = Buffer.allocUnsafe(Math.max(this.initialBytes, this.at));
     this.at = 0;
@@ -89,6 +91,15 @@ export class RowBinaryWriter {
     const high = Math.floor(t / TWO_TO_32);
     this.buffer.writeUInt32LE(t - high * TWO_TO_32, this.at);
     this.buffer.writeInt32LE(high, this.at + 4);
+    this.at += 8;
+  }
+
+  /** A UInt64 that JS holds exactly (up to 2^53): counters, versions, sequence numbers. */
+  uint64(value: number): void {
+    this.reserve(8);
+    const high = Math.floor(value / TWO_TO_32);
+    this.buffer.writeUInt32LE(value - high * TWO_TO_32, this.at);
+    this.buffer.writeUInt32LE(high, this.at + 4);
     this.at += 8;
   }
 
@@ -171,6 +182,7 @@ export function completeRowsLength(bytes: Buffer, layout: RowBinaryLayout): numb
     switch (kind) {
       case 'string':
         return skipString();
+      case 'uint64':
       case 'datetime64':
         pos += 8;
         return pos <= bytes.length;

@@ -11,10 +11,11 @@ import type { Delivery, Notice, Notifier } from '../../src/incidents/notificatio
 import { ddlContextOf } from '../../src/main.js';
 import { createFixedClock } from '../../src/shared/clock.js';
 import { AppError } from '../../src/shared/errors.js';
-import { alertStateRow, CURRENT_ALERTS } from '../../src/storage/alerts.queries.js';
-import { incidentAlertRow } from '../../src/storage/incidents.queries.js';
+import { ALERT_STATE_LAYOUT, CURRENT_ALERTS, writeAlertState } from '../../src/storage/alerts.queries.js';
+import { INCIDENT_ALERT_LAYOUT, writeIncidentAlert } from '../../src/storage/incidents.queries.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createRowBatcher, type RowBatcher } from '../../src/storage/row-batcher.js';
+import { RowBinaryWriter } from '../../src/storage/row-binary.js';
 import { createStore } from '../../src/storage/store.js';
 import { makeDataDir } from '../helpers/vigil.js';
 
@@ -211,7 +212,10 @@ describe('incident writes when the store fails', () => {
     await incidents.close();
 
     // A restart where the alert service no longer holds the member: its stored severity counts.
-    await batcher.insert('alerts_v1', [alertStateRow(firing, 1)]);
+    // Rows as the services journal them (a table is journaled in one form).
+    const rows = new RowBinaryWriter();
+    writeAlertState(rows, firing, 1);
+    await batcher.insertAll([{ table: 'alerts_v1', binary: rows.take(), rowCount: 1, layout: ALERT_STATE_LAYOUT }]);
     await batcher.whenInserted();
     // Each start after a stop: the alert service holds no member any more.
     const startAgain = () =>
@@ -228,7 +232,8 @@ describe('incident writes when the store fails', () => {
 
     // A crash after a member row reached the journal but before its incident's row did (two
     // files, one commit): at start the count follows the members, and is stored.
-    await batcher.insert('incident_alerts_v1', [incidentAlertRow(incident!.id, 'fp-late', t0 + 1_000)]);
+    writeIncidentAlert(rows, incident!.id, 'fp-late', t0 + 1_000);
+    await batcher.insertAll([{ table: 'incident_alerts_v1', binary: rows.take(), rowCount: 1, layout: INCIDENT_ALERT_LAYOUT }]);
     await batcher.whenInserted();
     const repaired = startAgain();
     await repaired.start();

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALERT_SOURCES, ALERT_STATUSES, SEVERITIES, type AlertEvent } from '../../src/incidents/alert.js';
 import type { AlertState } from '../../src/incidents/alert-state.js';
-import { ALERT_EVENT_LAYOUT, alertEventRow, alertStateLine, alertStateRow, writeAlertEvent } from '../../src/storage/alerts.queries.js';
+import type { IncidentEvent } from '../../src/incidents/incident.js';
+import { ALERT_EVENT_LAYOUT, ALERT_STATE_LAYOUT, alertEventRow, alertStateRow, writeAlertEvent, writeAlertState } from '../../src/storage/alerts.queries.js';
+import { INCIDENT_ALERT_LAYOUT, INCIDENT_EVENT_LAYOUT, incidentEventRow, writeIncidentAlert, writeIncidentEvent } from '../../src/storage/incidents.queries.js';
 import { completeRowsLength, RowBinaryWriter, type RowBinaryLayout } from '../../src/storage/row-binary.js';
 
 // Any text, lone surrogates, quotes, backslashes and control characters included.
@@ -71,11 +73,16 @@ function decodeRows(bytes: Buffer, layout: RowBinaryLayout): Record<string, unkn
     for (const { name, kind } of layout.columns) {
       if (kind === 'string') row[name] = string();
       else if (kind === 'datetime64') row[name] = int64();
+      else if (kind === 'uint64') {
+        row[name] = Number(bytes.readBigUInt64LE(pos));
+        pos += 8;
+      }
       else if (kind === 'nullableDatetime64') row[name] = bytes[pos++] === 1 ? null : int64();
       else {
-        const map: Record<string, string> = {};
-        for (let n = varint(); n > 0; n--) map[string()] = string();
-        row[name] = map;
+        // Entries, not assignment: a key `__proto__` must stay a key, as in the engine.
+        const entries: [string, string][] = [];
+        for (let n = varint(); n > 0; n--) entries.push([string(), string()]);
+        row[name] = Object.fromEntries(entries);
       }
     }
     rows.push(row);
@@ -147,13 +154,49 @@ describe('alert event rows as RowBinary', () => {
   });
 });
 
-describe('alert state rows as hand-built JSON lines', () => {
-  it('a state line is one line that parses to the state row', () => {
+/**
+ * A row object (what the JSON journal stored) as its RowBinary columns read back: times as
+ * ms, strings as their UTF-8 reads back.
+ */
+function asRead(row: Record<string, unknown>, layout: RowBinaryLayout): Record<string, unknown> {
+  const read: Record<string, unknown> = {};
+  for (const { name, kind } of layout.columns) {
+    const value = row[name];
+    if (kind === 'datetime64' || kind === 'nullableDatetime64') read[name] = value === null ? null : Date.parse(`${String(value).replace(' ', 'T')}Z`);
+    else if (kind === 'stringMap') read[name] = utf8Map(value as Record<string, string>);
+    else if (kind === 'string') read[name] = utf8(String(value));
+    else read[name] = value;
+  }
+  return read;
+}
+
+describe('alert state and incident rows as RowBinary', () => {
+  it('a state row reads back as the state row object', () => {
     fc.assert(
       fc.property(state, fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (s, version) => {
-        const line = alertStateLine(s, version);
-        expect(line.slice(0, -1)).not.toContain('\n');
-        expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(alertStateRow(s, version))));
+        const out = new RowBinaryWriter(8);
+        writeAlertState(out, s, version);
+        expect(decodeRows(out.take(), ALERT_STATE_LAYOUT)).toEqual([asRead(alertStateRow(s, version), ALERT_STATE_LAYOUT)]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a timeline row and a membership row read back as their row objects', () => {
+    const incidentEvent: fc.Arbitrary<IncidentEvent> = fc.record({
+      incidentId: text,
+      atMs: ms,
+      actor: text,
+      kind: fc.constantFrom('created', 'alert_joined', 'comment' as const),
+      detail: fc.dictionary(text, fc.oneof(text, fc.integer(), fc.constant(null))),
+    });
+    fc.assert(
+      fc.property(incidentEvent, fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (e, seq) => {
+        const out = new RowBinaryWriter(8);
+        writeIncidentEvent(out, e, seq);
+        expect(decodeRows(out.take(), INCIDENT_EVENT_LAYOUT)).toEqual([asRead(incidentEventRow(e, seq), INCIDENT_EVENT_LAYOUT)]);
+        writeIncidentAlert(out, e.incidentId, e.actor, e.atMs);
+        expect(decodeRows(out.take(), INCIDENT_ALERT_LAYOUT)).toEqual([{ incident_id: utf8(e.incidentId), fingerprint: utf8(e.actor), joined_at: e.atMs }]);
       }),
       { numRuns: 500 },
     );
