@@ -31,7 +31,7 @@ export function writeAlertEvent(out: RowBinaryWriter, event: AlertEvent, firstSe
 }
 
 /**
- * The columns of `alert_events_v1` (002, 012) in writeAlertEvent's order. Journal files of
+ * The columns of `alert_events_v1` (002, 012, 015) in writeAlertEvent's order. Journal files of
  * alert events name this layout; a change of the row needs a new layout name, so that files
  * left by a crash are still read as they were written.
  */
@@ -41,8 +41,8 @@ export const ALERT_EVENT_LAYOUT = rowBinaryLayout('alert-event-1', [
   { name: 'source', type: 'LowCardinality(String)', kind: 'string' },
   { name: 'status', type: 'LowCardinality(String)', kind: 'string' },
   { name: 'severity', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'labels', type: 'Map(LowCardinality(String), String)', kind: 'stringMap' },
-  { name: 'annotations', type: 'Map(LowCardinality(String), String)', kind: 'stringMap' },
+  { name: 'labels', type: 'Map(String, String)', kind: 'stringMap' },
+  { name: 'annotations', type: 'Map(String, String)', kind: 'stringMap' },
   { name: 'starts_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
   { name: 'ends_at', type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' },
   { name: 'generator_url', type: 'String', kind: 'string' },
@@ -68,14 +68,14 @@ export function writeAlertState(out: RowBinaryWriter, state: AlertState, version
   out.uint64(version);
 }
 
-/** The columns of `alerts_v1` (002) in writeAlertState's order; see ALERT_EVENT_LAYOUT on changes. */
+/** The columns of `alerts_v1` (002, 015) in writeAlertState's order; see ALERT_EVENT_LAYOUT on changes. */
 export const ALERT_STATE_LAYOUT = rowBinaryLayout('alert-state-1', [
   { name: 'fingerprint', type: 'String', kind: 'string' },
   { name: 'source', type: 'LowCardinality(String)', kind: 'string' },
   { name: 'status', type: 'LowCardinality(String)', kind: 'string' },
   { name: 'severity', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'labels', type: 'Map(LowCardinality(String), String)', kind: 'stringMap' },
-  { name: 'annotations', type: 'Map(LowCardinality(String), String)', kind: 'stringMap' },
+  { name: 'labels', type: 'Map(String, String)', kind: 'stringMap' },
+  { name: 'annotations', type: 'Map(String, String)', kind: 'stringMap' },
   { name: 'starts_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
   { name: 'ends_at', type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' },
   { name: 'generator_url', type: 'String', kind: 'string' },

@@ -93,6 +93,18 @@ export function addColumnStatements(ctx: DdlContext, table: string, column: stri
   return statements;
 }
 
+/**
+ * Changes the type of existing columns, idempotently (a column already of the type is left
+ * as it is). Stored parts are converted by a mutation. On a cluster as addColumnStatements.
+ * `columns` are `name Type` definitions.
+ */
+export function modifyColumnStatements(ctx: DdlContext, table: string, columns: readonly string[]): string[] {
+  const changes = columns.map((c) => `MODIFY COLUMN ${c}`).join(', ');
+  const statements = [`ALTER TABLE ${storageTableName(ctx, table)}${onCluster(ctx)} ${changes}`];
+  if (ctx.cluster) statements.push(`ALTER TABLE ${table}${onCluster(ctx)} ${changes}`);
+  return statements;
+}
+
 /** MergeTree settings that make acknowledged rows survive power loss: parts synced before an insert returns. */
 export function fsyncSettings(ctx: DdlContext): Record<string, number> {
   return ctx.fsync ? { fsync_after_insert: 1, fsync_part_directory: 1 } : {};

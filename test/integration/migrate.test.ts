@@ -90,7 +90,14 @@ describe('migrate on the embedded engine', () => {
       `INSERT INTO alerts_v1 (fingerprint, first_seen_at, last_seen_at, ends_at, event_count, version) VALUES
        ${state('09:00:00.000', '09:04:00.000', 1)}, ${state('09:00:30.000', null, 2)}, ${state('09:01:00.000', '09:05:00.000', 3)}`,
     );
-    expect(await migrate(store, ctx)).toEqual([12, 13, 14]);
+    expect(await migrate(store, ctx, undefined, migrations.slice(0, 14))).toEqual([12, 13, 14]);
+    // Maps as stored before 015, with LowCardinality keys.
+    await store.command(
+      'maps before 015',
+      `INSERT INTO alert_events_v1 (received_at, fingerprint, labels, annotations) VALUES ('${DAY} 08:00:00.000', 'fp-maps', map('alertname', 'Maps', 'instance', 'h:1'), map('summary', 's'))`,
+    );
+    await store.command('state before 015', `INSERT INTO alerts_v1 (fingerprint, labels, annotations, version) VALUES ('fp-maps', map('alertname', 'Maps'), map('summary', 's'), 1)`);
+    expect(await migrate(store, ctx)).toEqual([15]);
     // As after a start cut short between 012's statements and its record.
     for (const statement of migrations[11]!.statements(ctx)) await store.command('012 again', statement);
     afterFirst = await tables();
@@ -129,9 +136,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [14, 'alert-event-ttl'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [14, 'alert-event-ttl'], [15, 'alert-map-columns'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(14);
+    expect(Number(all[0]!.n)).toBe(15);
   });
 
   it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
@@ -204,6 +211,23 @@ describe('migrate on the embedded engine', () => {
       `SELECT event_count, toString(last_seen_at) AS last_seen FROM ${CURRENT_ALERTS} WHERE fingerprint = 'fp-old'`,
     );
     expect([Number(read!.event_count), read!.last_seen]).toEqual([4, `${DAY} 09:02:00.000`]);
+  });
+
+  it('015 makes the alert maps plain Map(String, String), keeping what was stored', async () => {
+    const types = await store.query<{ table: string; name: string; type: string }>(
+      'map types',
+      "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() AND table IN ('alert_events_v1', 'alerts_v1') AND name IN ('labels', 'annotations') ORDER BY table, name",
+    );
+    expect(types).toEqual([
+      { table: 'alert_events_v1', name: 'annotations', type: 'Map(String, String)' },
+      { table: 'alert_events_v1', name: 'labels', type: 'Map(String, String)' },
+      { table: 'alerts_v1', name: 'annotations', type: 'Map(String, String)' },
+      { table: 'alerts_v1', name: 'labels', type: 'Map(String, String)' },
+    ]);
+    const [event] = await store.query<{ labels: Record<string, string>; annotations: Record<string, string> }>('event', "SELECT labels, annotations FROM alert_events_v1 WHERE fingerprint = 'fp-maps'");
+    expect(event).toEqual({ labels: { alertname: 'Maps', instance: 'h:1' }, annotations: { summary: 's' } });
+    const [state] = await store.query<{ labels: Record<string, string> }>('state', "SELECT labels FROM alerts_v1 WHERE fingerprint = 'fp-maps'");
+    expect(state).toEqual({ labels: { alertname: 'Maps' } });
   });
 
   it('007 gives the journaled tables a dedup window (and fsync) so a replayed journal segment inserts nothing twice', async () => {

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import {
   addColumnStatements,
+  modifyColumnStatements,
   createDatabaseStatement,
   createMaterializedViewStatement,
   createTableStatements,
@@ -262,6 +263,23 @@ describe('migration 1 (metrics), cluster', () => {
 
   it('every statement runs ON CLUSTER `prod`', () => {
     for (const s of statements) expect(s).toContain(' ON CLUSTER `prod`');
+  });
+});
+
+describe('modifyColumnStatements', () => {
+  it('single node: one ALTER changing every column given', () => {
+    expect(modifyColumnStatements(single, 'alerts_v1', ['labels Map(String, String)', 'annotations Map(String, String)'])).toEqual([
+      'ALTER TABLE alerts_v1 MODIFY COLUMN labels Map(String, String), MODIFY COLUMN annotations Map(String, String)',
+    ]);
+  });
+
+  it('cluster: the local tables and the Distributed table over them, ON CLUSTER (migration 15)', () => {
+    expect(migrations.find((m) => m.version === 15)!.statements(cluster)).toEqual([
+      'ALTER TABLE alert_events_v1_local ON CLUSTER `prod` MODIFY COLUMN labels Map(String, String), MODIFY COLUMN annotations Map(String, String)',
+      'ALTER TABLE alert_events_v1 ON CLUSTER `prod` MODIFY COLUMN labels Map(String, String), MODIFY COLUMN annotations Map(String, String)',
+      'ALTER TABLE alerts_v1_local ON CLUSTER `prod` MODIFY COLUMN labels Map(String, String), MODIFY COLUMN annotations Map(String, String)',
+      'ALTER TABLE alerts_v1 ON CLUSTER `prod` MODIFY COLUMN labels Map(String, String), MODIFY COLUMN annotations Map(String, String)',
+    ]);
   });
 });
 

@@ -12,10 +12,11 @@ import { slaBreachTargetsMigration } from './011-sla-breach-targets.js';
 import { alertActivityMigration } from './012-alert-activity.js';
 import { viewDedupMigration } from './013-view-dedup.js';
 import { alertEventTtlMigration } from './014-alert-event-ttl.js';
+import { alertMapColumnsMigration } from './015-alert-map-columns.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration, slaBreachTargetsMigration, alertActivityMigration, viewDedupMigration, alertEventTtlMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration, slaBreachTargetsMigration, alertActivityMigration, viewDedupMigration, alertEventTtlMigration, alertMapColumnsMigration];
 
 export type { Migration } from './migration.js';
 export { retentionTtl } from './retention.js';
