@@ -156,26 +156,27 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
         async (entries) => {
           /** Each alert changed, once, in the order first seen (an alert may come twice in one body). */
           const changed: AlertEntry[] = [];
-          let created = 0;
-          for (let i = 0; i < events.length; i++) {
-            const event = events[i]!;
-            const entry = entries[i]!;
-            const before = entry.next ?? entry.state;
-            if (!before) created++;
-            else shareMaps(event, before);
-            if (entry.next === undefined) changed.push(entry);
-            entry.next = applyAlertEvent(before, event);
-          }
           const states: AlertState[] = [];
-          const stateRows: AlertState[] = [];
-          for (const entry of changed) {
-            states.push(entry.next!);
-            if (needsStateRow(entry.state, entry.next!)) stateRows.push(entry.next!);
-          }
+          let created = 0;
           try {
+            for (let i = 0; i < events.length; i++) {
+              const event = events[i]!;
+              const entry = entries[i]!;
+              const before = entry.next ?? entry.state;
+              if (!before) created++;
+              else shareMaps(event, before);
+              if (entry.next === undefined) changed.push(entry);
+              entry.next = applyAlertEvent(before, event);
+            }
+            const stateRows: AlertState[] = [];
+            for (const entry of changed) {
+              states.push(entry.next!);
+              if (needsStateRow(entry.state, entry.next!)) stateRows.push(entry.next!);
+            }
             // Throws (retryable) with memory untouched: the sender's retry counts the event once.
             await persist(events, entries, stateRows);
           } finally {
+            // Stored or not, what this change computed is no longer in progress.
             for (const entry of changed) entry.next = undefined;
           }
           for (let i = 0; i < changed.length; i++) changed[i]!.state = states[i];

@@ -127,6 +127,26 @@ describe('alert intake when the store fails', () => {
     expect(alerts.get('fp-c')?.eventCount).toBe(2);
     expect(await stored('fp-c')).toEqual({ events: 2, eventCount: 2, status: 'firing' });
   });
+
+  it('a new alert whose first store fails while a second send waits: the second creates it; twice in one body is two events', async () => {
+    const clock = createFixedClock(t0);
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    batcher.failNext(1);
+    const first = alerts.receive([event('fp-d', clock.nowMs())]);
+    const second = alerts.receive([event('fp-d', clock.nowMs()), event('fp-d', clock.nowMs() + 1)]);
+    await expect(first).rejects.toBeInstanceOf(AppError);
+    await expect(second).resolves.toEqual({ alerts: 1, new: 1 });
+    expect(alerts.get('fp-d')).toMatchObject({ eventCount: 2, lastSeenAtMs: t0 + 1 });
+    expect(alerts.active().filter((a) => a.fingerprint === 'fp-d')).toHaveLength(1);
+    expect(await stored('fp-d')).toEqual({ events: 2, eventCount: 2, status: 'firing' });
+    // A new alert that is never stored leaves nothing held.
+    batcher.failAll(true);
+    await expect(alerts.receive([event('fp-e', clock.nowMs())])).rejects.toBeInstanceOf(AppError);
+    batcher.failAll(false);
+    expect(alerts.get('fp-e')).toBeUndefined();
+    expect(alerts.active().some((a) => a.fingerprint === 'fp-e')).toBe(false);
+    expect(await alerts.expireLeases()).toBe(0);
+  });
 });
 
 describe('lease expiry when the store or the core fails', () => {
