@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-memory-reducer
+#!/usr/bin/env -S node --no-memory-reducer --initial-old-space-size=256
 // Entry point of the `vigil` command: runs the compiled CLI (npm run build makes dist/).
 // The flags on the first line are src/shared/node-flags.ts's list (why: see there).
 import { existsSync, readdirSync, statSync } from 'node:fs';
