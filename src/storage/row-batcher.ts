@@ -40,10 +40,6 @@ export interface RowBatcherOptions {
 }
 
 /**
- * Group commit for the JSON-row tables (alerts, incidents, notifications) through a journal:
- * each caller's promise resolves once its rows are durable on disk, not yet in ClickHouse.
- */
-/**
  * Rows for one table: objects, JSONEachRow lines already serialised (see insertLines), or
  * RowBinary rows of a layout (for hot paths: no text for the engine to parse). A table is
  * journaled in one form: the first one it is given in this process.
@@ -84,7 +80,7 @@ export interface RowBatcher {
   readonly queuedRows: number;
   /**
    * Inserts the journal files a previous process left behind, each exactly once (dedup
-   * token), cutting a torn last line. Run once at start, before insert() and before anything
+   * token), cutting a torn last line or row. Run once at start, before insert() and before anything
    * reads the tables. Throws when a file cannot be inserted.
    */
   replay(): Promise<{ files: number; bytes: number }>;
@@ -167,12 +163,15 @@ const RETRY_DELAYS_MS = [100, 500, 1_000, 2_000, 5_000];
 const SKIP_BAD_ROWS_FROM_ATTEMPT = 2;
 
 /**
+ * Group commit through a journal for the tables of alerts, incidents and notifications: each
+ * caller's promise resolves once its rows are durable on disk, not yet in ClickHouse.
+ *
  * Two stages, on the model of the sample writer: acknowledgement waits on a synchronous write
  * (~1-4 ms), not on ClickHouse (6-20 ms per insert on chdb whatever its size, one statement
  * at a time, plus merging the parts that many small inserts make).
  *
- * 1. Commit: rows of one event-loop turn are serialised as JSONEachRow lines and appended to
- *    the current file of each table, opened O_DSYNC (the folder is fsynced when a file was
+ * 1. Commit: rows of one event-loop turn (JSONEachRow lines, or RowBinary rows of a named
+ *    layout for the hot tables: see TableRows) are appended to the current file of each table, opened O_DSYNC (the folder is fsynced when a file was
  *    created); only then do the callers' promises resolve. One commit at a time; rows
  *    arriving meanwhile form the next.
  * 2. Insert: one file at a time. A table's current file is sealed (between commits: nothing
@@ -185,7 +184,8 @@ const SKIP_BAD_ROWS_FROM_ATTEMPT = 2;
  *
  * A sealed file never changes, so its id names the same rows at every attempt, also in a
  * replay after a crash (no rename into a batch folder is needed for that). A file still open
- * at the crash was never inserted; its torn last line is cut before its first insert.
+ * at the crash was never inserted; its torn last line (or, in a RowBinary file, the part of a
+ * row after the last whole one) is cut before its first insert.
  */
 export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
   const { store, journalDir, logger, metrics } = options;
