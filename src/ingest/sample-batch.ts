@@ -1,11 +1,14 @@
+import { column, completeRowsLength, rowBinaryLayout } from '../storage/row-binary.js';
 import { dayOfMs, MS_PER_DAY, type SeriesEntry } from './series-registry.js';
 
 /** Bytes of one sample row in RowBinary: series_id UInt64, ts DateTime64(3) as Int64 ms, value Float64. */
 export const SAMPLE_ROW_BYTES = 24;
 /** RowBinary structure of a sample row, for `file()` and server inserts. */
 export const SAMPLE_ROW_STRUCTURE = 'series_id UInt64, ts DateTime64(3), value Float64';
-/** RowBinary structure of a series row, in the column order of metric_series_v1. */
-export const SERIES_ROW_STRUCTURE = 'day Date, series_id UInt64, metric_name String, labels Map(String, String), source String';
+/** A series row, in the column order of metric_series_v1. */
+const SERIES_ROW_LAYOUT = rowBinaryLayout('series-1', [column.date('day'), column.uint64('series_id'), column.string('metric_name'), column.stringMap('labels'), column.string('source')]);
+/** RowBinary structure of a series row, for `file()` and server inserts. */
+export const SERIES_ROW_STRUCTURE = SERIES_ROW_LAYOUT.structure;
 
 /**
  * One request's rows, already in RowBinary, ready for the writer to append to a segment.
@@ -205,34 +208,5 @@ function writeString(out: Buffer, at: number, text: string, byteLength: number):
  * Used to cut a torn tail off a write-ahead segment after a crash.
  */
 export function completeSeriesRowsLength(bytes: Buffer): number {
-  let pos = 0;
-  let complete = 0;
-  const varint = (): number => {
-    let result = 0;
-    let multiplier = 1;
-    for (;;) {
-      if (pos >= bytes.length) return -1;
-      const byte = bytes[pos++]!;
-      result += (byte & 0x7f) * multiplier;
-      if (byte < 0x80) return result;
-      multiplier *= 128;
-    }
-  };
-  const skipString = (): boolean => {
-    const length = varint();
-    if (length < 0 || pos + length > bytes.length) return false;
-    pos += length;
-    return true;
-  };
-  while (pos < bytes.length) {
-    pos += 10; // day UInt16 + series_id UInt64
-    if (pos > bytes.length || !skipString()) break;
-    const labels = varint();
-    if (labels < 0) break;
-    let ok = true;
-    for (let i = 0; i < labels * 2 && ok; i++) ok = skipString();
-    if (!ok || !skipString()) break;
-    complete = pos;
-  }
-  return complete;
+  return completeRowsLength(bytes, SERIES_ROW_LAYOUT);
 }

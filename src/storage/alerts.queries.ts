@@ -1,31 +1,51 @@
 import type { AlertEvent } from '../incidents/alert.js';
 import type { AlertState } from '../incidents/alert-state.js';
 import type { Store } from './store.js';
-import { toClickHouseDateTime } from './clickhouse-time.js';
 import { queryPage } from './paged-query.js';
-import { rowBinaryLayout, type RowBinaryWriter } from './row-binary.js';
+import { column, rowBinaryLayout, type RowBinaryWriter } from './row-binary.js';
 
-const dateTime = toClickHouseDateTime;
 
 /**
- * An event row as RowBinary (see ALERT_EVENT_LAYOUT), the journal's form of alert events:
- * one per received event, so the hot path of every sender. Same values as `alertEventRow`
- * (tested). The maps are written afresh each time: caching their bytes per map object (a
- * WeakMap: its ephemeron entries are extra work at every garbage collection) or per alert
+ * The columns alert events and alert states share, in this order (writeAlertColumns).
+ * generator_url is '' when the sender gave none.
+ */
+const ALERT_COLUMNS = [
+  column.string('fingerprint'),
+  column.lowCardinalityString('source'),
+  column.lowCardinalityString('status'),
+  column.lowCardinalityString('severity'),
+  column.stringMap('labels'),
+  column.stringMap('annotations'),
+  column.time('starts_at'),
+  column.nullableTime('ends_at'),
+  column.string('generator_url'),
+];
+
+function writeAlertColumns(out: RowBinaryWriter, alert: AlertEvent | AlertState): void {
+  out.string(alert.fingerprint);
+  out.string(alert.source);
+  out.string(alert.status);
+  out.string(alert.severity);
+  out.stringMap(alert.labels);
+  out.stringMap(alert.annotations);
+  out.int64(alert.startsAtMs);
+  out.nullableInt64(alert.endsAtMs);
+  out.string(alert.generatorUrl ?? '');
+}
+
+/**
+ * An event row as RowBinary (ALERT_EVENT_LAYOUT), the journal's form of alert events: one per
+ * received event, so the hot path of every sender. `firstSeenAtMs` is when the alert it
+ * belongs to was first seen (its state's): the events of one alert held in memory, from its
+ * creation until it is forgotten, share it, and alert_activity_v1 counts them per alert by it
+ * (migration 012). The maps are written afresh each time: caching their bytes per map object
+ * (a WeakMap: its ephemeron entries are extra work at every garbage collection) or per alert
  * (held bytes age into the old generation) cost the collector more than it saved, measured
  * for the text form this replaced.
  */
 export function writeAlertEvent(out: RowBinaryWriter, event: AlertEvent, firstSeenAtMs: number): void {
   out.int64(event.receivedAtMs);
-  out.string(event.fingerprint);
-  out.string(event.source);
-  out.string(event.status);
-  out.string(event.severity);
-  out.stringMap(event.labels);
-  out.stringMap(event.annotations);
-  out.int64(event.startsAtMs);
-  out.nullableInt64(event.endsAtMs);
-  out.string(event.generatorUrl ?? '');
+  writeAlertColumns(out, event);
   out.string(event.groupKey ?? '');
   out.int64(firstSeenAtMs);
 }
@@ -35,32 +55,11 @@ export function writeAlertEvent(out: RowBinaryWriter, event: AlertEvent, firstSe
  * alert events name this layout; a change of the row needs a new layout name, so that files
  * left by a crash are still read as they were written.
  */
-export const ALERT_EVENT_LAYOUT = rowBinaryLayout('alert-event-1', [
-  { name: 'received_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
-  { name: 'fingerprint', type: 'String', kind: 'string' },
-  { name: 'source', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'status', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'severity', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'labels', type: 'Map(String, String)', kind: 'stringMap' },
-  { name: 'annotations', type: 'Map(String, String)', kind: 'stringMap' },
-  { name: 'starts_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
-  { name: 'ends_at', type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' },
-  { name: 'generator_url', type: 'String', kind: 'string' },
-  { name: 'group_key', type: 'String', kind: 'string' },
-  { name: 'first_seen_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
-]);
+export const ALERT_EVENT_LAYOUT = rowBinaryLayout('alert-event-1', [column.time('received_at'), ...ALERT_COLUMNS, column.string('group_key'), column.time('first_seen_at')]);
 
-/** A state row as RowBinary (ALERT_STATE_LAYOUT): the same values as `alertStateRow` (tested). */
+/** A state row as RowBinary (ALERT_STATE_LAYOUT); `version` orders the rows of one alert (ReplacingMergeTree). */
 export function writeAlertState(out: RowBinaryWriter, state: AlertState, version: number): void {
-  out.string(state.fingerprint);
-  out.string(state.source);
-  out.string(state.status);
-  out.string(state.severity);
-  out.stringMap(state.labels);
-  out.stringMap(state.annotations);
-  out.int64(state.startsAtMs);
-  out.nullableInt64(state.endsAtMs);
-  out.string(state.generatorUrl);
+  writeAlertColumns(out, state);
   out.int64(state.firstSeenAtMs);
   out.int64(state.lastSeenAtMs);
   out.nullableInt64(state.resolvedAtMs);
@@ -70,62 +69,13 @@ export function writeAlertState(out: RowBinaryWriter, state: AlertState, version
 
 /** The columns of `alerts_v1` (002, 015) in writeAlertState's order; see ALERT_EVENT_LAYOUT on changes. */
 export const ALERT_STATE_LAYOUT = rowBinaryLayout('alert-state-1', [
-  { name: 'fingerprint', type: 'String', kind: 'string' },
-  { name: 'source', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'status', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'severity', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'labels', type: 'Map(String, String)', kind: 'stringMap' },
-  { name: 'annotations', type: 'Map(String, String)', kind: 'stringMap' },
-  { name: 'starts_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
-  { name: 'ends_at', type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' },
-  { name: 'generator_url', type: 'String', kind: 'string' },
-  { name: 'first_seen_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
-  { name: 'last_seen_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
-  { name: 'resolved_at', type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' },
-  { name: 'event_count', type: 'UInt64', kind: 'uint64' },
-  { name: 'version', type: 'UInt64', kind: 'uint64' },
+  ...ALERT_COLUMNS,
+  column.time('first_seen_at'),
+  column.time('last_seen_at'),
+  column.nullableTime('resolved_at'),
+  column.uint64('event_count'),
+  column.uint64('version'),
 ]);
-
-/**
- * An event row. `firstSeenAtMs` is when the alert it belongs to was first seen (its state's):
- * the events of one alert held in memory, from its creation until it is forgotten, share it,
- * and alert_activity_v1 counts them per alert by it (migration 012).
- */
-export function alertEventRow(event: AlertEvent, firstSeenAtMs: number): Record<string, unknown> {
-  return {
-    received_at: dateTime(event.receivedAtMs),
-    first_seen_at: dateTime(firstSeenAtMs),
-    fingerprint: event.fingerprint,
-    source: event.source,
-    status: event.status,
-    severity: event.severity,
-    labels: event.labels,
-    annotations: event.annotations,
-    starts_at: dateTime(event.startsAtMs),
-    ends_at: event.endsAtMs === null ? null : dateTime(event.endsAtMs),
-    generator_url: event.generatorUrl ?? '',
-    group_key: event.groupKey ?? '',
-  };
-}
-
-export function alertStateRow(state: AlertState, version: number): Record<string, unknown> {
-  return {
-    fingerprint: state.fingerprint,
-    source: state.source,
-    status: state.status,
-    severity: state.severity,
-    labels: state.labels,
-    annotations: state.annotations,
-    starts_at: dateTime(state.startsAtMs),
-    ends_at: state.endsAtMs === null ? null : dateTime(state.endsAtMs),
-    generator_url: state.generatorUrl,
-    first_seen_at: dateTime(state.firstSeenAtMs),
-    last_seen_at: dateTime(state.lastSeenAtMs),
-    resolved_at: state.resolvedAtMs === null ? null : dateTime(state.resolvedAtMs),
-    event_count: state.eventCount,
-    version,
-  };
-}
 
 interface StateRow {
   fingerprint: string;

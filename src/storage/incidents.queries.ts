@@ -3,7 +3,7 @@ import type { Incident, IncidentEvent } from '../incidents/incident.js';
 import type { Store } from './store.js';
 import { toClickHouseDateTime } from './clickhouse-time.js';
 import { queryPage } from './paged-query.js';
-import { rowBinaryLayout, type RowBinaryWriter } from './row-binary.js';
+import { column, rowBinaryLayout, type RowBinaryWriter } from './row-binary.js';
 
 const dateTime = toClickHouseDateTime;
 const nullableDateTime = (ms: number | null) => (ms === null ? null : dateTime(ms));
@@ -37,13 +37,9 @@ export function incidentRow(incident: Incident, version: number): Record<string,
   };
 }
 
-export function incidentEventRow(event: IncidentEvent, seq: number): Record<string, unknown> {
-  return { incident_id: event.incidentId, at: dateTime(event.atMs), seq, actor: event.actor, kind: event.kind, detail: JSON.stringify(event.detail) };
-}
-
 /**
  * A timeline row as RowBinary (INCIDENT_EVENT_LAYOUT), as the journal stores them: an alert
- * storm adds one per joining alert. Same values as `incidentEventRow` (tested).
+ * storm adds one per joining alert. `seq` orders events of the same millisecond.
  */
 export function writeIncidentEvent(out: RowBinaryWriter, event: IncidentEvent, seq: number): void {
   out.string(event.incidentId);
@@ -56,12 +52,12 @@ export function writeIncidentEvent(out: RowBinaryWriter, event: IncidentEvent, s
 
 /** The columns of `incident_events_v1` (003); a changed row needs a new layout name (see ALERT_EVENT_LAYOUT). */
 export const INCIDENT_EVENT_LAYOUT = rowBinaryLayout('incident-event-1', [
-  { name: 'incident_id', type: 'String', kind: 'string' },
-  { name: 'at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
-  { name: 'seq', type: 'UInt64', kind: 'uint64' },
-  { name: 'actor', type: 'String', kind: 'string' },
-  { name: 'kind', type: 'LowCardinality(String)', kind: 'string' },
-  { name: 'detail', type: 'String', kind: 'string' },
+  column.string('incident_id'),
+  column.time('at'),
+  column.uint64('seq'),
+  column.string('actor'),
+  column.lowCardinalityString('kind'),
+  column.string('detail'),
 ]);
 
 /** A membership row as RowBinary (INCIDENT_ALERT_LAYOUT): one per alert joining an incident. */
@@ -72,11 +68,7 @@ export function writeIncidentAlert(out: RowBinaryWriter, incidentId: string, fin
 }
 
 /** The columns of `incident_alerts_v1` (003). */
-export const INCIDENT_ALERT_LAYOUT = rowBinaryLayout('incident-alert-1', [
-  { name: 'incident_id', type: 'String', kind: 'string' },
-  { name: 'fingerprint', type: 'String', kind: 'string' },
-  { name: 'joined_at', type: "DateTime64(3, 'UTC')", kind: 'datetime64' },
-]);
+export const INCIDENT_ALERT_LAYOUT = rowBinaryLayout('incident-alert-1', [column.string('incident_id'), column.string('fingerprint'), column.time('joined_at')]);
 
 const COLUMNS = `id, title, status, priority, severity, escalation_level, group_key, services, cis, alert_count,
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(acknowledged_at) AS acknowledged_ms,

@@ -40,13 +40,12 @@ export interface RowBatcherOptions {
 }
 
 /**
- * Rows for one table: objects, JSONEachRow lines already serialised (see insertLines), or
- * RowBinary rows of a layout (for hot paths: no text for the engine to parse). A table is
- * journaled in one form: the first one it is given in this process.
+ * Rows for one table: objects (journaled as JSONEachRow lines), or RowBinary rows of a layout
+ * (for hot paths: no text for the engine to parse). A table is journaled in one form: the
+ * first one it is given in this process.
  */
 export type TableRows =
   | { table: string; rows: readonly Record<string, unknown>[] }
-  | { table: string; lines: string; rowCount: number }
   | { table: string; binary: Buffer; rowCount: number; layout: RowBinaryLayout };
 
 export interface RowBatcher {
@@ -57,11 +56,6 @@ export interface RowBatcher {
    * identifier.
    */
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
-  /**
-   * insert() for rows the caller has already serialised: `lines` is `rowCount` JSONEachRow
-   * lines, each ending in a newline (for hot paths that reuse parts of their text).
-   */
-  insertLines(table: string, lines: string, rowCount: number): Promise<void>;
   /**
    * Rows for several tables as one: the journal takes all of them or none (a full journal
    * refuses the whole set), and they are committed together. A change stored across tables
@@ -491,8 +485,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
     try {
       encoded = parts.map((p) => {
         if ('binary' in p) return { table: p.table, bytes: p.binary, rowCount: p.rowCount, layout: p.layout };
-        if ('rows' in p) return { table: p.table, bytes: Buffer.from(serialise(p.table, p.rows)), rowCount: p.rows.length, layout: null };
-        return { table: p.table, bytes: Buffer.from(p.lines), rowCount: p.rowCount, layout: null };
+        return { table: p.table, bytes: Buffer.from(serialise(p.table, p.rows)), rowCount: p.rows.length, layout: null };
       });
     } catch (error) {
       return Promise.reject(error);
@@ -502,7 +495,6 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
 
   return {
     insert: (table, rows) => insertAll([{ table, rows }]),
-    insertLines: (table, lines, rowCount) => insertAll([{ table, lines, rowCount }]),
     insertAll,
 
     whenInserted(tables) {

@@ -5,8 +5,8 @@
  * instead of concatenating a string that must then be flattened and copied.
  */
 
-/** Column kinds the journal writes. DateTime64(3) is milliseconds as Int64. */
-export type RowBinaryColumnKind = 'string' | 'uint64' | 'datetime64' | 'nullableDatetime64' | 'stringMap';
+/** Column kinds of RowBinary files Vigil writes. DateTime64(3) is milliseconds as Int64; Date is days as UInt16. */
+export type RowBinaryColumnKind = 'string' | 'uint64' | 'date' | 'datetime64' | 'nullableDatetime64' | 'stringMap';
 
 export interface RowBinaryColumn {
   name: string;
@@ -27,6 +27,18 @@ export interface RowBinaryLayout {
   /** `file()` structure: `name Type, …`. */
   readonly structure: string;
 }
+
+/** Columns by kind, with the ClickHouse type each is read as. */
+export const column = {
+  string: (name: string): RowBinaryColumn => ({ name, type: 'String', kind: 'string' }),
+  /** A String the table keeps as LowCardinality(String): the same bytes. */
+  lowCardinalityString: (name: string): RowBinaryColumn => ({ name, type: 'LowCardinality(String)', kind: 'string' }),
+  uint64: (name: string): RowBinaryColumn => ({ name, type: 'UInt64', kind: 'uint64' }),
+  date: (name: string): RowBinaryColumn => ({ name, type: 'Date', kind: 'date' }),
+  time: (name: string): RowBinaryColumn => ({ name, type: "DateTime64(3, 'UTC')", kind: 'datetime64' }),
+  nullableTime: (name: string): RowBinaryColumn => ({ name, type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' }),
+  stringMap: (name: string): RowBinaryColumn => ({ name, type: 'Map(String, String)', kind: 'stringMap' }),
+};
 
 export function rowBinaryLayout(name: string, columns: readonly RowBinaryColumn[]): RowBinaryLayout {
   if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`layout name ${JSON.stringify(name)} is not [a-z0-9-]`);
@@ -157,7 +169,7 @@ export class RowBinaryWriter {
 /**
  * Length of the longest prefix of `bytes` made of whole rows of `layout`: a process killed
  * mid-append leaves part of a row that was never acknowledged, cut off before the file is
- * inserted.
+ * inserted (journal files, and the series files of write-ahead segments).
  */
 export function completeRowsLength(bytes: Buffer, layout: RowBinaryLayout): number {
   let pos = 0;
@@ -182,6 +194,9 @@ export function completeRowsLength(bytes: Buffer, layout: RowBinaryLayout): numb
     switch (kind) {
       case 'string':
         return skipString();
+      case 'date':
+        pos += 2;
+        return pos <= bytes.length;
       case 'uint64':
       case 'datetime64':
         pos += 8;

@@ -191,9 +191,7 @@ function createServerStore(storage: Config['storage']): Store {
     await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
   };
   const insertFiles: Store['insertRowBinaryFiles'] = (table, structure, filePaths, dedupToken) =>
-    wrap(`insert ${table} from segments`, () => {
-      return streamFiles(`INSERT INTO ${checkedTable(table)} (${columnNamesOf(structure).join(', ')}) FORMAT RowBinary`, filePaths, dedupToken, {});
-    });
+    wrap(`insert ${table} from segments`, () => streamFiles(`INSERT INTO ${checkedTable(table)} (${columnNamesOf(structure).join(', ')}) FORMAT RowBinary`, filePaths, dedupToken, {}));
   const insertJsonFiles: Store['insertJsonFiles'] = (table, filePaths, dedupToken, options) =>
     wrap(`insert ${table} from journal`, () => streamFiles(`INSERT INTO ${checkedTable(table)} FORMAT JSONEachRow`, filePaths, dedupToken, jsonFileSettings(options)));
   // The database must exist before a client bound to it can run anything: ask through `default`.

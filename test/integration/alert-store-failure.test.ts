@@ -40,7 +40,6 @@ function createFlakyBatcher(inner: RowBatcher) {
       : null;
   const batcher: RowBatcher & { failAll(on: boolean): void; failNext(calls: number): void; failTables(tables: string[]): void } = {
     insert: (table, rows) => injected([table]) ?? inner.insert(table, rows),
-    insertLines: (table, lines, rowCount) => injected([table]) ?? inner.insertLines(table, lines, rowCount),
     insertAll: (parts) => injected(parts.map((p) => p.table)) ?? inner.insertAll(parts),
     close: () => inner.close(),
     whenInserted: () => inner.whenInserted(),

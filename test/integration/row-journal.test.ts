@@ -7,6 +7,7 @@ import { ddlContextOf } from '../../src/main.js';
 import { AppError } from '../../src/shared/errors.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createRowBatcher, type RowBatcherMetrics } from '../../src/storage/row-batcher.js';
+import { INCIDENT_ALERT_LAYOUT, writeIncidentAlert } from '../../src/storage/incidents.queries.js';
 import { RowBinaryWriter, rowBinaryLayout } from '../../src/storage/row-binary.js';
 import { createStore } from '../../src/storage/store.js';
 import { until } from '../helpers/until.js';
@@ -208,12 +209,17 @@ describe('row journal', () => {
   });
 
   it('takes rows for several tables all or none: a full journal refuses the whole set', async () => {
+    const memberRows = (fingerprints: string[]) => {
+      const out = new RowBinaryWriter();
+      for (const fingerprint of fingerprints) writeIncidentAlert(out, 'i-set', fingerprint, Date.UTC(2026, 10, 23, 12));
+      return out.take();
+    };
     const { batcher } = batcherFor({ maxQueuedRows: 10 });
     const first = batcher.insert('incident_events_v1', Array.from({ length: 7 }, (_, i) => timelineRow('i-set', i)));
     // 2 + 2 rows would pass the bound of 10: neither table's rows may go in.
     const set = batcher.insertAll([
       { table: 'incident_events_v1', rows: [timelineRow('i-set', 100), timelineRow('i-set', 101)] },
-      { table: 'incident_alerts_v1', lines: line({ incident_id: 'i-set', fingerprint: 'a', joined_at: '2026-11-23 12:00:00.000' }) + line({ incident_id: 'i-set', fingerprint: 'b', joined_at: '2026-11-23 12:00:00.000' }), rowCount: 2 },
+      { table: 'incident_alerts_v1', binary: memberRows(['a', 'b']), rowCount: 2, layout: INCIDENT_ALERT_LAYOUT },
     ]);
     await expect(set).rejects.toMatchObject({ code: 'INGEST_OVERLOADED', httpStatus: 503 });
     await first;
