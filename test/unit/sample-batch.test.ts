@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SAMPLE_ROW_BYTES, SampleBatchBuilder } from '../../src/ingest/sample-batch.js';
+import { completeSeriesRowsLength, SAMPLE_ROW_BYTES, SampleBatchBuilder } from '../../src/ingest/sample-batch.js';
 import { createSeriesRegistry } from '../../src/ingest/series-registry.js';
 
 describe('SampleBatchBuilder', () => {
@@ -106,5 +106,23 @@ describe('SampleBatchBuilder raw values', () => {
     expect([rows[at], rows[at + 1]]).toEqual([0xc8, 0x01]);
     expect(rows.subarray(at + 2, at + 202).toString()).toBe(long);
     expect(rows.subarray(at + 202).equals(Buffer.from('\x0aprometheus'))).toBe(true);
+  });
+});
+
+describe('completeSeriesRowsLength', () => {
+  it('keeps whole series rows and cuts a torn tail at the last whole one, wherever it falls', () => {
+    const registry = createSeriesRegistry();
+    const builder = new SampleBatchBuilder(16, 'prometheus');
+    const day0 = Date.UTC(2026, 10, 20);
+    const ends: number[] = [0];
+    for (let i = 0; i < 3; i++) {
+      builder.addSample(registry.add(`t${i}`, [{ name: '__name__', value: 'up' }, { name: 'instance', value: `host-${i}-Grüße` }]), day0, 1);
+      ends.push(builder.build().seriesRows.length);
+    }
+    const rows = builder.build().seriesRows;
+    expect(completeSeriesRowsLength(rows)).toBe(rows.length);
+    for (let cut = 0; cut < rows.length; cut++) {
+      expect(completeSeriesRowsLength(rows.subarray(0, cut))).toBe(Math.max(...ends.filter((end) => end <= cut)));
+    }
   });
 });
