@@ -151,6 +151,14 @@ export const openApiDocument = {
         responses: { '200': { description: 'a page of alerts', ...json(listOf('alerts', 'Alert')) }, '400': error('bad parameter') },
       },
     },
+    '/api/v1/alerts/{fingerprint}/events': {
+      get: {
+        tags: ['alerts'],
+        summary: 'Every event stored for one alert fingerprint, newest first',
+        parameters: [{ name: 'fingerprint', in: 'path', required: true, schema: { type: 'string' } }, ...paging],
+        responses: { '200': { description: 'a page of events (empty for an unknown fingerprint)', ...json(listOf('events', 'AlertEvent')) }, '400': error('bad parameter') },
+      },
+    },
     '/v2/enqueue': alertIntake('PagerDuty Events API v2 (an Alertmanager group in custom_details is unpacked)', '{ routing_key, event_action, dedup_key?, payload }'),
     '/api/v1/incidents': {
       get: {
@@ -281,6 +289,24 @@ export const openApiDocument = {
           resolvedAt: { type: 'string', format: 'date-time', nullable: true },
           eventCount: { type: 'integer' },
           generatorUrl: { type: 'string' },
+        },
+      },
+      AlertEvent: {
+        type: 'object',
+        properties: {
+          receivedAt: { type: 'string', format: 'date-time' },
+          seq: { type: 'integer', description: "the event's number among its alert's events (from 1; 0 for events stored before Vigil numbered them)" },
+          fingerprint: { type: 'string' },
+          source: { type: 'string' },
+          status: { type: 'string', enum: ['firing', 'resolved'] },
+          severity: { type: 'string', enum: ['critical', 'major', 'minor', 'warning', 'info'] },
+          labels: { type: 'object', additionalProperties: { type: 'string' } },
+          annotations: { type: 'object', additionalProperties: { type: 'string' } },
+          startsAt: { type: 'string', format: 'date-time' },
+          endsAt: { type: 'string', format: 'date-time', nullable: true },
+          firstSeenAt: { type: 'string', format: 'date-time', description: 'when the alert it belongs to was first seen' },
+          generatorUrl: { type: 'string' },
+          groupKey: { type: 'string' },
         },
       },
       Incident: {

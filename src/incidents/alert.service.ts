@@ -1,6 +1,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
-import { ALERT_EVENT_LAYOUT, ALERT_STATE_LAYOUT, listAlerts, loadRecentAlerts, writeAlertEvent, writeAlertState } from '../storage/alerts.queries.js';
+import {
+  ALERT_EVENT_LAYOUT,
+  ALERT_STATE_LAYOUT,
+  listAlertEvents,
+  listAlerts,
+  loadRecentAlerts,
+  REPEATS_ANNOTATIONS,
+  REPEATS_LABELS,
+  writeAlertEvent,
+  writeAlertState,
+  type StoredAlertEvent,
+} from '../storage/alerts.queries.js';
 import type { RowBatcher } from '../storage/row-batcher.js';
 import { RowBinaryWriter } from '../storage/row-binary.js';
 import type { Store } from '../storage/store.js';
@@ -37,6 +48,8 @@ export interface AlertService {
    */
   expireLeases(): Promise<number>;
   list(filter: { status: 'firing' | 'resolved' | 'all'; limit: number; offset: number }): Promise<{ alerts: AlertState[]; total: number }>;
+  /** The stored events of one fingerprint, newest first (all of them, as received). */
+  events(fingerprint: string, page: { limit: number; offset: number }): Promise<{ events: StoredAlertEvent[]; total: number }>;
   /** Alerts held in memory (firing, or recently resolved). */
   active(): AlertState[];
   get(fingerprint: string): AlertState | undefined;
@@ -66,6 +79,14 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     busy: Promise<void> | null;
     /** The state the change in progress computed, not yet stored. */
     next: AlertState | undefined;
+    /**
+     * The labels of this alert's latest event stored by this process (undefined: none yet),
+     * and of the change in progress: an event row repeats the maps of the event before it
+     * only when that one was stored here (writeAlertEvent's `repeats`). Its annotations are
+     * the state's: every event sets them.
+     */
+    eventLabels: AlertState['labels'] | undefined;
+    nextEventLabels: AlertState['labels'] | undefined;
   }
   const alerts = new Map<string, AlertEntry>();
   /** Stored changes the core was not told of (its store failed): told again by the next sweep. */
@@ -77,17 +98,16 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   const rows = new RowBinaryWriter();
 
   /**
-   * Stores events and state rows as one write. `after[i]` is the entry of `events[i]`, whose
-   * `next` is the state after the change: an event row carries its alert's first-seen time.
+   * Stores the `eventCount` event rows written into `rows` since the last persist, and these
+   * state rows, as one write.
    */
-  async function persist(events: readonly AlertEvent[], after: readonly AlertEntry[], states: readonly AlertState[]): Promise<void> {
-    for (let i = 0; i < events.length; i++) writeAlertEvent(rows, events[i]!, after[i]!.next!.firstSeenAtMs);
+  async function persist(eventCount: number, states: readonly AlertState[]): Promise<void> {
     const eventBytes = rows.take();
     for (const state of states) writeAlertState(rows, state, nextVersion());
     const stateBytes = rows.take();
     // One call: both tables or neither (a full journal must not take the events and refuse the state).
     await batcher.insertAll([
-      { table: 'alert_events_v1', binary: eventBytes, rowCount: events.length, layout: ALERT_EVENT_LAYOUT },
+      { table: 'alert_events_v1', binary: eventBytes, rowCount: eventCount, layout: ALERT_EVENT_LAYOUT },
       { table: 'alerts_v1', binary: stateBytes, rowCount: states.length, layout: ALERT_STATE_LAYOUT },
     ]);
   }
@@ -104,7 +124,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     let before: Promise<void>[] | null = null;
     for (const key of fingerprints) {
       let entry = alerts.get(key);
-      if (!entry) alerts.set(key, (entry = { state: undefined, busy: null, next: undefined }));
+      if (!entry) alerts.set(key, (entry = newEntry(undefined)));
       if (entry.busy) (before ??= []).push(entry.busy);
       entries.push(entry);
     }
@@ -127,6 +147,10 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     }
   }
 
+  function newEntry(state: AlertState | undefined): AlertEntry {
+    return { state, busy: null, next: undefined, eventLabels: undefined, nextEventLabels: undefined };
+  }
+
   /**
    * A re-send mostly repeats the labels and annotations the alert has: it then takes the
    * alert's own map objects, so the alert keeps one set of maps instead of one per event,
@@ -135,6 +159,43 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   function shareMaps(event: AlertEvent, state: AlertState): void {
     if (event.labels !== state.labels && sameStringMap(event.labels, state.labels)) event.labels = state.labels;
     if (event.annotations !== state.annotations && sameStringMap(event.annotations, state.annotations)) event.annotations = state.annotations;
+  }
+
+  /**
+   * Folds each event into its alert's change in progress (`entries[i]` is `events[i]`'s
+   * entry: its `next`) and writes the event's row into `rows`, for the persist() that follows
+   * in the same synchronous run; should anything throw, the rows written are dropped.
+   * Appends each entry changed to `changed`, once, in the order first seen (an alert may come
+   * twice in one body). Returns how many alerts are new.
+   */
+  function foldEvents(events: readonly AlertEvent[], entries: readonly AlertEntry[], changed: AlertEntry[]): number {
+    let created = 0;
+    try {
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        const entry = entries[i]!;
+        const before = entry.next ?? entry.state;
+        if (!before) created++;
+        else shareMaps(event, before);
+        // The event before this one, when stored here (or in this same write): its maps are
+        // what this row may repeat. shareMaps made maps equal to the alert's the same objects,
+        // and every event sets the alert's annotations.
+        const previousLabels = entry.next === undefined ? entry.eventLabels : entry.nextEventLabels;
+        let repeats = 0;
+        if (previousLabels !== undefined && before) {
+          if (event.labels === previousLabels) repeats |= REPEATS_LABELS;
+          if (event.annotations === before.annotations) repeats |= REPEATS_ANNOTATIONS;
+        }
+        if (entry.next === undefined) changed.push(entry);
+        const next = (entry.next = applyAlertEvent(before, event));
+        entry.nextEventLabels = event.labels;
+        writeAlertEvent(rows, event, next.firstSeenAtMs, next.eventCount, repeats);
+      }
+    } catch (error) {
+      rows.take();
+      throw error;
+    }
+    return created;
   }
 
   /** Tells the core of stored changes; on failure keeps them to tell again at the next sweep, and rethrows. */
@@ -154,30 +215,27 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       return exclusive(
         events.map((e) => e.fingerprint),
         async (entries) => {
-          /** Each alert changed, once, in the order first seen (an alert may come twice in one body). */
           const changed: AlertEntry[] = [];
           const states: AlertState[] = [];
           let created = 0;
+          let stored = false;
           try {
-            for (let i = 0; i < events.length; i++) {
-              const event = events[i]!;
-              const entry = entries[i]!;
-              const before = entry.next ?? entry.state;
-              if (!before) created++;
-              else shareMaps(event, before);
-              if (entry.next === undefined) changed.push(entry);
-              entry.next = applyAlertEvent(before, event);
-            }
+            created = foldEvents(events, entries, changed);
             const stateRows: AlertState[] = [];
             for (const entry of changed) {
               states.push(entry.next!);
               if (needsStateRow(entry.state, entry.next!)) stateRows.push(entry.next!);
             }
             // Throws (retryable) with memory untouched: the sender's retry counts the event once.
-            await persist(events, entries, stateRows);
+            await persist(events.length, stateRows);
+            stored = true;
           } finally {
             // Stored or not, what this change computed is no longer in progress.
-            for (const entry of changed) entry.next = undefined;
+            for (const entry of changed) {
+              if (stored) entry.eventLabels = entry.nextEventLabels;
+              entry.next = undefined;
+              entry.nextEventLabels = undefined;
+            }
           }
           for (let i = 0; i < changed.length; i++) changed[i]!.state = states[i];
           if (untold.size > 0) for (const state of states) untold.delete(state.fingerprint);
@@ -214,7 +272,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
           }
         }
         // Throws with memory untouched: the leases are still due at the next sweep, which retries.
-        if (expired.length > 0) await persist([], [], expired);
+        if (expired.length > 0) await persist(0, expired);
         for (let i = 0; i < expired.length; i++) expiredEntries[i]!.state = expired[i];
         if (expired.length > 0) logger.info({ count: expired.length }, 'alerts resolved by lease expiry');
         // Only the latest stored state of each alert is worth telling.
@@ -226,6 +284,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     },
 
     list: (filter) => listAlerts(store, filter),
+    events: (fingerprint, page) => listAlertEvents(store, fingerprint, page),
     active: () => {
       const states: AlertState[] = [];
       for (const { state } of alerts.values()) if (state) states.push(state);
@@ -235,7 +294,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
 
     async start() {
       const recent = await loadRecentAlerts(store, clock.nowMs() - options.keepResolvedMs);
-      for (const state of recent) alerts.set(state.fingerprint, { state, busy: null, next: undefined });
+      for (const state of recent) alerts.set(state.fingerprint, newEntry(state));
       if (recent.length > 0) logger.info({ alerts: recent.length }, 'alerts rebuilt from storage');
       sweeper = setInterval(() => {
         service.expireLeases().catch((error: unknown) => logger.error({ err: error }, 'lease expiry failed; will retry'));

@@ -21,41 +21,58 @@ const ALERT_COLUMNS = [
   column.string('generator_url'),
 ];
 
-function writeAlertColumns(out: RowBinaryWriter, alert: AlertEvent | AlertState): void {
+function writeAlertColumns(
+  out: RowBinaryWriter,
+  alert: AlertEvent | AlertState,
+  labels: Readonly<Record<string, string>> = alert.labels,
+  annotations: Readonly<Record<string, string>> = alert.annotations,
+): void {
   out.string(alert.fingerprint);
   out.string(alert.source);
   out.string(alert.status);
   out.string(alert.severity);
-  out.stringMap(alert.labels);
-  out.stringMap(alert.annotations);
+  out.stringMap(labels);
+  out.stringMap(annotations);
   out.int64(alert.startsAtMs);
   out.nullableInt64(alert.endsAtMs);
   out.string(alert.generatorUrl ?? '');
 }
+
+/** `repeats` bits of an event row (migration 016): which map it leaves to an earlier event of its alert. */
+export const REPEATS_LABELS = 1;
+export const REPEATS_ANNOTATIONS = 2;
 
 /**
  * An event row as RowBinary (ALERT_EVENT_LAYOUT), the journal's form of alert events: one per
  * received event, so the hot path of every sender. `firstSeenAtMs` is when the alert it
  * belongs to was first seen (its state's): the events of one alert held in memory, from its
  * creation until it is forgotten, share it, and alert_activity_v1 counts them per alert by it
- * (migration 012). The maps are written afresh each time: caching their bytes per map object
- * (a WeakMap: its ephemeron entries are extra work at every garbage collection) or per alert
- * (held bytes age into the old generation) cost the collector more than it saved, measured
- * for the text form this replaced.
+ * (migration 012). `seq` numbers the alert's events from 1; a map named in `repeats` is
+ * written empty: it is the map of the alert's nearest earlier event that carries one
+ * (migration 016; listAlertEvents restores it).
  */
-export function writeAlertEvent(out: RowBinaryWriter, event: AlertEvent, firstSeenAtMs: number): void {
+export function writeAlertEvent(out: RowBinaryWriter, event: AlertEvent, firstSeenAtMs: number, seq: number, repeats: number): void {
   out.int64(event.receivedAtMs);
-  writeAlertColumns(out, event);
+  writeAlertColumns(out, event, repeats & REPEATS_LABELS ? NO_ENTRIES : event.labels, repeats & REPEATS_ANNOTATIONS ? NO_ENTRIES : event.annotations);
   out.string(event.groupKey ?? '');
   out.int64(firstSeenAtMs);
+  out.uint64(seq);
+  out.uint8(repeats);
 }
 
+const NO_ENTRIES: Readonly<Record<string, string>> = Object.freeze({});
+
+const ALERT_EVENT_COLUMNS = [column.time('received_at'), ...ALERT_COLUMNS, column.string('group_key'), column.time('first_seen_at')];
+
 /**
- * The columns of `alert_events_v1` (002, 012, 015) in writeAlertEvent's order. Journal files of
- * alert events name this layout; a change of the row needs a new layout name, so that files
- * left by a crash are still read as they were written.
+ * The columns of `alert_events_v1` (002, 012, 015, 016) in writeAlertEvent's order. Journal
+ * files of alert events name this layout; a change of the row needs a new layout name, so
+ * that files left by a crash are still read as they were written.
  */
-export const ALERT_EVENT_LAYOUT = rowBinaryLayout('alert-event-1', [column.time('received_at'), ...ALERT_COLUMNS, column.string('group_key'), column.time('first_seen_at')]);
+export const ALERT_EVENT_LAYOUT = rowBinaryLayout('alert-event-2', [...ALERT_EVENT_COLUMNS, column.uint64('seq'), column.uint8('repeats')]);
+
+/** The event rows written before migration 016, every map in full: still read from journal files a crash left. */
+export const ALERT_EVENT_LAYOUT_1 = rowBinaryLayout('alert-event-1', ALERT_EVENT_COLUMNS);
 
 /** A state row as RowBinary (ALERT_STATE_LAYOUT); `version` orders the rows of one alert (ReplacingMergeTree). */
 export function writeAlertState(out: RowBinaryWriter, state: AlertState, version: number): void {
@@ -175,4 +192,83 @@ export async function listAlerts(
     params: { status: filter.status, limit: filter.limit, offset: filter.offset },
   });
   return { alerts: page.rows.map(toState), total: page.total };
+}
+
+/** A stored alert event, with the maps its row left to an earlier event restored. */
+export interface StoredAlertEvent {
+  receivedAtMs: number;
+  /** Its number among its alert's events, from 1; 0 for events stored before migration 016. */
+  seq: number;
+  fingerprint: string;
+  source: AlertEvent['source'];
+  status: AlertEvent['status'];
+  severity: AlertEvent['severity'];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAtMs: number;
+  endsAtMs: number | null;
+  generatorUrl: string;
+  groupKey: string;
+  /** The first-seen time of the alert it belongs to (1970 for events stored before migration 012). */
+  firstSeenAtMs: number;
+}
+
+interface EventRow {
+  received_at_ms: number;
+  seq: number | string;
+  fingerprint: string;
+  source: AlertEvent['source'];
+  status: AlertEvent['status'];
+  severity: AlertEvent['severity'];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  starts_at_ms: number;
+  ends_at_ms: number | null;
+  generator_url: string;
+  group_key: string;
+  first_seen_at_ms: number;
+}
+
+/**
+ * The events stored for one fingerprint, newest first, with the number of all of them. A map
+ * a row repeats (migration 016) is taken from the nearest earlier event of the same alert
+ * (fingerprint and first-seen time) that carries it: a window over all the fingerprint's
+ * events, computed before the page is cut.
+ */
+export async function listAlertEvents(store: Store, fingerprint: string, page: { limit: number; offset: number }): Promise<{ events: StoredAlertEvent[]; total: number }> {
+  // bitTest counts from 0: bit 0 is REPEATS_LABELS, bit 1 REPEATS_ANNOTATIONS.
+  const carried = (map: string, bit: number) =>
+    `if(bitTest(repeats, ${bit}), argMaxIf(${map}, seq, NOT bitTest(repeats, ${bit})) OVER earlier, ${map}) AS ${map}`;
+  const result = await queryPage<EventRow>(store, {
+    name: 'alert events',
+    from: `(SELECT received_at, seq, fingerprint, source, status, severity, ${carried('labels', 0)},
+    ${carried('annotations', 1)}, starts_at, ends_at, generator_url, group_key, first_seen_at
+  FROM alert_events_v1 WHERE fingerprint = {fingerprint:String}
+  WINDOW earlier AS (PARTITION BY first_seen_at ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))`,
+    countFrom: 'alert_events_v1',
+    columns: `toUnixTimestamp64Milli(received_at) AS received_at_ms, seq, fingerprint, source, status, severity, labels, annotations,
+  toUnixTimestamp64Milli(starts_at) AS starts_at_ms, toUnixTimestamp64Milli(ends_at) AS ends_at_ms, generator_url, group_key,
+  toUnixTimestamp64Milli(first_seen_at) AS first_seen_at_ms`,
+    conditions: ['fingerprint = {fingerprint:String}'],
+    orderBy: 'received_at DESC, first_seen_at DESC, seq DESC',
+    params: { fingerprint, limit: page.limit, offset: page.offset },
+  });
+  return {
+    total: result.total,
+    events: result.rows.map((row) => ({
+      receivedAtMs: Number(row.received_at_ms),
+      seq: Number(row.seq),
+      fingerprint: row.fingerprint,
+      source: row.source,
+      status: row.status,
+      severity: row.severity,
+      labels: row.labels,
+      annotations: row.annotations,
+      startsAtMs: Number(row.starts_at_ms),
+      endsAtMs: row.ends_at_ms === null ? null : Number(row.ends_at_ms),
+      generatorUrl: row.generator_url,
+      groupKey: row.group_key,
+      firstSeenAtMs: Number(row.first_seen_at_ms),
+    })),
+  };
 }

@@ -7,6 +7,8 @@
 export const READ_TABLES = {
   /** listAlerts (alerts.queries.ts): the events' figures come through a view on their table. */
   alertList: ['alerts_v1', 'alert_events_v1'],
+  /** listAlertEvents (alerts.queries.ts). */
+  alertEvents: ['alert_events_v1'],
   /** listIncidents, loadIncidentsForPeriod (incidents.queries.ts). */
   incidentList: ['incidents_v1'],
   /** findIncident with its members, loadTimeline (incidents.queries.ts). */

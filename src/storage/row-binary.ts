@@ -6,7 +6,7 @@
  */
 
 /** Column kinds of RowBinary files Vigil writes. DateTime64(3) is milliseconds as Int64; Date is days as UInt16. */
-export type RowBinaryColumnKind = 'string' | 'uint64' | 'date' | 'datetime64' | 'nullableDatetime64' | 'stringMap';
+export type RowBinaryColumnKind = 'string' | 'uint8' | 'uint64' | 'date' | 'datetime64' | 'nullableDatetime64' | 'stringMap';
 
 export interface RowBinaryColumn {
   name: string;
@@ -33,6 +33,7 @@ export const column = {
   string: (name: string): RowBinaryColumn => ({ name, type: 'String', kind: 'string' }),
   /** A String the table keeps as LowCardinality(String): the same bytes. */
   lowCardinalityString: (name: string): RowBinaryColumn => ({ name, type: 'LowCardinality(String)', kind: 'string' }),
+  uint8: (name: string): RowBinaryColumn => ({ name, type: 'UInt8', kind: 'uint8' }),
   uint64: (name: string): RowBinaryColumn => ({ name, type: 'UInt64', kind: 'uint64' }),
   date: (name: string): RowBinaryColumn => ({ name, type: 'Date', kind: 'date' }),
   time: (name: string): RowBinaryColumn => ({ name, type: "DateTime64(3, 'UTC')", kind: 'datetime64' }),
@@ -194,6 +195,9 @@ export function completeRowsLength(bytes: Buffer, layout: RowBinaryLayout): numb
     switch (kind) {
       case 'string':
         return skipString();
+      case 'uint8':
+        pos += 1;
+        return pos <= bytes.length;
       case 'date':
         pos += 2;
         return pos <= bytes.length;

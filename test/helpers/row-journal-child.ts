@@ -44,6 +44,8 @@ function alertEvents(seqs: number[]): Buffer {
       out,
       { source: 'vigil', fingerprint: `crash-${seq}`, labels: { seq: String(seq) }, annotations: {}, status: 'firing', severity: 'major', startsAtMs: nowMs, endsAtMs: null, receivedAtMs: nowMs },
       nowMs,
+      1,
+      0,
     );
   }
   return out.take();

@@ -7,14 +7,16 @@ import type { AlertEvent } from '../../src/incidents/alert.js';
 import { createAlertService } from '../../src/incidents/alert.service.js';
 import { ddlContextOf } from '../../src/main.js';
 import { createFixedClock } from '../../src/shared/clock.js';
-import { CURRENT_ALERTS, listAlerts, loadRecentAlerts } from '../../src/storage/alerts.queries.js';
+import { CURRENT_ALERTS, listAlertEvents, listAlerts, loadRecentAlerts } from '../../src/storage/alerts.queries.js';
 import { migrate } from '../../src/storage/migrate.js';
-import { createRowBatcher } from '../../src/storage/row-batcher.js';
+import { createRowBatcher, type RowBatcher } from '../../src/storage/row-batcher.js';
+import { AppError } from '../../src/shared/errors.js';
 import { createStore } from '../../src/storage/store.js';
 import { makeDataDir } from '../helpers/vigil.js';
 
-// Re-sends share their alert's map objects and the row text made from them: what is stored
-// per event must still be that event's own labels and annotations.
+// Re-sends share their alert's map objects, and an event row leaves out the maps of the event
+// before it (migration 016): what is read back per event must still be that event's own
+// labels and annotations.
 const dataDir = makeDataDir('vigil-alert-events-');
 const config = { ...defaultConfig, storage: { ...defaultConfig.storage, dataDir } };
 const store = createStore(config.storage);
@@ -33,6 +35,21 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The events of a fingerprint as listAlertEvents restores them, oldest first. */
+async function eventsOf(fingerprint: string) {
+  return (await listAlertEvents(store, fingerprint, { limit: 1000, offset: 0 })).events.reverse();
+}
+
+/** The `seq` and `repeats` columns of a fingerprint's rows as stored, oldest first. */
+async function rawRows(fingerprint: string) {
+  const rows = await store.query<{ seq: string | number; repeats: number; labels: Record<string, string>; annotations: Record<string, string> }>(
+    'raw events',
+    'SELECT seq, repeats, labels, annotations FROM alert_events_v1 WHERE fingerprint = {fingerprint:String} ORDER BY first_seen_at, seq',
+    { fingerprint },
+  );
+  return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+
 const event = (receivedAtMs: number, annotations: Record<string, string>): AlertEvent => ({
   source: 'prometheus',
   fingerprint: 'fp-stored',
@@ -46,7 +63,7 @@ const event = (receivedAtMs: number, annotations: Record<string, string>): Alert
 });
 
 describe('alert events as stored', () => {
-  it('each event row holds its own annotations and the labels; the state row the latest', async () => {
+  it('each event reads back with its own annotations and the labels; the state row the latest', async () => {
     const clock = createFixedClock(t0);
     const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
     const sent: Record<string, string>[] = [{ summary: 'a' }, { summary: 'a' }, { summary: 'b', runbook: 'r' }, { summary: 'a' }, {}, { summary: 'a' }];
@@ -56,12 +73,12 @@ describe('alert events as stored', () => {
     await alerts.receive([event(t0 + 5, sent[4]!)]);
     await alerts.receive([event(t0 + 6, sent[5]!)]);
     await batcher.whenInserted();
-    const rows = await store.query<{ labels: Record<string, string>; annotations: Record<string, string> }>(
-      'events',
-      "SELECT labels, annotations FROM alert_events_v1 WHERE fingerprint = 'fp-stored' ORDER BY received_at",
-    );
-    expect(rows.map((r) => r.annotations)).toEqual(sent);
-    for (const row of rows) expect(row.labels).toEqual({ alertname: 'DiskFull', instance: 'db-1:9100' });
+    const events = await eventsOf('fp-stored');
+    expect(events.map((e) => e.annotations)).toEqual(sent);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const e of events) expect(e.labels).toEqual({ alertname: 'DiskFull', instance: 'db-1:9100' });
+    // As stored: the first row whole, then each map only where it differs from the row before.
+    expect((await rawRows('fp-stored')).map((r) => r.repeats)).toEqual([0, 3, 1, 1, 1, 1]);
     const [state] = await store.query<{ annotations: Record<string, string>; event_count: string | number }>(
       'state',
       `SELECT annotations, event_count FROM ${CURRENT_ALERTS} WHERE fingerprint = 'fp-stored'`,
@@ -157,13 +174,6 @@ describe('alert events as stored', () => {
     };
     await alerts.receive([sent, { ...sent, endsAtMs: t0 + 2_600_000, receivedAtMs: t0 + 2_000_001 }]);
     await batcher.whenInserted();
-    const rows = await store.query<Record<string, unknown>>(
-      'columns',
-      `SELECT toUnixTimestamp64Milli(received_at) AS received_ms, fingerprint, source, status, severity, labels, annotations,
-         toUnixTimestamp64Milli(starts_at) AS starts_ms, toUnixTimestamp64Milli(ends_at) AS ends_ms, generator_url, group_key,
-         toUnixTimestamp64Milli(first_seen_at) AS first_seen_ms
-       FROM alert_events_v1 WHERE fingerprint = 'fp-columns-ü' ORDER BY received_at`,
-    );
     const expected = {
       fingerprint: sent.fingerprint,
       source: 'pagerduty',
@@ -171,14 +181,111 @@ describe('alert events as stored', () => {
       severity: 'critical',
       labels: sent.labels,
       annotations: sent.annotations,
-      starts_ms: t0 + 1_999_999,
-      generator_url: sent.generatorUrl,
-      group_key: sent.groupKey,
-      first_seen_ms: t0 + 2_000_000,
+      startsAtMs: t0 + 1_999_999,
+      generatorUrl: sent.generatorUrl,
+      groupKey: sent.groupKey,
+      firstSeenAtMs: t0 + 2_000_000,
     };
-    expect(rows.map((r) => ({ ...r, received_ms: Number(r.received_ms), starts_ms: Number(r.starts_ms), first_seen_ms: Number(r.first_seen_ms), ends_ms: r.ends_ms === null ? null : Number(r.ends_ms) }))).toEqual([
-      { ...expected, received_ms: t0 + 2_000_000, ends_ms: null },
-      { ...expected, received_ms: t0 + 2_000_001, ends_ms: t0 + 2_600_000 },
+    const listed = await listAlertEvents(store, 'fp-columns-ü', { limit: 10, offset: 0 });
+    expect(listed).toEqual({
+      total: 2,
+      events: [
+        { ...expected, receivedAtMs: t0 + 2_000_001, seq: 2, endsAtMs: t0 + 2_600_000 },
+        { ...expected, receivedAtMs: t0 + 2_000_000, seq: 1, endsAtMs: null },
+      ],
+    });
+    // The second, in the same body as the first, repeats both maps of it.
+    expect((await rawRows('fp-columns-ü')).map((r) => [r.repeats, r.labels, r.annotations])).toEqual([
+      [0, sent.labels, sent.annotations],
+      [3, {}, {}],
     ]);
+  });
+});
+
+/** A batcher that fails the next call when told to, as the real one fails (the whole call). */
+function failingOnDemand(inner: RowBatcher) {
+  let failNext = false;
+  const batcher: RowBatcher & { failNext(): void } = {
+    ...inner,
+    insert: (table, rows) => inner.insert(table, rows),
+    insertAll: (parts) => {
+      if (!failNext) return inner.insertAll(parts);
+      failNext = false;
+      return Promise.reject(new AppError('STORAGE_QUERY_FAILED', 'injected failure', { retryable: true }));
+    },
+    close: () => inner.close(),
+    whenInserted: (tables) => inner.whenInserted(tables),
+    replay: () => inner.replay(),
+    failNext: () => (failNext = true),
+  };
+  return batcher;
+}
+
+describe('event rows that repeat the event before them', () => {
+  it('a restarted service stores its first event of an alert whole, then repeats again; seq goes on', async () => {
+    const clock = createFixedClock(t0 + 3_000_000);
+    const options = { store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 };
+    const first = createAlertService(options);
+    const send = (service: typeof first) => service.receive([{ ...event(clock.nowMs(), { summary: 'restart' }), fingerprint: 'fp-restart' }]);
+    await send(first);
+    clock.advance(1_000);
+    await send(first);
+    await batcher.whenInserted();
+    // A new process: the state comes from storage, and the rows before are not its own.
+    // (Its close() must not close the batcher the other tests share.)
+    const restarted = createAlertService({ ...options, batcher: { ...batcher, close: async () => undefined } });
+    await restarted.start();
+    expect(restarted.get('fp-restart')).toMatchObject({ eventCount: 2 });
+    clock.advance(1_000);
+    await send(restarted);
+    clock.advance(1_000);
+    await send(restarted);
+    await restarted.close();
+    await batcher.whenInserted();
+    expect((await rawRows('fp-restart')).map((r) => [r.seq, r.repeats])).toEqual([
+      [1, 0],
+      [2, 3],
+      [3, 0],
+      [4, 3],
+    ]);
+    const events = await eventsOf('fp-restart');
+    expect(events.map((e) => [e.seq, e.labels, e.annotations])).toEqual(
+      [1, 2, 3, 4].map((seq) => [seq, { alertname: 'DiskFull', instance: 'db-1:9100' }, { summary: 'restart' }]),
+    );
+  });
+
+  it('labels that differ from the alert\'s (a sender\'s own fingerprint) are stored whole, and so is the event after', async () => {
+    const clock = createFixedClock(t0 + 4_000_000);
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    const labels = [{ check: 'disk', host: 'a' }, { check: 'disk', host: 'a' }, { check: 'disk', host: 'b' }, { check: 'disk', host: 'a' }, { check: 'disk', host: 'a' }];
+    for (const l of labels) {
+      await alerts.receive([{ ...event(clock.nowMs(), {}), fingerprint: 'fp-sender-key', labels: l }]);
+      clock.advance(1_000);
+    }
+    await batcher.whenInserted();
+    expect((await rawRows('fp-sender-key')).map((r) => r.repeats)).toEqual([0, 3, 2, 2, 3]);
+    expect((await eventsOf('fp-sender-key')).map((e) => e.labels)).toEqual(labels);
+  });
+
+  it('an event whose store failed is no event to repeat: the retry repeats the last one stored', async () => {
+    const flaky = failingOnDemand(batcher);
+    const clock = createFixedClock(t0 + 5_000_000);
+    const alerts = createAlertService({ store, batcher: flaky, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    const send = (annotations: Record<string, string>) => alerts.receive([{ ...event(clock.nowMs(), annotations), fingerprint: 'fp-failed' }]);
+    await send({ summary: 'one' });
+    clock.advance(1_000);
+    flaky.failNext();
+    await expect(send({ summary: 'two' })).rejects.toThrow('injected failure');
+    clock.advance(1_000);
+    await send({ summary: 'one' });
+    clock.advance(1_000);
+    await send({ summary: 'two' });
+    await batcher.whenInserted();
+    expect((await rawRows('fp-failed')).map((r) => [r.seq, r.repeats])).toEqual([
+      [1, 0],
+      [2, 3],
+      [3, 1],
+    ]);
+    expect((await eventsOf('fp-failed')).map((e) => e.annotations)).toEqual([{ summary: 'one' }, { summary: 'one' }, { summary: 'two' }]);
   });
 });

@@ -109,6 +109,30 @@ describe('alerts as Prometheus sends them (/api/v2/alerts), with a lease', () =>
     expect(await listed()).toMatchObject({ annotations: { summary: '95% full', runbook: 'r1' }, eventCount: 3 });
     expect((await send('90% full')).status).toBe(200);
     expect((await listed())?.annotations).toEqual({ summary: '90% full' });
+
+    // Each event as received, newest first, through the API.
+    const fingerprint = (await listed())!.fingerprint;
+    const history = await fetch(`${vigil.url}/api/v1/alerts/${encodeURIComponent(fingerprint)}/events`);
+    expect(history.status).toBe(200);
+    const body = (await history.json()) as { events: { seq: number; labels: Record<string, string>; annotations: Record<string, string>; source: string }[]; total: number };
+    expect(body.total).toBe(4);
+    expect(body.events.map((e) => [e.seq, e.annotations])).toEqual([
+      [4, { summary: '90% full' }],
+      [3, { summary: '95% full', runbook: 'r1' }],
+      [2, { summary: '90% full' }],
+      [1, { summary: '90% full' }],
+    ]);
+    for (const e of body.events) expect(e).toMatchObject({ source: 'prometheus', labels: { alertname: 'DiskFull', instance: 'db-2:9100' } });
+    const page = (await (await fetch(`${vigil.url}/api/v1/alerts/${fingerprint}/events?limit=1&offset=1`)).json()) as typeof body;
+    expect(page.events.map((e) => e.seq)).toEqual([3]);
+    expect(page.total).toBe(4);
+  });
+
+  it('lists no events for an unknown fingerprint, and answers 400 for a bad page', async () => {
+    expect(await (await fetch(`${vigil.url}/api/v1/alerts/no-such-alert/events`)).json()).toEqual({ events: [], total: 0 });
+    const bad = await fetch(`${vigil.url}/api/v1/alerts/no-such-alert/events?limit=0`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toMatch(/limit/);
   });
 
   it('answers 400 for a list that is not alerts, and lists with limit and total', async () => {

@@ -31,9 +31,11 @@ describe('restart: SIGKILL during an alert storm', () => {
     let stop = false;
     const sender = async (s: number) => {
       for (let round = 0; !stop; round++) {
-        // 20 alert groups; each request fires 50 alerts, as Prometheus does (lease 10 min).
+        // 20 alert groups; each request fires 50 alerts, as Prometheus does (lease 10 min), and
+        // the next request of this sender re-sends them (their event rows repeat the maps).
+        const batch = round >> 1;
         const alerts = Array.from({ length: 50 }, (_, i) => ({
-          labels: { alertname: `Storm${(round + i) % 20}`, instance: `host-${s}-${round}-${i}`, severity: 'major' },
+          labels: { alertname: `Storm${(batch + i) % 20}`, instance: `host-${s}-${batch}-${i}`, severity: 'major' },
           annotations: { summary: 'storm' },
           startsAt: new Date().toISOString(),
           endsAt: new Date(Date.now() + 600_000).toISOString(),
@@ -64,6 +66,21 @@ describe('restart: SIGKILL during an alert storm', () => {
     expect(after.incidents.size).toBe(20);
     const totalMembers = [...after.incidents.values()].reduce((n, v) => n + Number(v.split('/')[1]), 0);
     expect(totalMembers).toBe(after.alerts.size);
+
+    // Each alert's stored events read back whole, as sent, re-sends (rows repeating the maps of
+    // the event before) included, whether the crash left them in the journal or not.
+    const listed = (await (await fetch(`${url}/api/v1/alerts?status=all&limit=100000`)).json()) as {
+      alerts: { fingerprint: string; labels: Record<string, string>; eventCount: number }[];
+    };
+    const resent = listed.alerts.filter((a) => a.eventCount > 1);
+    expect(resent.length).toBeGreaterThan(50);
+    for (const alert of resent.slice(0, 100)) {
+      const { events } = (await (await fetch(`${url}/api/v1/alerts/${alert.fingerprint}/events`)).json()) as {
+        events: { seq: number; labels: Record<string, string>; annotations: Record<string, string> }[];
+      };
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: alert.eventCount }, (_, i) => alert.eventCount - i));
+      for (const e of events) expect(e).toMatchObject({ labels: alert.labels, annotations: { summary: 'storm' } });
+    }
 
     // Alertmanager-style re-notification of the same alerts: nothing new.
     const fingerprintsBefore = new Set(after.alerts.keys());

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
-import { writeAlertEvent } from '../../src/storage/alerts.queries.js';
+import { ALERT_EVENT_LAYOUT, writeAlertEvent } from '../../src/storage/alerts.queries.js';
 import { createRowBatcher } from '../../src/storage/row-batcher.js';
 import { RowBinaryWriter } from '../../src/storage/row-binary.js';
 import { createStore, type Store } from '../../src/storage/store.js';
@@ -48,10 +48,10 @@ describe('row journal: SIGKILL during a stream of inserts', () => {
     expect(readdirSync(journalDir).length).toBeGreaterThan(0);
     // A torn append, which SIGKILL alone does not make (the kernel finishes a write): half a
     // row after the last whole one of the alert events' RowBinary file. Replay cuts it off.
-    const binary = readdirSync(journalDir).filter((name) => name.endsWith('.alert_events_v1.alert-event-1.rb'));
+    const binary = readdirSync(journalDir).filter((name) => name.endsWith(`.alert_events_v1.${ALERT_EVENT_LAYOUT.name}.rb`));
     expect(binary.length).toBeGreaterThan(0);
     const torn = new RowBinaryWriter();
-    writeAlertEvent(torn, { source: 'vigil', fingerprint: 'crash-torn', labels: { a: 'b' }, annotations: {}, status: 'firing', severity: 'major', startsAtMs: 0, endsAtMs: null, receivedAtMs: Date.now() }, 0);
+    writeAlertEvent(torn, { source: 'vigil', fingerprint: 'crash-torn', labels: { a: 'b' }, annotations: {}, status: 'firing', severity: 'major', startsAtMs: 0, endsAtMs: null, receivedAtMs: Date.now() }, 0, 1, 0);
     const row = torn.take();
     appendFileSync(join(journalDir, binary.at(-1)!), row.subarray(0, Math.floor(row.length / 2)));
     const leftBehind = join(dataDir, 'journal-copy');

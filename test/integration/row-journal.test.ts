@@ -8,6 +8,7 @@ import { AppError } from '../../src/shared/errors.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createRowBatcher, type RowBatcherMetrics } from '../../src/storage/row-batcher.js';
 import { INCIDENT_ALERT_LAYOUT, writeIncidentAlert } from '../../src/storage/incidents.queries.js';
+import { ALERT_EVENT_LAYOUT_1, listAlertEvents, writeAlertEvent } from '../../src/storage/alerts.queries.js';
 import { RowBinaryWriter, rowBinaryLayout } from '../../src/storage/row-binary.js';
 import { createStore } from '../../src/storage/store.js';
 import { until } from '../helpers/until.js';
@@ -143,6 +144,33 @@ describe('row journal', () => {
     expect(await batcher.replay()).toEqual({ files: 3, bytes: whole.length });
     expect(await timelineSeqs('i-torn')).toEqual([1, 2]);
     expect(readdirSync(journalDir)).toEqual([]);
+    await batcher.close();
+  });
+
+  it('replays alert events of the layout before 016 (maps always whole): seq 0, read back as written', async () => {
+    const { journalDir } = batcherFor();
+    mkdirSync(journalDir, { recursive: true });
+    const receivedAtMs = Date.now() - 60_000;
+    const out = new RowBinaryWriter();
+    for (const [i, summary] of ['first', 'second'].entries()) {
+      const at = out.length;
+      const alert = { source: 'prometheus', fingerprint: 'fp-layout-1', labels: { alertname: 'Old' }, annotations: { summary }, status: 'firing', severity: 'major', startsAtMs: receivedAtMs, endsAtMs: null, receivedAtMs: receivedAtMs + i } as const;
+      writeAlertEvent(out, alert, receivedAtMs, 1, 0);
+      // alert-event-1 rows end before `seq` (UInt64) and `repeats` (UInt8).
+      expect(out.length - at).toBeGreaterThan(9);
+    }
+    const rows = out.take();
+    const rowLength = rows.length / 2;
+    const oldRows = Buffer.concat([rows.subarray(0, rowLength - 9), rows.subarray(rowLength, rows.length - 9)]);
+    writeFileSync(join(journalDir, `0000000dd-000000001.alert_events_v1.${ALERT_EVENT_LAYOUT_1.name}.rb`), oldRows);
+    const batcher = createRowBatcher({ store, journalDir, fsync: true, logger });
+    expect(await batcher.replay()).toEqual({ files: 1, bytes: oldRows.length });
+    const { events } = await listAlertEvents(store, 'fp-layout-1', { limit: 10, offset: 0 });
+    // Newest first.
+    expect(events.map((e) => [e.seq, e.labels, e.annotations])).toEqual([
+      [0, { alertname: 'Old' }, { summary: 'second' }],
+      [0, { alertname: 'Old' }, { summary: 'first' }],
+    ]);
     await batcher.close();
   });
 

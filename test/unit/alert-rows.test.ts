@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ALERT_SOURCES, ALERT_STATUSES, SEVERITIES, type AlertEvent } from '../../src/incidents/alert.js';
 import type { AlertState } from '../../src/incidents/alert-state.js';
 import type { IncidentEvent } from '../../src/incidents/incident.js';
-import { ALERT_EVENT_LAYOUT, ALERT_STATE_LAYOUT, writeAlertEvent, writeAlertState } from '../../src/storage/alerts.queries.js';
+import { ALERT_EVENT_LAYOUT, ALERT_EVENT_LAYOUT_1, ALERT_STATE_LAYOUT, REPEATS_ANNOTATIONS, REPEATS_LABELS, writeAlertEvent, writeAlertState } from '../../src/storage/alerts.queries.js';
 import { INCIDENT_ALERT_LAYOUT, INCIDENT_EVENT_LAYOUT, writeIncidentAlert, writeIncidentEvent } from '../../src/storage/incidents.queries.js';
 import { completeRowsLength, RowBinaryWriter, type RowBinaryLayout } from '../../src/storage/row-binary.js';
 
@@ -76,7 +76,7 @@ function decodeRows(bytes: Buffer, layout: RowBinaryLayout): Record<string, unkn
       else if (kind === 'uint64') {
         row[name] = Number(bytes.readBigUInt64LE(pos));
         pos += 8;
-      }
+      } else if (kind === 'uint8') row[name] = bytes[pos++];
       else if (kind === 'nullableDatetime64') row[name] = bytes[pos++] === 1 ? null : int64();
       else {
         // Entries, not assignment: a key `__proto__` must stay a key, as in the engine.
@@ -95,11 +95,11 @@ const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('utf8');
 const utf8Map = (map: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(map).map(([k, v]) => [utf8(k), utf8(v)]));
 
 describe('alert event rows as RowBinary', () => {
-  it('an event reads back as its row, times in whole milliseconds', () => {
+  it('an event reads back as its row, times in whole milliseconds, repeated maps left empty', () => {
     fc.assert(
-      fc.property(event, ms, (e, firstSeenAtMs) => {
+      fc.property(event, ms, fc.nat(), fc.integer({ min: 0, max: 3 }), (e, firstSeenAtMs, seq, repeats) => {
         const out = new RowBinaryWriter(8);
-        writeAlertEvent(out, e, firstSeenAtMs);
+        writeAlertEvent(out, e, firstSeenAtMs, seq, repeats);
         const [row] = decodeRows(out.take(), ALERT_EVENT_LAYOUT);
         expect(row).toEqual({
           received_at: Math.trunc(e.receivedAtMs),
@@ -107,17 +107,19 @@ describe('alert event rows as RowBinary', () => {
           source: e.source,
           status: e.status,
           severity: e.severity,
-          labels: utf8Map(e.labels),
-          annotations: utf8Map(e.annotations),
+          labels: repeats & REPEATS_LABELS ? {} : utf8Map(e.labels),
+          annotations: repeats & REPEATS_ANNOTATIONS ? {} : utf8Map(e.annotations),
           starts_at: Math.trunc(e.startsAtMs),
           ends_at: e.endsAtMs === null ? null : Math.trunc(e.endsAtMs),
           generator_url: utf8(e.generatorUrl ?? ''),
           group_key: utf8(e.groupKey ?? ''),
           first_seen_at: firstSeenAtMs,
+          seq,
+          repeats,
         });
-        // The layout names the table's columns, those of the text row it replaced.
+        // The layout names the table's columns: those of the text row it replaced, and 016's.
         expect(Object.keys(row!).sort()).toEqual(
-          ['annotations', 'ends_at', 'fingerprint', 'first_seen_at', 'generator_url', 'group_key', 'labels', 'received_at', 'severity', 'source', 'starts_at', 'status'],
+          ['annotations', 'ends_at', 'fingerprint', 'first_seen_at', 'generator_url', 'group_key', 'labels', 'received_at', 'repeats', 'seq', 'severity', 'source', 'starts_at', 'status'],
         );
       }),
       { numRuns: 500 },
@@ -130,7 +132,7 @@ describe('alert event rows as RowBinary', () => {
         const out = new RowBinaryWriter(8);
         const ends: number[] = [0];
         for (const [e, firstSeenAtMs] of rows) {
-          writeAlertEvent(out, e, firstSeenAtMs);
+          writeAlertEvent(out, e, firstSeenAtMs, 1, 0);
           ends.push(out.length);
         }
         const bytes = out.take();
@@ -149,6 +151,8 @@ describe('alert event rows as RowBinary', () => {
     writeAlertEvent(
       out,
       { source: 'prometheus', fingerprint: 'ü', labels: { long, 'Grüße': '日本' }, annotations: {}, status: 'firing', severity: 'critical', startsAtMs: 0, endsAtMs: null, receivedAtMs: -1 },
+      0,
+      1,
       0,
     );
     const [row] = decodeRows(out.take(), ALERT_EVENT_LAYOUT);

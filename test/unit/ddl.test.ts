@@ -284,6 +284,20 @@ describe('modifyColumnStatements', () => {
 });
 
 describe('addColumnStatements', () => {
+  it('migration 16: seq and repeats on alert events, single node and cluster', () => {
+    const m016 = migrations.find((m) => m.version === 16)!;
+    expect(m016.statements(single)).toEqual([
+      'ALTER TABLE alert_events_v1 ADD COLUMN IF NOT EXISTS seq UInt64 DEFAULT 0',
+      'ALTER TABLE alert_events_v1 ADD COLUMN IF NOT EXISTS repeats UInt8 DEFAULT 0',
+    ]);
+    expect(m016.statements(cluster)).toEqual([
+      'ALTER TABLE alert_events_v1_local ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS seq UInt64 DEFAULT 0',
+      'ALTER TABLE alert_events_v1 ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS seq UInt64 DEFAULT 0',
+      'ALTER TABLE alert_events_v1_local ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS repeats UInt8 DEFAULT 0',
+      'ALTER TABLE alert_events_v1 ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS repeats UInt8 DEFAULT 0',
+    ]);
+  });
+
   it('single node: one idempotent ALTER on the table', () => {
     expect(addColumnStatements(single, 'incidents_v1', 'escalation_level UInt8 DEFAULT 0')).toEqual([
       'ALTER TABLE incidents_v1 ADD COLUMN IF NOT EXISTS escalation_level UInt8 DEFAULT 0',

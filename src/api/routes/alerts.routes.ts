@@ -10,6 +10,7 @@ import {
 } from '../../incidents/normalize-alerts.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
+import type { StoredAlertEvent } from '../../storage/alerts.queries.js';
 import { READ_TABLES } from '../../storage/read-tables.js';
 import { parsePaging } from '../paging.js';
 
@@ -89,4 +90,32 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
     const page = await deps.alerts.list({ status, ...paging });
     return { alerts: page.alerts.map(toAlertJson), total: page.total };
   });
+
+  // Every event stored for one alert fingerprint, newest first: the evidence behind its state.
+  app.get('/api/v1/alerts/:fingerprint/events', async (request) => {
+    const { fingerprint } = request.params as { fingerprint: string };
+    const paging = parsePaging(request.query as Record<string, string | undefined>);
+    await deps.whenRowsVisible(READ_TABLES.alertEvents);
+    const page = await deps.alerts.events(fingerprint, paging);
+    return { events: page.events.map(toAlertEventJson), total: page.total };
+  });
+}
+
+/** The shape of GET /api/v1/alerts/:fingerprint/events: one received event as stored. */
+function toAlertEventJson(event: StoredAlertEvent) {
+  return {
+    receivedAt: iso(event.receivedAtMs),
+    seq: event.seq,
+    fingerprint: event.fingerprint,
+    source: event.source,
+    status: event.status,
+    severity: event.severity,
+    labels: event.labels,
+    annotations: event.annotations,
+    startsAt: iso(event.startsAtMs),
+    endsAt: iso(event.endsAtMs),
+    firstSeenAt: iso(event.firstSeenAtMs),
+    ...(event.generatorUrl ? { generatorUrl: event.generatorUrl } : {}),
+    ...(event.groupKey ? { groupKey: event.groupKey } : {}),
+  };
 }
