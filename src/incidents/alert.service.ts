@@ -18,6 +18,8 @@ import type { Store } from '../storage/store.js';
 import type { AlertEvent } from './alert.js';
 import { applyAlertEvent, expireAlert, leaseExpiresAtMs, needsStateRow, sameStringMap, type AlertState, type ResolveTimeouts } from './alert-state.js';
 
+const DAY_MS = 86_400_000;
+
 export interface AlertServiceOptions {
   store: Store;
   batcher: RowBatcher;
@@ -80,13 +82,17 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     /** The state the change in progress computed, not yet stored. */
     next: AlertState | undefined;
     /**
-     * The labels of this alert's latest event stored by this process (undefined: none yet),
-     * and of the change in progress: an event row repeats the maps of the event before it
-     * only when that one was stored here (writeAlertEvent's `repeats`). Its annotations are
-     * the state's: every event sets them.
+     * The latest event of this alert stored by this process (undefined: none yet), and that
+     * of the change in progress: its labels and its UTC day. An event row repeats the maps of
+     * the event before it (writeAlertEvent's `repeats`) only when that one was stored here,
+     * so it is there whatever happened before, and on the same day, so it is kept as long
+     * (events expire by whole days: retention.ts). Its annotations are the state's: every
+     * event sets them.
      */
     eventLabels: AlertState['labels'] | undefined;
+    eventDay: number;
     nextEventLabels: AlertState['labels'] | undefined;
+    nextEventDay: number;
   }
   const alerts = new Map<string, AlertEntry>();
   /** Stored changes the core was not told of (its store failed): told again by the next sweep. */
@@ -148,7 +154,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   }
 
   function newEntry(state: AlertState | undefined): AlertEntry {
-    return { state, busy: null, next: undefined, eventLabels: undefined, nextEventLabels: undefined };
+    return { state, busy: null, next: undefined, eventLabels: undefined, eventDay: -1, nextEventLabels: undefined, nextEventDay: -1 };
   }
 
   /**
@@ -177,18 +183,21 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
         const before = entry.next ?? entry.state;
         if (!before) created++;
         else shareMaps(event, before);
-        // The event before this one, when stored here (or in this same write): its maps are
-        // what this row may repeat. shareMaps made maps equal to the alert's the same objects,
-        // and every event sets the alert's annotations.
-        const previousLabels = entry.next === undefined ? entry.eventLabels : entry.nextEventLabels;
+        // The event before this one, when stored here (or in this same write) on the same
+        // day: its maps are what this row may repeat. shareMaps made maps equal to the
+        // alert's the same objects, and every event sets the alert's annotations.
+        const inProgress = entry.next !== undefined;
+        const previousLabels = inProgress ? entry.nextEventLabels : entry.eventLabels;
+        const day = Math.floor(event.receivedAtMs / DAY_MS);
         let repeats = 0;
-        if (previousLabels !== undefined && before) {
+        if (previousLabels !== undefined && before && day === (inProgress ? entry.nextEventDay : entry.eventDay)) {
           if (event.labels === previousLabels) repeats |= REPEATS_LABELS;
           if (event.annotations === before.annotations) repeats |= REPEATS_ANNOTATIONS;
         }
-        if (entry.next === undefined) changed.push(entry);
+        if (!inProgress) changed.push(entry);
         const next = (entry.next = applyAlertEvent(before, event));
         entry.nextEventLabels = event.labels;
+        entry.nextEventDay = day;
         writeAlertEvent(rows, event, next.firstSeenAtMs, next.eventCount, repeats);
       }
     } catch (error) {
@@ -232,7 +241,10 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
           } finally {
             // Stored or not, what this change computed is no longer in progress.
             for (const entry of changed) {
-              if (stored) entry.eventLabels = entry.nextEventLabels;
+              if (stored) {
+                entry.eventLabels = entry.nextEventLabels;
+                entry.eventDay = entry.nextEventDay;
+              }
               entry.next = undefined;
               entry.nextEventLabels = undefined;
             }

@@ -267,6 +267,18 @@ describe('event rows that repeat the event before them', () => {
     expect((await eventsOf('fp-sender-key')).map((e) => e.labels)).toEqual(labels);
   });
 
+  it('the first event of a UTC day is stored whole: events expire by whole days, what a row repeats as long', async () => {
+    const midnight = Math.floor(t0 / 86_400_000) * 86_400_000 + 86_400_000;
+    const clock = createFixedClock(midnight - 2);
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    for (const at of [midnight - 2, midnight - 1, midnight, midnight + 1]) {
+      await alerts.receive([{ ...event(at, { summary: 'day' }), fingerprint: 'fp-midnight' }]);
+    }
+    await batcher.whenInserted();
+    expect((await rawRows('fp-midnight')).map((r) => r.repeats)).toEqual([0, 3, 0, 3]);
+    expect((await eventsOf('fp-midnight')).map((e) => e.annotations)).toEqual([1, 2, 3, 4].map(() => ({ summary: 'day' })));
+  });
+
   it('an event whose store failed is no event to repeat: the retry repeats the last one stored', async () => {
     const flaky = failingOnDemand(batcher);
     const clock = createFixedClock(t0 + 5_000_000);

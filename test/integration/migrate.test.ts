@@ -355,7 +355,7 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
 
   it('alert events past their retention go; what reads count of them (alert_activity_v1) stays', async () => {
     const definition = await createQuery('alert_events_v1');
-    expect(definition).toContain('TTL toDateTime(received_at) + toIntervalDay(400)');
+    expect(definition).toContain('TTL toStartOfDay(received_at) + toIntervalDay(400)');
     // 014: a changed retention recomputes each part's TTL rather than rewriting every part.
     expect(definition).toContain('materialize_ttl_recalculate_only = 1');
     const old = Date.now() - 10 * 86_400_000;
@@ -364,7 +364,7 @@ FROM ${table} WHERE series_id = {id:UInt64} GROUP BY ${bucket} ORDER BY ${bucket
     await store.command('merge', 'OPTIMIZE TABLE alert_events_v1 FINAL');
     expect(await events()).toBe(2);
     await migrate(store, { ...ctx, alertEventRetentionDays: 5 });
-    expect(await createQuery('alert_events_v1')).toContain('TTL toDateTime(received_at) + toIntervalDay(5)');
+    expect(await createQuery('alert_events_v1')).toContain('TTL toStartOfDay(received_at) + toIntervalDay(5)');
     expect(await rowsAfterTtlMerges('alert_events_v1', events, 1)).toBe(1);
     const [activity] = await store.query<{ n: string | number }>('activity', "SELECT sum(events) AS n FROM alert_activity_v1 WHERE fingerprint = 'fp-aged'");
     expect(Number(activity!.n)).toBe(2);

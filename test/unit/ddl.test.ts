@@ -200,10 +200,10 @@ describe('migration 1 (metrics), single node', () => {
     const all = migrations.flatMap((m) => m.statements(ctx));
     expect(Object.keys(retentionTtl)).toEqual(['metric_series_v1', 'metric_samples_v1', 'metric_samples_1m_v2', 'metric_samples_1h_v2', 'alert_events_v1']);
     // Series rows: created with the raw retention by 001; the check at start lengthens it.
-    // Alert events: created without one by 002; the check at start adds it.
+    // Alert events: created without one by 002; the check at start adds it (016 sets it by days).
     const setAtStart = ['metric_series_v1', 'alert_events_v1'];
     for (const [table, ttl] of Object.entries(retentionTtl)) if (!setAtStart.includes(table)) expect(statementFor(all, table)).toContain(`TTL ${ttl(ctx)}\n`);
-    expect(retentionTtl.alert_events_v1({ ...ctx, alertEventRetentionDays: 90 })).toBe('toDateTime(received_at) + INTERVAL 90 DAY');
+    expect(retentionTtl.alert_events_v1({ ...ctx, alertEventRetentionDays: 90 })).toBe('toStartOfDay(received_at) + INTERVAL 90 DAY');
     expect(retentionTtl.metric_series_v1(ctx)).toBe(`day + INTERVAL ${rollup} DAY`);
     expect(retentionTtl.metric_series_v1({ ...ctx, retentionDays: rollup + 1 })).toBe(`day + INTERVAL ${rollup + 1} DAY`);
   });
@@ -284,17 +284,21 @@ describe('modifyColumnStatements', () => {
 });
 
 describe('addColumnStatements', () => {
-  it('migration 16: seq and repeats on alert events, single node and cluster', () => {
+  it('migration 16: seq and repeats on alert events, and a retention by whole days; single node and cluster', () => {
     const m016 = migrations.find((m) => m.version === 16)!;
     expect(m016.statements(single)).toEqual([
       'ALTER TABLE alert_events_v1 ADD COLUMN IF NOT EXISTS seq UInt64 DEFAULT 0',
       'ALTER TABLE alert_events_v1 ADD COLUMN IF NOT EXISTS repeats UInt8 DEFAULT 0',
+      `ALTER TABLE alert_events_v1 MODIFY TTL toStartOfDay(received_at) + INTERVAL ${single.alertEventRetentionDays} DAY`,
     ]);
+    // The retention check after migrations keeps the same expression.
+    expect(retentionTtl.alert_events_v1(single)).toBe(`toStartOfDay(received_at) + INTERVAL ${single.alertEventRetentionDays} DAY`);
     expect(m016.statements(cluster)).toEqual([
       'ALTER TABLE alert_events_v1_local ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS seq UInt64 DEFAULT 0',
       'ALTER TABLE alert_events_v1 ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS seq UInt64 DEFAULT 0',
       'ALTER TABLE alert_events_v1_local ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS repeats UInt8 DEFAULT 0',
       'ALTER TABLE alert_events_v1 ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS repeats UInt8 DEFAULT 0',
+      `ALTER TABLE alert_events_v1_local ON CLUSTER \`prod\` MODIFY TTL toStartOfDay(received_at) + INTERVAL ${cluster.alertEventRetentionDays} DAY`,
     ]);
   });
 

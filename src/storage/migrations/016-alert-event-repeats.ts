@@ -1,4 +1,4 @@
-import { addColumnStatements } from '../ddl.js';
+import { addColumnStatements, modifyTtlStatement } from '../ddl.js';
 import type { Migration } from './migration.js';
 
 /**
@@ -13,8 +13,13 @@ import type { Migration } from './migration.js';
  * - `repeats`: bit 0, the labels are those of the nearest earlier event (by `seq`) of the same
  *   alert that carries its labels, and the row's own map is empty; bit 1, the same for the
  *   annotations. Readers restore them (listAlertEvents, alerts.queries.ts). A row marks a
- *   repeat only of an event the same process stored, so the event it refers to is there
- *   whatever happened before (restarts, rows stored before this migration).
+ *   repeat only of an event the same process stored on the same UTC day, so the event it
+ *   refers to is there whatever happened before (restarts, rows stored before this
+ *   migration) and for as long:
+ * - the retention now expires whole UTC days (`toStartOfDay(received_at)`, as retention.ts
+ *   has it from now on; spelled out here, so this migration stays as released), so no event
+ *   outlives the one it refers to. Rows already expired may be read, until merges remove
+ *   them, without the maps of an earlier row removed first.
  */
 export const alertEventRepeatsMigration: Migration = {
   version: 16,
@@ -22,5 +27,6 @@ export const alertEventRepeatsMigration: Migration = {
   statements: (ctx) => [
     ...addColumnStatements(ctx, 'alert_events_v1', 'seq UInt64 DEFAULT 0'),
     ...addColumnStatements(ctx, 'alert_events_v1', 'repeats UInt8 DEFAULT 0'),
+    modifyTtlStatement(ctx, 'alert_events_v1', `toStartOfDay(received_at) + INTERVAL ${ctx.alertEventRetentionDays} DAY`),
   ],
 };

@@ -15,5 +15,7 @@ export const retentionTtl = {
   ...rollupRetentionTtl,
   // Every received event, re-sends included: the largest alert table by far. What reads
   // need of old events (how many, the latest) is kept apart in alert_activity_v1 (012).
-  alert_events_v1: (ctx: DdlContext) => `toDateTime(received_at) + INTERVAL ${ctx.alertEventRetentionDays} DAY`,
+  // Whole UTC days expire together: a row may leave its maps to an earlier event of the
+  // same day (016), which must be kept as long.
+  alert_events_v1: (ctx: DdlContext) => `toStartOfDay(received_at) + INTERVAL ${ctx.alertEventRetentionDays} DAY`,
 } as const;
