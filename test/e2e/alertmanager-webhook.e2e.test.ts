@@ -267,6 +267,16 @@ describe.skipIf(peers.skipReason !== undefined)('Alertmanager 0.25 webhook notif
     expect(counts.failed, 'webhook notifications Vigil did not accept').toBe(0);
     const firing = await vigilAlerts('firing');
     expect(firing.total, last.vigil).toBe(2);
+    // Every notification is stored as an event and reads back whole: the re-notification's
+    // row repeats the maps of the first one (migration 016), restored on reading.
+    for (const alert of all!.alerts) {
+      const url = `${vigil!.url}/api/v1/alerts/${alert.fingerprint}/events`;
+      const history = (await (await request(url)).json()) as { events: { labels: Record<string, string>; annotations: Record<string, string> }[]; total: number };
+      // At least those counted above: Alertmanager may have notified again meanwhile.
+      expect(history.total, `events of ${alert.fingerprint}`).toBeGreaterThanOrEqual(alert.eventCount);
+      expect(history.events).toHaveLength(history.total);
+      for (const event of history.events) expect(event, `an event of ${alert.fingerprint}`).toMatchObject({ labels: alert.labels, annotations: alert.annotations });
+    }
     stepsPassed = 2;
   }, STEP_TIMEOUT_MS);
 
