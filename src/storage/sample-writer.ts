@@ -255,7 +255,7 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
 
   function startInsert(): void {
     inserting = (async () => {
-      // Wait out a running commit, then take every committed segment at once: nothing
+      // Wait out the running commits, then take every committed segment at once: nothing
       // below may await before the take, or a new commit could slip into a taken segment.
       insertWaitsForTake = true;
       for (let running = commitsRunning(); running.length > 0; running = commitsRunning()) await Promise.all(running);
