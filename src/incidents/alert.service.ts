@@ -249,7 +249,14 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
               entry.nextEventLabels = undefined;
             }
           }
-          for (let i = 0; i < changed.length; i++) changed[i]!.state = states[i];
+          for (let i = 0; i < changed.length; i++) {
+            const entry = changed[i]!;
+            // The stored state object takes the new values in place, and the new object dies
+            // young. Replacing it would promote each alert's new state into the old generation
+            // (it lives a whole round of re-sends) only for it to die there at the next one.
+            if (entry.state) states[i] = Object.assign(entry.state, states[i]);
+            else entry.state = states[i];
+          }
           if (untold.size > 0) for (const state of states) untold.delete(state.fingerprint);
           // Stored: a failure from here on is retried by the sweep (and by the sender, whose
           // retry is stored as the second event it is: eventCount equals the stored events).
