@@ -52,7 +52,10 @@ export interface AlertService {
   list(filter: { status: 'firing' | 'resolved' | 'all'; limit: number; offset: number }): Promise<{ alerts: AlertState[]; total: number }>;
   /** The stored events of one fingerprint, newest first (all of them, as received). */
   events(fingerprint: string, page: { limit: number; offset: number }): Promise<{ events: StoredAlertEvent[]; total: number }>;
-  /** Alerts held in memory (firing, or recently resolved). */
+  /**
+   * Alerts held in memory (firing, or recently resolved). These and get()'s are the live
+   * objects, updated in place as their alerts change: copy what must stay as it was.
+   */
   active(): AlertState[];
   get(fingerprint: string): AlertState | undefined;
   /** Rebuilds the in-memory alerts from storage; call once at start. */
