@@ -36,6 +36,17 @@ const ingestResponses = {
   '415': error('unsupported content type or encoding'),
   '503': error('overloaded or storage failing: retry after Retry-After seconds'),
 };
+/** The properties an Alert and an AlertEvent share. */
+const alertProperties = {
+  fingerprint: { type: 'string', description: "Alertmanager's fingerprint or the sender's key" },
+  source: { type: 'string' },
+  status: { type: 'string', enum: ['firing', 'resolved'] },
+  severity: { type: 'string', enum: ['critical', 'major', 'minor', 'warning', 'info'] },
+  labels: { type: 'object', additionalProperties: { type: 'string' } },
+  annotations: { type: 'object', additionalProperties: { type: 'string' } },
+  startsAt: { type: 'string', format: 'date-time' },
+  endsAt: { type: 'string', format: 'date-time', nullable: true },
+};
 const alertIntake = (summary: string, example: string) => ({
   post: {
     tags: ['alerts'],
@@ -276,14 +287,7 @@ export const openApiDocument = {
       Alert: {
         type: 'object',
         properties: {
-          fingerprint: { type: 'string', description: "Alertmanager's fingerprint or the sender's key" },
-          source: { type: 'string' },
-          status: { type: 'string', enum: ['firing', 'resolved'] },
-          severity: { type: 'string', enum: ['critical', 'major', 'minor', 'warning', 'info'] },
-          labels: { type: 'object', additionalProperties: { type: 'string' } },
-          annotations: { type: 'object', additionalProperties: { type: 'string' } },
-          startsAt: { type: 'string', format: 'date-time' },
-          endsAt: { type: 'string', format: 'date-time', nullable: true },
+          ...alertProperties,
           firstSeenAt: { type: 'string', format: 'date-time' },
           lastSeenAt: { type: 'string', format: 'date-time' },
           resolvedAt: { type: 'string', format: 'date-time', nullable: true },
@@ -296,14 +300,7 @@ export const openApiDocument = {
         properties: {
           receivedAt: { type: 'string', format: 'date-time' },
           seq: { type: 'integer', description: "the event's number among its alert's events (from 1; 0 for events stored before Vigil numbered them)" },
-          fingerprint: { type: 'string' },
-          source: { type: 'string' },
-          status: { type: 'string', enum: ['firing', 'resolved'] },
-          severity: { type: 'string', enum: ['critical', 'major', 'minor', 'warning', 'info'] },
-          labels: { type: 'object', additionalProperties: { type: 'string' } },
-          annotations: { type: 'object', additionalProperties: { type: 'string' } },
-          startsAt: { type: 'string', format: 'date-time' },
-          endsAt: { type: 'string', format: 'date-time', nullable: true },
+          ...alertProperties,
           firstSeenAt: { type: 'string', format: 'date-time', description: 'when the alert it belongs to was first seen' },
           generatorUrl: { type: 'string' },
           groupKey: { type: 'string' },

@@ -94,7 +94,11 @@ export const ALERT_STATE_LAYOUT = rowBinaryLayout('alert-state-1', [
   column.uint64('version'),
 ]);
 
-interface StateRow {
+/** What alert states and alert events read back alike: the columns of ALERT_COLUMNS, and the alert's first-seen time. */
+export type AlertColumns = Pick<AlertState, 'fingerprint' | 'source' | 'status' | 'severity' | 'labels' | 'annotations' | 'startsAtMs' | 'endsAtMs' | 'generatorUrl' | 'firstSeenAtMs'>;
+
+/** AlertColumns as selected by ALERT_COLUMNS_SELECT. */
+interface AlertColumnsRow {
   fingerprint: string;
   source: AlertState['source'];
   status: AlertState['status'];
@@ -105,14 +109,34 @@ interface StateRow {
   ends_at_ms: number | null;
   generator_url: string;
   first_seen_at_ms: number;
+}
+
+const ALERT_COLUMNS_SELECT = `fingerprint, source, status, severity, labels, annotations,
+  toUnixTimestamp64Milli(starts_at) AS starts_at_ms, toUnixTimestamp64Milli(ends_at) AS ends_at_ms, generator_url,
+  toUnixTimestamp64Milli(first_seen_at) AS first_seen_at_ms`;
+
+function alertColumnsOf(row: AlertColumnsRow): AlertColumns {
+  return {
+    fingerprint: row.fingerprint,
+    source: row.source,
+    status: row.status,
+    severity: row.severity,
+    labels: row.labels,
+    annotations: row.annotations,
+    startsAtMs: Number(row.starts_at_ms),
+    endsAtMs: row.ends_at_ms === null ? null : Number(row.ends_at_ms),
+    generatorUrl: row.generator_url,
+    firstSeenAtMs: Number(row.first_seen_at_ms),
+  };
+}
+
+interface StateRow extends AlertColumnsRow {
   last_seen_at_ms: number;
   resolved_at_ms: number | null;
   event_count: string | number;
 }
 
-const STATE_COLUMNS = `fingerprint, source, status, severity, labels, annotations,
-  toUnixTimestamp64Milli(starts_at) AS starts_at_ms, toUnixTimestamp64Milli(ends_at) AS ends_at_ms, generator_url,
-  toUnixTimestamp64Milli(first_seen_at) AS first_seen_at_ms, toUnixTimestamp64Milli(last_seen_at) AS last_seen_at_ms,
+const STATE_COLUMNS = `${ALERT_COLUMNS_SELECT}, toUnixTimestamp64Milli(last_seen_at) AS last_seen_at_ms,
   toUnixTimestamp64Milli(resolved_at) AS resolved_at_ms, event_count`;
 
 /**
@@ -149,16 +173,7 @@ export const CURRENT_ALERTS = currentAlerts('1');
 
 function toState(row: StateRow): AlertState {
   return {
-    fingerprint: row.fingerprint,
-    source: row.source,
-    status: row.status,
-    severity: row.severity,
-    labels: row.labels,
-    annotations: row.annotations,
-    startsAtMs: Number(row.starts_at_ms),
-    endsAtMs: row.ends_at_ms === null ? null : Number(row.ends_at_ms),
-    generatorUrl: row.generator_url,
-    firstSeenAtMs: Number(row.first_seen_at_ms),
+    ...alertColumnsOf(row),
     lastSeenAtMs: Number(row.last_seen_at_ms),
     resolvedAtMs: row.resolved_at_ms === null ? null : Number(row.resolved_at_ms),
     eventCount: Number(row.event_count),
@@ -194,39 +209,22 @@ export async function listAlerts(
   return { alerts: page.rows.map(toState), total: page.total };
 }
 
-/** A stored alert event, with the maps its row left to an earlier event restored. */
-export interface StoredAlertEvent {
+/**
+ * A stored alert event, with the maps its row left to an earlier event restored. Its
+ * `firstSeenAtMs` is that of the alert it belongs to (1970 for events stored before
+ * migration 012).
+ */
+export interface StoredAlertEvent extends AlertColumns {
   receivedAtMs: number;
   /** Its number among its alert's events, from 1; 0 for events stored before migration 016. */
   seq: number;
-  fingerprint: string;
-  source: AlertEvent['source'];
-  status: AlertEvent['status'];
-  severity: AlertEvent['severity'];
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAtMs: number;
-  endsAtMs: number | null;
-  generatorUrl: string;
   groupKey: string;
-  /** The first-seen time of the alert it belongs to (1970 for events stored before migration 012). */
-  firstSeenAtMs: number;
 }
 
-interface EventRow {
+interface EventRow extends AlertColumnsRow {
   received_at_ms: number;
   seq: number | string;
-  fingerprint: string;
-  source: AlertEvent['source'];
-  status: AlertEvent['status'];
-  severity: AlertEvent['severity'];
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  starts_at_ms: number;
-  ends_at_ms: number | null;
-  generator_url: string;
   group_key: string;
-  first_seen_at_ms: number;
 }
 
 /**
@@ -246,29 +244,13 @@ export async function listAlertEvents(store: Store, fingerprint: string, page: {
   FROM alert_events_v1 WHERE fingerprint = {fingerprint:String}
   WINDOW earlier AS (PARTITION BY first_seen_at ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))`,
     countFrom: 'alert_events_v1',
-    columns: `toUnixTimestamp64Milli(received_at) AS received_at_ms, seq, fingerprint, source, status, severity, labels, annotations,
-  toUnixTimestamp64Milli(starts_at) AS starts_at_ms, toUnixTimestamp64Milli(ends_at) AS ends_at_ms, generator_url, group_key,
-  toUnixTimestamp64Milli(first_seen_at) AS first_seen_at_ms`,
+    columns: `${ALERT_COLUMNS_SELECT}, toUnixTimestamp64Milli(received_at) AS received_at_ms, seq, group_key`,
     conditions: ['fingerprint = {fingerprint:String}'],
     orderBy: 'received_at DESC, first_seen_at DESC, seq DESC',
     params: { fingerprint, limit: page.limit, offset: page.offset },
   });
   return {
     total: result.total,
-    events: result.rows.map((row) => ({
-      receivedAtMs: Number(row.received_at_ms),
-      seq: Number(row.seq),
-      fingerprint: row.fingerprint,
-      source: row.source,
-      status: row.status,
-      severity: row.severity,
-      labels: row.labels,
-      annotations: row.annotations,
-      startsAtMs: Number(row.starts_at_ms),
-      endsAtMs: row.ends_at_ms === null ? null : Number(row.ends_at_ms),
-      generatorUrl: row.generator_url,
-      groupKey: row.group_key,
-      firstSeenAtMs: Number(row.first_seen_at_ms),
-    })),
+    events: result.rows.map((row) => ({ ...alertColumnsOf(row), receivedAtMs: Number(row.received_at_ms), seq: Number(row.seq), groupKey: row.group_key })),
   };
 }

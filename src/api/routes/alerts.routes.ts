@@ -10,7 +10,7 @@ import {
 } from '../../incidents/normalize-alerts.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
-import type { StoredAlertEvent } from '../../storage/alerts.queries.js';
+import type { AlertColumns, StoredAlertEvent } from '../../storage/alerts.queries.js';
 import { READ_TABLES } from '../../storage/read-tables.js';
 import { parsePaging } from '../paging.js';
 
@@ -28,18 +28,25 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
+/** The fields alerts and alert events show alike. */
+function alertColumnsJson(alert: AlertColumns) {
+  return {
+    fingerprint: alert.fingerprint,
+    source: alert.source,
+    status: alert.status,
+    severity: alert.severity,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    startsAt: iso(alert.startsAtMs),
+    endsAt: iso(alert.endsAtMs),
+    firstSeenAt: iso(alert.firstSeenAtMs),
+  };
+}
+
 /** The public Alert shape of GET /api/v1/alerts. */
 export function toAlertJson(state: AlertState) {
   return {
-    fingerprint: state.fingerprint,
-    source: state.source,
-    status: state.status,
-    severity: state.severity,
-    labels: state.labels,
-    annotations: state.annotations,
-    startsAt: iso(state.startsAtMs),
-    endsAt: iso(state.endsAtMs),
-    firstSeenAt: iso(state.firstSeenAtMs),
+    ...alertColumnsJson(state),
     lastSeenAt: iso(state.lastSeenAtMs),
     resolvedAt: iso(state.resolvedAtMs),
     eventCount: state.eventCount,
@@ -106,15 +113,7 @@ function toAlertEventJson(event: StoredAlertEvent) {
   return {
     receivedAt: iso(event.receivedAtMs),
     seq: event.seq,
-    fingerprint: event.fingerprint,
-    source: event.source,
-    status: event.status,
-    severity: event.severity,
-    labels: event.labels,
-    annotations: event.annotations,
-    startsAt: iso(event.startsAtMs),
-    endsAt: iso(event.endsAtMs),
-    firstSeenAt: iso(event.firstSeenAtMs),
+    ...alertColumnsJson(event),
     ...(event.generatorUrl ? { generatorUrl: event.generatorUrl } : {}),
     ...(event.groupKey ? { groupKey: event.groupKey } : {}),
   };
