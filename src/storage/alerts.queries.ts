@@ -224,33 +224,102 @@ export interface StoredAlertEvent extends AlertColumns {
 interface EventRow extends AlertColumnsRow {
   received_at_ms: number;
   seq: number | string;
+  repeats: number;
   group_key: string;
 }
 
 /**
- * The events stored for one fingerprint, newest first, with the number of all of them. A map
- * a row repeats (migration 016) is taken from the nearest earlier event of the same alert
- * (fingerprint and first-seen time) that carries it: a window over all the fingerprint's
- * events, computed before the page is cut.
+ * The events stored for one fingerprint, newest first, with the number of all of them, each
+ * with the maps its row left to an earlier event restored (restoreRepeatedMaps).
  */
 export async function listAlertEvents(store: Store, fingerprint: string, page: { limit: number; offset: number }): Promise<{ events: StoredAlertEvent[]; total: number }> {
-  // bitTest counts from 0: bit 0 is REPEATS_LABELS, bit 1 REPEATS_ANNOTATIONS.
-  const carried = (map: string, bit: number) =>
-    `if(bitTest(repeats, ${bit}), argMaxIf(${map}, seq, NOT bitTest(repeats, ${bit})) OVER earlier, ${map}) AS ${map}`;
   const result = await queryPage<EventRow>(store, {
     name: 'alert events',
-    from: `(SELECT received_at, seq, fingerprint, source, status, severity, ${carried('labels', 0)},
-    ${carried('annotations', 1)}, starts_at, ends_at, generator_url, group_key, first_seen_at
-  FROM alert_events_v1 WHERE fingerprint = {fingerprint:String}
-  WINDOW earlier AS (PARTITION BY first_seen_at ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))`,
-    countFrom: 'alert_events_v1',
-    columns: `${ALERT_COLUMNS_SELECT}, toUnixTimestamp64Milli(received_at) AS received_at_ms, seq, group_key`,
+    from: 'alert_events_v1',
+    columns: `${ALERT_COLUMNS_SELECT}, toUnixTimestamp64Milli(received_at) AS received_at_ms, seq, repeats, group_key`,
     conditions: ['fingerprint = {fingerprint:String}'],
     orderBy: 'received_at DESC, first_seen_at DESC, seq DESC',
     params: { fingerprint, limit: page.limit, offset: page.offset },
   });
-  return {
-    total: result.total,
-    events: result.rows.map((row) => ({ ...alertColumnsOf(row), receivedAtMs: Number(row.received_at_ms), seq: Number(row.seq), groupKey: row.group_key })),
-  };
+  const events = result.rows.map((row) => ({ ...alertColumnsOf(row), receivedAtMs: Number(row.received_at_ms), seq: Number(row.seq), groupKey: row.group_key }));
+  await restoreRepeatedMaps(
+    store,
+    fingerprint,
+    events,
+    result.rows.map((row) => Number(row.repeats)),
+  );
+  return { total: result.total, events };
+}
+
+/** The maps a row may repeat; `bitIndex` as SQL's bitTest counts (from 0). */
+const REPEATED_MAPS = [
+  { bit: REPEATS_LABELS, bitIndex: 0, map: 'labels' },
+  { bit: REPEATS_ANNOTATIONS, bitIndex: 1, map: 'annotations' },
+] as const;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Fills in the maps that rows of one fingerprint's events leave to an earlier event
+ * (migration 016, `repeats`), in place. A map so marked equals that of the alert's previous
+ * event (same first-seen time, `seq` one less): taken from the page when that event is on
+ * it, else from the nearest earlier event of the alert that carries it, found by one ASOF
+ * join for all such rows. The alert service writes a repeat only when the previous event was
+ * received on the same UTC day, so the join reads the days of those rows only, never the
+ * fingerprint's whole history.
+ */
+async function restoreRepeatedMaps(store: Store, fingerprint: string, events: StoredAlertEvent[], repeats: readonly number[]): Promise<void> {
+  // Oldest first, so that a row's previous event is restored before the row.
+  const ascending = events.map((_, i) => i).sort((a, b) => events[a]!.firstSeenAtMs - events[b]!.firstSeenAtMs || events[a]!.seq - events[b]!.seq);
+  const previousOnPage = previousEvents(events, ascending);
+  const lookedUp = ascending.filter((i) => REPEATED_MAPS.some(({ bit }) => repeats[i]! & bit) && previousOnPage[i] === undefined);
+  if (lookedUp.length > 0) {
+    const days = lookedUp.map((i) => Math.floor(events[i]!.receivedAtMs / DAY_MS));
+    const carrying = ({ map, bitIndex }: (typeof REPEATED_MAPS)[number]) => `(SELECT toUnixTimestamp64Milli(first_seen_at) AS first_seen_at_ms, seq, ${map}
+    FROM alert_events_v1
+    WHERE fingerprint = {fingerprint:String} AND NOT bitTest(repeats, ${bitIndex})
+      AND received_at >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC') AND received_at < fromUnixTimestamp64Milli({toMs:Int64}, 'UTC')) AS ${map}_source
+  ON wanted.first_seen_at_ms = ${map}_source.first_seen_at_ms AND wanted.seq > ${map}_source.seq`;
+    const rows = await store.query<{ first_seen_at_ms: number | string; seq: number | string; labels: Record<string, string>; annotations: Record<string, string> }>(
+      'alert events carried maps',
+      `SELECT wanted.first_seen_at_ms AS first_seen_at_ms, wanted.seq AS seq, labels_source.labels AS labels, annotations_source.annotations AS annotations
+FROM (SELECT pair.1 AS first_seen_at_ms, pair.2 AS seq FROM (SELECT arrayJoin(arrayZip({firstSeen:Array(Int64)}, {seqs:Array(UInt64)})) AS pair)) AS wanted
+ASOF LEFT JOIN ${carrying(REPEATED_MAPS[0])}
+ASOF LEFT JOIN ${carrying(REPEATED_MAPS[1])}`,
+      {
+        fingerprint,
+        firstSeen: lookedUp.map((i) => events[i]!.firstSeenAtMs),
+        seqs: lookedUp.map((i) => events[i]!.seq),
+        fromMs: days.reduce((a, b) => Math.min(a, b)) * DAY_MS,
+        toMs: (days.reduce((a, b) => Math.max(a, b)) + 1) * DAY_MS,
+      },
+    );
+    const carried = new Map(rows.map((row) => [`${row.first_seen_at_ms}:${row.seq}`, row]));
+    for (const i of lookedUp) {
+      const row = carried.get(`${events[i]!.firstSeenAtMs}:${events[i]!.seq}`);
+      for (const { bit, map } of REPEATED_MAPS) if (repeats[i]! & bit) events[i]![map] = row?.[map] ?? {};
+    }
+  }
+  for (const i of ascending) {
+    const previous = previousOnPage[i];
+    if (previous === undefined) continue;
+    for (const { bit, map } of REPEATED_MAPS) if (repeats[i]! & bit) events[i]![map] = events[previous]![map];
+  }
+}
+
+/**
+ * Per event, the index of its alert's previous event (same first-seen time, `seq` one less)
+ * among `events`, if there. `ascending` orders the events by first-seen time, then `seq`.
+ */
+function previousEvents(events: readonly StoredAlertEvent[], ascending: readonly number[]): (number | undefined)[] {
+  const previous: (number | undefined)[] = new Array(events.length);
+  for (let k = 1; k < ascending.length; k++) {
+    const event = events[ascending[k]!]!;
+    // Past rows of the same seq (a duplicate is possible, if not expected) to the one before.
+    let j = k - 1;
+    while (j >= 0 && events[ascending[j]!]!.seq === event.seq && events[ascending[j]!]!.firstSeenAtMs === event.firstSeenAtMs) j--;
+    const candidate = j >= 0 ? events[ascending[j]!]! : undefined;
+    if (candidate && candidate.firstSeenAtMs === event.firstSeenAtMs && candidate.seq === event.seq - 1) previous[ascending[k]!] = ascending[j]!;
+  }
+  return previous;
 }

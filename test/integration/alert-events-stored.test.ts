@@ -35,9 +35,19 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** The events of a fingerprint as listAlertEvents restores them, oldest first. */
+/**
+ * The events of a fingerprint as listAlertEvents restores them, oldest first. Read in pages
+ * of one, two and three events too, which must give the same: a row's previous event is then
+ * often on another page, and what it repeats is looked up.
+ */
 async function eventsOf(fingerprint: string) {
-  return (await listAlertEvents(store, fingerprint, { limit: 1000, offset: 0 })).events.reverse();
+  const all = (await listAlertEvents(store, fingerprint, { limit: 1000, offset: 0 })).events;
+  for (const limit of [1, 2, 3]) {
+    const paged = [];
+    for (let offset = 0; offset < all.length; offset += limit) paged.push(...(await listAlertEvents(store, fingerprint, { limit, offset })).events);
+    expect(paged).toEqual(all);
+  }
+  return all.reverse();
 }
 
 /** The `seq` and `repeats` columns of a fingerprint's rows as stored, oldest first. */
