@@ -3,12 +3,10 @@ import { dayOfMs, MS_PER_DAY, type SeriesEntry } from './series-registry.js';
 
 /** Bytes of one sample row in RowBinary: series_id UInt64, ts DateTime64(3) as Int64 ms, value Float64. */
 export const SAMPLE_ROW_BYTES = 24;
-/** RowBinary structure of a sample row, for `file()` and server inserts. */
-export const SAMPLE_ROW_STRUCTURE = 'series_id UInt64, ts DateTime64(3), value Float64';
+/** A sample row (SAMPLE_ROW_BYTES), as the write-ahead log's segments hold them. */
+export const SAMPLE_ROW_LAYOUT = rowBinaryLayout('sample-1', [column.uint64('series_id'), column.time('ts'), column.float64('value')]);
 /** A series row, in the column order of metric_series_v1. */
-const SERIES_ROW_LAYOUT = rowBinaryLayout('series-1', [column.date('day'), column.uint64('series_id'), column.string('metric_name'), column.stringMap('labels'), column.string('source')]);
-/** RowBinary structure of a series row, for `file()` and server inserts. */
-export const SERIES_ROW_STRUCTURE = SERIES_ROW_LAYOUT.structure;
+export const SERIES_ROW_LAYOUT = rowBinaryLayout('series-1', [column.date('day'), column.uint64('series_id'), column.string('metric_name'), column.stringMap('labels'), column.string('source')]);
 
 /**
  * One request's rows, already in RowBinary, ready for the writer to append to a segment.
@@ -47,7 +45,7 @@ export class SampleBatchBuilder {
   private words: Uint32Array;
 
   private sampleCount = 0;
-  /** Series rows (SERIES_ROW_STRUCTURE), one after another. */
+  /** Series rows (SERIES_ROW_LAYOUT), one after another. */
   private series = Buffer.alloc(0);
   private seriesUsed = 0;
   private readonly sourceBytes: Buffer;
@@ -204,7 +202,7 @@ function writeString(out: Buffer, at: number, text: string, byteLength: number):
 }
 
 /**
- * Length of the longest prefix of `bytes` made of whole series rows (SERIES_ROW_STRUCTURE).
+ * Length of the longest prefix of `bytes` made of whole series rows (SERIES_ROW_LAYOUT).
  * Used to cut a torn tail off a write-ahead segment after a crash.
  */
 export function completeSeriesRowsLength(bytes: Buffer): number {

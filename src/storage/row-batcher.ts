@@ -400,7 +400,7 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
    */
   function insertJournalFile(table: string, layout: RowBinaryLayout | null, path: string, id: string, skipBadRows: boolean): Promise<void> {
     const token = `rows-${id}`;
-    if (layout) return store.insertRowBinaryFiles(table, layout.structure, [path], token);
+    if (layout) return store.insertRowBinaryFiles(table, layout, [path], token);
     return store.insertJsonFiles(table, [path], token, { skipBadRows });
   }
 

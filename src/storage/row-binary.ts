@@ -6,7 +6,7 @@
  */
 
 /** Column kinds of RowBinary files Vigil writes. DateTime64(3) is milliseconds as Int64; Date is days as UInt16. */
-export type RowBinaryColumnKind = 'string' | 'uint8' | 'uint64' | 'date' | 'datetime64' | 'nullableDatetime64' | 'stringMap';
+export type RowBinaryColumnKind = 'string' | 'uint8' | 'uint64' | 'float64' | 'date' | 'datetime64' | 'nullableDatetime64' | 'stringMap';
 
 export interface RowBinaryColumn {
   name: string;
@@ -35,6 +35,7 @@ export const column = {
   lowCardinalityString: (name: string): RowBinaryColumn => ({ name, type: 'LowCardinality(String)', kind: 'string' }),
   uint8: (name: string): RowBinaryColumn => ({ name, type: 'UInt8', kind: 'uint8' }),
   uint64: (name: string): RowBinaryColumn => ({ name, type: 'UInt64', kind: 'uint64' }),
+  float64: (name: string): RowBinaryColumn => ({ name, type: 'Float64', kind: 'float64' }),
   date: (name: string): RowBinaryColumn => ({ name, type: 'Date', kind: 'date' }),
   time: (name: string): RowBinaryColumn => ({ name, type: "DateTime64(3, 'UTC')", kind: 'datetime64' }),
   nullableTime: (name: string): RowBinaryColumn => ({ name, type: "Nullable(DateTime64(3, 'UTC'))", kind: 'nullableDatetime64' }),
@@ -202,6 +203,7 @@ export function completeRowsLength(bytes: Buffer, layout: RowBinaryLayout): numb
         pos += 2;
         return pos <= bytes.length;
       case 'uint64':
+      case 'float64':
       case 'datetime64':
         pos += 8;
         return pos <= bytes.length;

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { completeSeriesRowsLength, markSeriesCommitted, SAMPLE_ROW_BYTES, SAMPLE_ROW_STRUCTURE, SERIES_ROW_STRUCTURE, type SampleBatch } from '../ingest/sample-batch.js';
+import { completeSeriesRowsLength, markSeriesCommitted, SAMPLE_ROW_BYTES, SAMPLE_ROW_LAYOUT, SERIES_ROW_LAYOUT, type SampleBatch } from '../ingest/sample-batch.js';
 import { AppError } from '../shared/errors.js';
 import { appendAll, fsyncDirectory, openForAppend } from './journal-files.js';
 import { DEFAULT_MAX_READ_WAIT_MS, InsertBarriers } from './read-wait.js';
@@ -455,8 +455,8 @@ async function insertBatch(store: Store, batchDir: string, segments: Segment[]):
   const token = batchDir.slice(batchDir.lastIndexOf('batch-'));
   const series = segments.filter((s) => s.hasSeries).map((s) => join(batchDir, s.id + SERIES_SUFFIX));
   // Series first, so a sample is never visible without its labels.
-  if (series.length > 0) await store.insertRowBinaryFiles('metric_series_v1', SERIES_ROW_STRUCTURE, series, `series-${token}`);
+  if (series.length > 0) await store.insertRowBinaryFiles('metric_series_v1', SERIES_ROW_LAYOUT, series, `series-${token}`);
   const samples = segments.filter((s) => s.rows > 0).map((s) => join(batchDir, s.id + SAMPLES_SUFFIX));
-  if (samples.length > 0) await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_STRUCTURE, samples, `samples-${token}`);
+  if (samples.length > 0) await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_LAYOUT, samples, `samples-${token}`);
 }
 

@@ -6,6 +6,7 @@ import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../config/index.js';
 import { AppError } from '../shared/errors.js';
 import { createDatabaseStatement } from './ddl.js';
+import type { RowBinaryLayout } from './row-binary.js';
 
 /**
  * The only door to ClickHouse. Embedded (chdb, in-process) by default; a server when
@@ -26,11 +27,11 @@ export interface Store {
   /** Small inserts of JSON rows (catalog, incidents): not for samples. */
   insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   /**
-   * Inserts RowBinary files (all in one folder, names of [A-Za-z0-9._-]) whose columns are
-   * `structure` (e.g. `id UInt64, ts DateTime64(3)`), as one insert. `dedupToken` makes a
-   * replay of the same files a no-op (insert_deduplication_token).
+   * Inserts RowBinary files (all in one folder, names of [A-Za-z0-9._-]) of rows of `layout`
+   * into the layout's columns of `table`, as one insert. `dedupToken` makes a replay of the
+   * same files a no-op (insert_deduplication_token).
    */
-  insertRowBinaryFiles(table: string, structure: string, filePaths: readonly string[], dedupToken: string): Promise<void>;
+  insertRowBinaryFiles(table: string, layout: RowBinaryLayout, filePaths: readonly string[], dedupToken: string): Promise<void>;
   /**
    * Inserts JSONEachRow files (all in one folder, names as above) into `table`, read with the
    * table's own structure, as one insert with `dedupToken` as insert_deduplication_token.
@@ -145,17 +146,17 @@ function createEmbeddedStore(dataDir: string): Store {
    * RowBinary). Settings go inline: chdb applies clickhouse_settings as session-wide SETs,
    * which would outlive this insert.
    */
-  const insertFromFiles = async (table: string, format: string, filePaths: readonly string[], dedupToken: string, settings: ClickHouseSettings, structure?: string) => {
+  const insertFromFiles = async (table: string, format: string, filePaths: readonly string[], dedupToken: string, settings: ClickHouseSettings, layout?: RowBinaryLayout) => {
     const inline = Object.entries({ ...FILE_INSERT_SETTINGS, ...settings }).map(([name, value]) => `, ${name} = ${String(value)}`);
-    // Columns by name, not position: a table may have gained columns since the file's rows were laid out.
-    const columns = structure === undefined ? '' : ` (${columnNamesOf(structure).join(', ')})`;
+    const structure = layout?.structure;
+    const columns = layout === undefined ? '' : ` (${columnListOf(layout)})`;
     await client.command({
       query: `INSERT INTO ${checkedTable(table)}${columns} SETTINGS insert_deduplication_token = {token:String}${inline.join('')} SELECT * FROM file({path:String}, '${format}'${structure === undefined ? '' : ', {structure:String}'})`,
       query_params: { token: dedupToken, path: globOf(filePaths), ...(structure === undefined ? {} : { structure }) },
     });
   };
-  const insertFiles: Store['insertRowBinaryFiles'] = (table, structure, filePaths, dedupToken) =>
-    wrap(`insert ${table} from segments`, () => insertFromFiles(table, 'RowBinary', filePaths, dedupToken, {}, structure));
+  const insertFiles: Store['insertRowBinaryFiles'] = (table, layout, filePaths, dedupToken) =>
+    wrap(`insert ${table} from segments`, () => insertFromFiles(table, 'RowBinary', filePaths, dedupToken, {}, layout));
   const insertJsonFiles: Store['insertJsonFiles'] = (table, filePaths, dedupToken, options) =>
     wrap(`insert ${table} from journal`, () => insertFromFiles(table, 'JSONEachRow', filePaths, dedupToken, jsonFileSettings(options)));
   return createClientStore(client, 'embedded', undefined, insertFiles, insertJsonFiles, async () => undefined);
@@ -190,8 +191,8 @@ function createServerStore(storage: Config['storage']): Store {
     result.stream.resume();
     await new Promise<void>((resolve, reject) => result.stream.on('end', resolve).on('error', reject));
   };
-  const insertFiles: Store['insertRowBinaryFiles'] = (table, structure, filePaths, dedupToken) =>
-    wrap(`insert ${table} from segments`, () => streamFiles(`INSERT INTO ${checkedTable(table)} (${columnNamesOf(structure).join(', ')}) FORMAT RowBinary`, filePaths, dedupToken, {}));
+  const insertFiles: Store['insertRowBinaryFiles'] = (table, layout, filePaths, dedupToken) =>
+    wrap(`insert ${table} from segments`, () => streamFiles(`INSERT INTO ${checkedTable(table)} (${columnListOf(layout)}) FORMAT RowBinary`, filePaths, dedupToken, {}));
   const insertJsonFiles: Store['insertJsonFiles'] = (table, filePaths, dedupToken, options) =>
     wrap(`insert ${table} from journal`, () => streamFiles(`INSERT INTO ${checkedTable(table)} FORMAT JSONEachRow`, filePaths, dedupToken, jsonFileSettings(options)));
   // The database must exist before a client bound to it can run anything: ask through `default`.
@@ -208,30 +209,14 @@ function createServerStore(storage: Config['storage']): Store {
 }
 
 /**
- * The column names of a `file()` structure (`name Type, …`). Types hold commas of their own
- * (`Map(String, String)`, `DateTime64(3, 'UTC')`): only commas outside brackets and quotes
- * separate columns. Names must be plain identifiers.
+ * The column list of an insert of `layout`'s rows: by name, not position, since a table may
+ * have gained columns since the rows were laid out.
  */
-export function columnNamesOf(structure: string): string[] {
-  const columns: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i <= structure.length; i++) {
-    const char = structure[i];
-    if (quoted) {
-      if (char === "'") quoted = false;
-    } else if (char === "'") quoted = true;
-    else if (char === '(') depth++;
-    else if (char === ')') depth--;
-    else if ((char === ',' && depth === 0) || char === undefined) {
-      const name = structure.slice(start, i).trim().split(/\s+/)[0] ?? '';
-      if (!TABLE_NAME.test(name)) throw new AppError('STORAGE_QUERY_FAILED', `column ${JSON.stringify(name)} of structure ${JSON.stringify(structure)} is not an identifier`);
-      columns.push(name);
-      start = i + 1;
-    }
+export function columnListOf(layout: RowBinaryLayout): string {
+  for (const { name } of layout.columns) {
+    if (!TABLE_NAME.test(name)) throw new AppError('STORAGE_QUERY_FAILED', `column ${JSON.stringify(name)} of layout ${layout.name} is not an identifier`);
   }
-  return columns;
+  return layout.columns.map((c) => c.name).join(', ');
 }
 
 /** One `file()` path naming exactly these files: `dir/{a,b,c}`. Names are checked, never quoted. */

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
-import { SAMPLE_ROW_STRUCTURE } from '../../src/ingest/sample-batch.js';
+import { SAMPLE_ROW_LAYOUT } from '../../src/ingest/sample-batch.js';
 import { ddlContextOf } from '../../src/main.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createStore } from '../../src/storage/store.js';
@@ -52,9 +52,9 @@ async function counts(seriesId: number): Promise<{ raw: number; minute: number; 
 describe('replaying an inserted file', () => {
   it('a samples segment inserted again adds nothing to the rollups', async () => {
     const path = segment('seg-1.bin', 77, 3);
-    await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_STRUCTURE, [path], 'samples-replay-1');
+    await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_LAYOUT, [path], 'samples-replay-1');
     // The replay after a crash that came between the insert and the file's deletion.
-    await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_STRUCTURE, [path], 'samples-replay-1');
+    await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_LAYOUT, [path], 'samples-replay-1');
     expect(await counts(77)).toEqual({ raw: 3, minute: 3, hour: 3 });
   });
 
@@ -62,10 +62,10 @@ describe('replaying an inserted file', () => {
     const path = segment('seg-2.bin', 78, 4);
     // Detaching the minute view stands for a crash inside the insert, after the raw part.
     await store.command('detach', 'DETACH TABLE metric_samples_1m_mv_v2');
-    await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_STRUCTURE, [path], 'samples-replay-2');
+    await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_LAYOUT, [path], 'samples-replay-2');
     await store.command('attach', 'ATTACH TABLE metric_samples_1m_mv_v2');
     expect(await counts(78)).toEqual({ raw: 4, minute: 0, hour: 0 });
-    await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_STRUCTURE, [path], 'samples-replay-2');
+    await store.insertRowBinaryFiles('metric_samples_v1', SAMPLE_ROW_LAYOUT, [path], 'samples-replay-2');
     expect(await counts(78)).toEqual({ raw: 4, minute: 4, hour: 4 });
   });
 
