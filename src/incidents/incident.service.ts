@@ -605,7 +605,9 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           pending.get(key)?.delete(alert.fingerprint);
           if (!member || !isOpen(member.status)) continue;
           const firing = firingOf(member.id);
-          firing.delete(alert.fingerprint);
+          // Only the resolve of an alert that was firing counts: a repeated resolved notice
+          // must not auto-resolve an incident a person reopened after its alerts resolved.
+          if (!firing.delete(alert.fingerprint)) continue;
           if (firing.size === 0 && member.allAlertsResolvedAtMs === null) {
             member.allAlertsResolvedAtMs = nowMs;
             changed.add(member);

@@ -242,12 +242,7 @@ export async function listAlertEvents(store: Store, fingerprint: string, page: {
     params: { fingerprint, limit: page.limit, offset: page.offset },
   });
   const events = result.rows.map((row) => ({ ...alertColumnsOf(row), receivedAtMs: Number(row.received_at_ms), seq: Number(row.seq), groupKey: row.group_key }));
-  await restoreRepeatedMaps(
-    store,
-    fingerprint,
-    events,
-    result.rows.map((row) => Number(row.repeats)),
-  );
+  await restoreRepeatedMaps(store, fingerprint, events, result.rows.map((row) => Number(row.repeats)));
   return { total: result.total, events };
 }
 

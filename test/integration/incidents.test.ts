@@ -165,6 +165,10 @@ describe('alerts become incidents', () => {
     // The old resolve's hold has long passed; the sweep (every second) must not resolve it again.
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await incidents('all')).find((i) => i.id === incident.id)?.status).toBe('reopened');
+    // Nor may the resolved alert's repeated notice (Prometheus re-sends resolved alerts): it fired no more.
+    await post('/api/v1/alerts', [alert('ReopenCase', 'db-1', 'resolved')]);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await incidents('all')).find((i) => i.id === incident.id)?.status).toBe('reopened');
     // New alerts of the group join the reopened incident; once they resolve, it auto-resolves.
     await post('/api/v1/alerts', [alert('ReopenCase', 'db-2', 'firing')]);
     expect((await incidents('open')).find((i) => i.id === incident.id)?.alertCount).toBe(2);
