@@ -142,6 +142,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   // A crash between storing an alert and storing its incident leaves a firing alert in no
   // incident: correlate every firing alert again (members of open incidents are skipped).
   await incidents.onAlertsChanged(alerts.active().filter((a) => a.status === 'firing'));
+  alerts.startLeaseExpiry();
   let ready = true;
   const app = await buildApp({
     config,

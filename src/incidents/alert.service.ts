@@ -60,6 +60,12 @@ export interface AlertService {
   get(fingerprint: string): AlertState | undefined;
   /** Rebuilds the in-memory alerts from storage; call once at start. */
   start(): Promise<void>;
+  /**
+   * Starts the sweep that resolves alerts whose lease ran out, every second. Only once the
+   * core that onAlertsChanged tells is ready: a lease that ran out while Vigil was down is
+   * told at the first sweep, and a core not yet rebuilt would drop it.
+   */
+  startLeaseExpiry(): void;
   close(): Promise<void>;
 }
 
@@ -318,6 +324,10 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       const recent = await loadRecentAlerts(store, clock.nowMs() - options.keepResolvedMs);
       for (const state of recent) alerts.set(state.fingerprint, newEntry(state));
       if (recent.length > 0) logger.info({ alerts: recent.length }, 'alerts rebuilt from storage');
+    },
+
+    startLeaseExpiry() {
+      if (sweeper) return;
       sweeper = setInterval(() => {
         service.expireLeases().catch((error: unknown) => logger.error({ err: error }, 'lease expiry failed; will retry'));
       }, 1_000);

@@ -719,6 +719,21 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         await persist(stale, []);
         logger.warn({ incidents: stale.length }, 'incident alert counts repaired from their members');
       }
+      // A crash between storing an alert's resolve and storing what it did to its incident
+      // leaves an open incident whose alerts have all resolved, with nothing left to tell it
+      // so: mark it, from the latest resolve known, and the sweep auto-resolves it after the
+      // hold. Not a reopened one: a person may have reopened it after its alerts resolved.
+      const unmarked = unclosed.filter(
+        (i) => isOpen(i.status) && i.status !== 'reopened' && i.allAlertsResolvedAtMs === null && i.alertFingerprints.length > 0 && firingOf(i.id).size === 0,
+      );
+      for (const incident of unmarked) {
+        const latestResolve = incident.alertFingerprints.reduce((latest, fp) => Math.max(latest, options.alertState(fp)?.resolvedAtMs ?? 0), 0);
+        incident.allAlertsResolvedAtMs = latestResolve || clock.nowMs();
+      }
+      if (unmarked.length > 0) {
+        await persist(unmarked, []);
+        logger.warn({ incidents: unmarked.length }, 'open incidents whose alerts had all resolved marked for auto-resolve');
+      }
       sweeper = setInterval(() => {
         // A slow store (an fsync stall) must not pile up sweeps behind it.
         if (sweepsQueued > 0) return;

@@ -264,6 +264,29 @@ describe('event rows that repeat the event before them', () => {
     );
   });
 
+  it('expires no lease until startLeaseExpiry(): the core it tells of the resolve may not be rebuilt yet', async () => {
+    const clock = createFixedClock(t0 + 3_500_000);
+    const options = { store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 };
+    const first = createAlertService(options);
+    await first.receive([{ ...event(clock.nowMs(), {}), fingerprint: 'fp-lease-restart', endsAtMs: clock.nowMs() + 1_000 }]);
+    await batcher.whenInserted();
+    const told: string[] = [];
+    const restarted = createAlertService({
+      ...options,
+      batcher: { ...batcher, close: async () => undefined },
+      onAlertsChanged: async (states) => void told.push(...states.map((s) => `${s.fingerprint}:${s.status}`)),
+    });
+    await restarted.start();
+    clock.advance(60_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(restarted.get('fp-lease-restart')?.status).toBe('firing');
+    restarted.startLeaseExpiry();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(restarted.get('fp-lease-restart')?.status).toBe('resolved');
+    expect(told).toContain('fp-lease-restart:resolved');
+    await restarted.close();
+  });
+
   it('labels that differ from the alert\'s (a sender\'s own fingerprint) are stored whole, and so is the event after', async () => {
     const clock = createFixedClock(t0 + 4_000_000);
     const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });

@@ -1,0 +1,81 @@
+import { rmSync } from 'node:fs';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultConfig, validateConfig, type Config } from '../../src/config/index.js';
+import { createAlertService } from '../../src/incidents/alert.service.js';
+import { normalizeVigilAlerts } from '../../src/incidents/normalize-alerts.js';
+import { openStorage } from '../../src/main.js';
+import { createMetrics } from '../../src/observability/index.js';
+import { createFixedClock } from '../../src/shared/clock.js';
+import { makeDataDir, startTestVigil, type TestVigil } from '../helpers/vigil.js';
+
+// What a restart must pick up that no sender will tell again: an alert's resolve stored
+// without its incident's part (the process died between the two journal appends), and a
+// lease that ran out while Vigil was down. Both must still auto-resolve the incident.
+const clock = createFixedClock(Date.parse('2026-11-23T09:00:00Z'));
+const dataDir = makeDataDir('vigil-incident-restart-');
+const overrides = (c: Config) => {
+  c.incidents.autoResolveHoldMs = 0;
+};
+let vigil: TestVigil | undefined;
+afterAll(async () => {
+  await vigil?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Each case its own alert name, so its own incident whatever the grouping. */
+const alert = (instance: string, status: 'firing' | 'resolved', endsAtMs?: number) => ({
+  labels: { alertname: `RestartCase-${instance}`, instance, severity: 'critical' },
+  status,
+  startsAt: new Date(clock.nowMs()).toISOString(),
+  ...(endsAtMs === undefined ? {} : { endsAt: new Date(endsAtMs).toISOString() }),
+});
+const post = (body: unknown) => fetch(`${vigil!.url}/api/v1/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const incident = async (id: string) => (await (await fetch(`${vigil!.url}/api/v1/incidents/${id}`)).json()) as { id: string; status: string };
+const openIncidentOf = async (instance: string) => {
+  const { incidents } = (await (await fetch(`${vigil!.url}/api/v1/incidents?status=open`)).json()) as { incidents: { id: string; title: string }[] };
+  return incidents.find((i) => i.title.startsWith(`RestartCase-${instance}`));
+};
+/** The sweeps run every second. */
+const sweeps = () => new Promise((r) => setTimeout(r, 2_500));
+
+describe('incidents across a restart', () => {
+  it('auto-resolves an incident whose alert resolve was stored but never reached the core', async () => {
+    vigil = await startTestVigil({ clock, dataDir, overrides });
+    await post([alert('db-1', 'firing')]);
+    const opened = await openIncidentOf('db-1');
+    expect(opened).toBeDefined();
+    await vigil.close();
+
+    // The resolve is stored by an alert service with no core behind it: what a SIGKILL
+    // between the alert's append and the incident's append leaves.
+    const config = structuredClone(defaultConfig) as Config;
+    config.storage.dataDir = dataDir;
+    const logger = pino({ level: 'silent' });
+    const { batcher, writer, store } = await openStorage(validateConfig(config), logger, createMetrics());
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    await alerts.start();
+    clock.advance(5_000);
+    const resolved = normalizeVigilAlerts([alert('db-1', 'resolved')], clock.nowMs());
+    if (!resolved.ok) throw new Error(resolved.detail);
+    await alerts.receive(resolved.alerts);
+    await alerts.close();
+    await writer.close();
+    await store.close();
+
+    vigil = await startTestVigil({ clock, dataDir, overrides });
+    await sweeps();
+    expect((await incident(opened!.id)).status).toBe('resolved');
+  });
+
+  it('resolves the incident of an alert whose lease ran out while Vigil was down', async () => {
+    await post([alert('db-2', 'firing', clock.nowMs() + 5 * 60_000)]);
+    const opened = await openIncidentOf('db-2');
+    expect(opened).toBeDefined();
+    await vigil!.close();
+    clock.advance(10 * 60_000);
+    vigil = await startTestVigil({ clock, dataDir, overrides });
+    await sweeps();
+    expect((await incident(opened!.id)).status).toBe('resolved');
+  });
+});
