@@ -51,6 +51,11 @@ export function isOpen(status: IncidentStatus): boolean {
   return OPEN_STATUSES.has(status);
 }
 
+/** The state `action` leads to. */
+export function statusAfter(action: IncidentAction): IncidentStatus {
+  return TRANSITIONS[action].to;
+}
+
 /** The actions legal from `status`, in `INCIDENT_ACTIONS` order; empty for `closed`. */
 export function allowedActions(status: IncidentStatus): IncidentAction[] {
   return INCIDENT_ACTIONS.filter((action) => TRANSITIONS[action].from.includes(status));

@@ -27,7 +27,7 @@ import type { AlertState } from './alert-state.js';
 import { dueEscalations, type EscalationLevel } from './escalation.js';
 import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
 import type { Incident, IncidentEvent } from './incident.js';
-import { applyTransition, isOpen, type IncidentAction } from './incident-lifecycle.js';
+import { applyTransition, isOpen, statusAfter, type IncidentAction } from './incident-lifecycle.js';
 import { computeResponseStatistics, type ResponseStatistics } from './incident-statistics.js';
 import { computePriority } from './priority.js';
 import type { Delivery, Notice, NotificationKind, Notifier } from './notification.service.js';
@@ -125,6 +125,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   interface Write {
     parts: TableRows[];
     deliveries: Delivery[];
+    /** The incidents whose rows or timeline it holds. */
+    incidentIds: ReadonlySet<string>;
   }
   /**
    * Writes that failed, oldest first: memory already holds their change, so the next sweep
@@ -138,9 +140,15 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     options.notifier?.enqueue(write.deliveries);
   }
 
-  /** Stores changed incidents and timeline events, with the notification deliveries they call for. Throws (retryable) if storage fails; the sweep then retries the write. */
-  async function persist(changed: Iterable<Incident>, events: readonly IncidentEvent[]): Promise<void> {
-    const rows = [...new Set(changed)].map((i) => incidentRow(i, nextVersion()));
+  /**
+   * Stores changed incidents and timeline events, with the notification deliveries they call
+   * for. Throws (retryable) if storage fails; the sweep then retries the write, unless
+   * `retriedBy` is 'caller': a change that is only its write (a comment) is not in memory,
+   * and the caller's retry stores it (twice, were the sweep to store it too).
+   */
+  async function persist(changed: Iterable<Incident>, events: readonly IncidentEvent[], retriedBy: 'sweep' | 'caller' = 'sweep'): Promise<void> {
+    const changedIncidents = [...new Set(changed)];
+    const rows = changedIncidents.map((i) => incidentRow(i, nextVersion()));
     let members = 0;
     for (const event of events) {
       if (event.kind !== 'alert_joined') continue;
@@ -161,13 +169,28 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         { table: 'notification_deliveries_v1', rows: deliveries.map(deliveryRow) },
       ],
       deliveries,
+      incidentIds: new Set([...changedIncidents.map((i) => i.id), ...events.map((e) => e.incidentId)]),
     };
     try {
       await store(write);
     } catch (error) {
-      unsaved.push(write);
+      if (retriedBy === 'sweep') unsaved.push(write);
       throw error;
     }
+  }
+
+  /**
+   * A person's change repeated while a write of the incident waits in `unsaved` (the first
+   * attempt failed to store, and the client retries as the 503 told it): stores the waiting
+   * writes instead of making the change twice. False when none of the incident waits.
+   */
+  async function storeWaitingChange(id: string): Promise<boolean> {
+    if (!unsaved.some((w) => w.incidentIds.has(id))) return false;
+    // In line with the sweeps, which store the same queue: never two stores of one write.
+    const run = lastSweep.then(storeUnsaved);
+    lastSweep = run.catch(() => undefined);
+    await run;
+    return true;
   }
 
   /** The listing of `listIncidents` (same filters, order and paging) over the incidents in memory. */
@@ -630,6 +653,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
     async act(id, action, actor, note) {
       const incident = await requireIncident(id, action);
+      // A retry of an action whose first attempt failed to store: already in memory.
+      if (incident.status === statusAfter(action) && (await storeWaitingChange(id))) return incident;
       const events: IncidentEvent[] = [];
       transition(incident, action, actor, clock.nowMs(), events, note);
       await persist([incident], events);
@@ -638,6 +663,11 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
     async assign(id, assignee, actor) {
       const incident = await requireIncident(id, 'assign');
+      // Assigning the assignee again changes nothing: a retry stores its first attempt, if that waits.
+      if (incident.assignee === assignee) {
+        await storeWaitingChange(id);
+        return incident;
+      }
       const nowMs = clock.nowMs();
       const events: IncidentEvent[] = [{ incidentId: id, atMs: nowMs, actor, kind: 'assigned', detail: { from: incident.assignee, to: assignee } }];
       incident.assignee = assignee;
@@ -662,7 +692,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
     async comment(id, text, author) {
       const incident = await requireIncident(id, 'comment on');
-      await persist([], [{ incidentId: id, atMs: clock.nowMs(), actor: author, kind: 'comment', detail: { text } }]);
+      await persist([], [{ incidentId: id, atMs: clock.nowMs(), actor: author, kind: 'comment', detail: { text } }], 'caller');
       return incident;
     },
 

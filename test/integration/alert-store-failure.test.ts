@@ -262,4 +262,38 @@ describe('incident writes when the store fails', () => {
     expect(Number(row?.alert_count)).toBe(2);
     await repaired.close();
   });
+
+  it("a person's comment, assignment or action whose store failed is stored once when the client retries", async () => {
+    const clock = createFixedClock(t0 + 10_000);
+    const firing: AlertState = {
+      fingerprint: 'fp-retry', source: 'vigil', status: 'firing', severity: 'critical', labels: { alertname: 'RetryCase' }, annotations: {},
+      startsAtMs: t0, endsAtMs: null, generatorUrl: '', firstSeenAtMs: t0, lastSeenAtMs: t0, resolvedAtMs: null, eventCount: 1,
+    };
+    const incidents = createIncidentService({
+      store, batcher, clock, logger,
+      rule: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 300_000, minFiringAlerts: 1 },
+      autoResolveHoldMs: 300_000,
+      alertState: (fp) => (fp === firing.fingerprint ? firing : undefined),
+    });
+    await incidents.onAlertsChanged([firing]);
+    const id = (await incidents.list({ status: 'open', limit: 10, offset: 0 })).incidents.find((i) => i.title.startsWith('RetryCase'))!.id;
+    // Each first attempt fails to store and answers a retryable error; the retry succeeds.
+    for (const change of [
+      () => incidents.comment(id, 'rebooting db-1', 'bob'),
+      () => incidents.assign(id, 'bob', 'alice'),
+      () => incidents.act(id, 'acknowledge', 'bob'),
+    ]) {
+      batcher.failNext(1);
+      await expect(change()).rejects.toBeInstanceOf(AppError);
+      await change();
+    }
+    await incidents.sweep();
+    await batcher.whenInserted();
+    const timeline = (await incidents.get(id)).timeline;
+    expect(timeline.filter((e) => e.kind === 'comment')).toHaveLength(1);
+    expect(timeline.filter((e) => e.kind === 'assigned')).toHaveLength(1);
+    expect(timeline.filter((e) => e.kind === 'transition').map((e) => e.detail.to)).toEqual(['acknowledged']);
+    expect((await incidents.get(id)).incident).toMatchObject({ status: 'acknowledged', assignee: 'bob' });
+    await incidents.close();
+  });
 });
