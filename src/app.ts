@@ -85,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxDecompressedBytes: deps.config.ingest.maxDecompressedBytes,
     maxLabelsPerSeries: deps.config.ingest.maxLabelsPerSeries,
     maxLabelValueBytes: deps.config.ingest.maxLabelValueBytes,
+    maxLabelBytesPerSeries: deps.config.ingest.maxLabelBytesPerSeries,
   });
   await app.register(alertRoutes, { alerts: deps.alerts, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible });
   await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible });

@@ -56,6 +56,12 @@ export const ConfigSchema = Type.Object(
         maxFutureMs: Type.Integer({ minimum: 0 }),
         maxLabelsPerSeries: Type.Integer({ minimum: 1, maximum: 1000 }),
         maxLabelValueBytes: Type.Integer({ minimum: 16 }),
+        /**
+         * All of a series' label names and values together, in bytes. Without it, labels at
+         * their own limits (64 of 16 KiB) made 1 MiB per series, and a small body whose lines
+         * or histograms repeat them over hundreds of series grew to gigabytes (found in review).
+         */
+        maxLabelBytesPerSeries: Type.Integer({ minimum: 64 }),
       },
       { additionalProperties: false },
     ),
@@ -194,6 +200,7 @@ export const defaultConfig: Config = {
     maxFutureMs: 10 * 60 * 1000,
     maxLabelsPerSeries: 64,
     maxLabelValueBytes: 16 * 1024,
+    maxLabelBytesPerSeries: 32 * 1024,
   },
   alerts: {
     resolveTimeoutMs: 5 * 60 * 1000,

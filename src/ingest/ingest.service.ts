@@ -41,6 +41,12 @@ export interface IngestDeps {
  * to the pool, so that one cannot stall the event loop for milliseconds.
  */
 const SYNC_SNAPPY_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Most a snappy block can grow: its densest element, a 3-byte copy, makes at most 64 bytes
+ * (21.3x); literals grow by nothing. A header declaring more than this lies, and the
+ * decompressor would first allocate (and zero) all of it: 64 MiB for a 4-byte body.
+ */
+const SNAPPY_MAX_EXPANSION = 24;
 
 export function createIngestService(deps: IngestDeps): IngestService {
   const { writer, registry, limits, clock, metrics } = deps;
@@ -71,6 +77,10 @@ export function createIngestService(deps: IngestDeps): IngestService {
       if (declared > limits.maxDecompressedBytes) {
         reject('prometheus', 'INGEST_PAYLOAD_TOO_LARGE', `body decompresses to ${declared} bytes, the limit is ${limits.maxDecompressedBytes}`, 413);
       }
+      // The decompressor allocates the declared length before it finds a short body out.
+      if (declared > SNAPPY_MAX_EXPANSION * snappyBody.length + 64) {
+        reject('prometheus', 'INGEST_PAYLOAD_INVALID', `body of ${snappyBody.length} bytes cannot decompress to the ${declared} bytes its header declares`, 400);
+      }
       let raw: Buffer;
       try {
         raw = (declared <= SYNC_SNAPPY_MAX_BYTES ? uncompressSync(snappyBody) : await uncompress(snappyBody)) as Buffer;
@@ -80,6 +90,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
       const result = decodeRemoteWrite(raw, registry, {
         maxLabelsPerSeries: limits.maxLabelsPerSeries,
         maxLabelValueBytes: limits.maxLabelValueBytes,
+        maxLabelBytesPerSeries: limits.maxLabelBytesPerSeries,
         maxTimestampMs: clock.nowMs() + limits.maxFutureMs,
       });
       if (!result.ok) reject('prometheus', 'INGEST_PAYLOAD_INVALID', result.detail, 400);

@@ -14,7 +14,10 @@ export function validateSeries(series: DecodedSeries, limits: Config['ingest'], 
   if (series.labels.length > limits.maxLabelsPerSeries) return `${series.labels.length} labels, the limit is ${limits.maxLabelsPerSeries}`;
   const seen = new Set<string>();
   let metricName: string | undefined;
+  let labelBytes = 0;
   for (const { name, value } of series.labels) {
+    labelBytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+    if (labelBytes > limits.maxLabelBytesPerSeries) return `its labels are longer than ${limits.maxLabelBytesPerSeries} bytes in all`;
     if (seen.has(name)) return `label ${name} appears twice`;
     seen.add(name);
     if (name === '__name__') {

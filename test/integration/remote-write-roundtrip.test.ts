@@ -139,6 +139,13 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(await response.json()).toMatchObject({ error: 'INGEST_PAYLOAD_INVALID' });
   });
 
+  it('answers 400 for a body whose header declares more than snappy can expand it to, before allocating that', async () => {
+    // Varint 64 MiB, then two bytes: 64 MiB would be allocated and zeroed before the decoder noticed.
+    const response = await write(Buffer.from([0x80, 0x80, 0x80, 0x20, 0x00, 0x00]));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'INGEST_PAYLOAD_INVALID', detail: 'body of 6 bytes cannot decompress to the 67108864 bytes its header declares' });
+  });
+
   it('answers 400 and stores no sample of a body with one bad series', async () => {
     const ts = Date.now();
     const body = snappyWriteRequest([

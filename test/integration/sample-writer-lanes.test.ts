@@ -33,7 +33,7 @@ function batchOf(metric: string, values: number[]) {
   const decoded = decodeRemoteWrite(
     encodeWriteRequest([{ labels: { __name__: metric, lane: 'test' }, samples: values.map((value, i) => ({ value, timestamp: now + i })) }]),
     registry,
-    { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxTimestampMs: Date.now() + 60_000 },
+    { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000 },
   );
   if (!decoded.ok) throw new Error(decoded.detail);
   return decoded.batch;

@@ -575,6 +575,17 @@ describe('parseLineProtocol: limits checked while parsing', () => {
     expect(result).toMatchObject({ ok: false, detail: 'line 1: more than 3 tags (the limit on labels is 4, the metric name included)' });
   });
 
+  it("refuses tags longer than a series' limit in all, and fields whose series would pass it", () => {
+    const parseWithin = (body: string) => parseLineProtocol(body, { precision: 'ns', nowMs: NOW_MS, limits: { maxLabelsPerSeries: 64, maxNameBytes: 16_384, maxLabelBytes: 100 } });
+    expect(parseWithin(`m,a=${'x'.repeat(50)},b=${'x'.repeat(50)} v=1`)).toMatchObject({ ok: false, detail: 'line 1: its tags are longer than 100 bytes in all' });
+    // 'm' + 'a' + 80 + __name__ and the field key: past 100 only with the long field key.
+    expect(parseWithin(`m,a=${'x'.repeat(80)} v=1`).ok).toBe(true);
+    expect(parseWithin(`m,a=${'x'.repeat(80)} value_with_a_long_name=1`)).toMatchObject({
+      ok: false,
+      detail: 'line 1: the labels of field "value_with_a_long_name" are longer than 100 bytes in all',
+    });
+  });
+
   it('refuses names longer than the limit before sanitising them', () => {
     expect(parse(`${'m'.repeat(33)} v=1`)).toMatchObject({ ok: false, detail: 'line 1: measurement is longer than 32 bytes' });
     expect(parse(`m,${'t'.repeat(33)}=1 v=1`)).toMatchObject({ ok: false, detail: 'line 1: a tag key is longer than 32 bytes' });

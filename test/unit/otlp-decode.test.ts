@@ -421,6 +421,39 @@ describe('limits checked before the per-sample work', () => {
     expect(decodeOtlpMetricsJson(histogram(1001))).toMatchObject({ ok: false });
     expect(decodeOtlpMetricsJson(histogram(1000)).ok).toBe(true);
   });
+
+  // A long resource attribute times a histogram's buckets grew to gigabytes before the value's
+  // own limit was checked (a 10 KB gzip body ended the process, found in review).
+  const withResource = (attributes: { key: string; value: { stringValue: string } }[], bounds = 400) => ({
+    resourceMetrics: [
+      {
+        resource: { attributes },
+        scopeMetrics: [{ metrics: [{ name: 'h', histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: '1700000000000000000', count: '1', explicitBounds: Array.from({ length: bounds }, (_, i) => i + 1), bucketCounts: Array.from({ length: bounds + 1 }, () => '0') }] } }] }],
+      },
+    ],
+  });
+  const limits = { maxLabelsPerSeries: 64, maxLabelValueBytes: 16 * 1024, maxLabelBytesPerSeries: 32 * 1024 };
+
+  it('refuses a resource attribute longer than a label value may be, before a series is made', () => {
+    const result = decodeOtlpMetricsJson(withResource([{ key: 'big', value: { stringValue: 'a'.repeat(2_000_000) } }]), limits);
+    expect(result).toMatchObject({ ok: false, detail: 'resourceMetrics[0].resource: label big is longer than 16384 bytes' });
+  });
+
+  it("refuses labels longer than a series' limit in all, and takes them at the limit", () => {
+    const attributes = (valueBytes: number) => Array.from({ length: 3 }, (_, i) => ({ key: `k${i}`, value: { stringValue: 'a'.repeat(valueBytes) } }));
+    expect(decodeOtlpMetricsJson(withResource(attributes(12_000)), limits)).toMatchObject({
+      ok: false,
+      detail: 'resourceMetrics[0].resource: its labels are longer than 32768 bytes in all',
+    });
+    // Room left for __name__ and le: the point is refused, not the resource.
+    expect(decodeOtlpMetricsJson(withResource(attributes(10_910)), limits)).toMatchObject({
+      ok: false,
+      detail: 'resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0]: its labels are longer than 32768 bytes in all',
+    });
+    const accepted = decodeOtlpMetricsJson(withResource(attributes(10_000)), limits);
+    // 400 buckets, +Inf and _count (no sum given).
+    expect(accepted.ok && accepted.series.length).toBe(402);
+  });
 });
 
 describe('doubles given as strings', () => {

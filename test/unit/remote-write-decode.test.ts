@@ -9,7 +9,7 @@ import { createSeriesRegistry, computeSeriesId } from '../../src/ingest/series-r
 import { encodeWriteRequest, patchStaleMarkers, referenceDecode, STALE_NAN, STALE_PLACEHOLDER, WriteRequest } from '../helpers/remote-write.js';
 
 const payloadDir = join(import.meta.dirname, '../../../shared/data/payloads/prometheus-2.42-remote-write');
-const limits = { maxLabelsPerSeries: 64, maxLabelValueBytes: 16 * 1024, maxTimestampMs: Date.parse('2100-01-01') };
+const limits = { maxLabelsPerSeries: 64, maxLabelValueBytes: 16 * 1024, maxLabelBytesPerSeries: 32 * 1024, maxTimestampMs: Date.parse('2100-01-01') };
 
 interface Row {
   idLow: number;
@@ -127,6 +127,21 @@ describe('decodeRemoteWrite values and rules', () => {
     ['truncated body', encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [{ value: 1, timestamp: ts }] }]).subarray(0, 10), /runs past|truncated/],
     ['garbage', Buffer.from('this is not protobuf at all'), /./],
     ['invalid UTF-8', Buffer.from([0x0a, 0x10, 0x0a, 0x0e, 0x0a, 0x08, ...Buffer.from('__name__'), 0x12, 0x02, 0xff, 0xfe]), /UTF-8/],
+    [
+      'label name longer than a label may be',
+      encodeWriteRequest([{ labels: { __name__: 'a', ['n'.repeat(16 * 1024 + 1)]: 'x' }, samples: [{ value: 1, timestamp: ts }] }]),
+      /labels\[1\]: name is 16385 bytes, the limit is 16384/,
+    ],
+    [
+      "labels longer than a series' limit in all",
+      encodeWriteRequest([{ labels: { __name__: 'a', a: 'x'.repeat(11_000), b: 'x'.repeat(11_000), c: 'x'.repeat(11_000) }, samples: [{ value: 1, timestamp: ts }] }]),
+      /its labels are longer than 32768 bytes in all/,
+    ],
+    [
+      'a timestamp beyond what a date can show',
+      encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [{ value: 1, timestamp: 8.7e15 }] }]),
+      /timestamp 8700000000000000 ms is too far in the future/,
+    ],
   ];
   it.each(reject)('rejects %s with a reason', (_name, raw, reason) => {
     const result = decodeRemoteWrite(raw, createSeriesRegistry(), limits);

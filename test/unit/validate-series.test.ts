@@ -11,4 +11,12 @@ describe('validateSeries', () => {
     expect(validateSeries(series([{ name: '__name__', value: 'u'.repeat(33) }]), limits, Number.MAX_SAFE_INTEGER)).toBe('metric name is longer than 32 bytes');
     expect(validateSeries(series([{ name: '__name__', value: 'up' }, { name: 'l'.repeat(33), value: 'x' }]), limits, Number.MAX_SAFE_INTEGER)).toBe('a label name is longer than 32 bytes');
   });
+
+  it("bounds all of a series' label bytes together", () => {
+    const narrow = { ...defaultConfig.ingest, maxLabelBytesPerSeries: 64 };
+    const labels = (valueBytes: number) => [{ name: '__name__', value: 'up' }, { name: 'a', value: 'x'.repeat(valueBytes) }, { name: 'b', value: 'x'.repeat(valueBytes) }];
+    // __name__ + up + a + b = 12 bytes of names.
+    expect(validateSeries(series(labels(26)), narrow, Number.MAX_SAFE_INTEGER)).toBeNull();
+    expect(validateSeries(series(labels(27)), narrow, Number.MAX_SAFE_INTEGER)).toBe('its labels are longer than 64 bytes in all');
+  });
 });

@@ -13,6 +13,7 @@ export interface IngestRouteDeps {
   /** Checked by the parsers as they read, before the work that grows with them. */
   maxLabelsPerSeries: number;
   maxLabelValueBytes: number;
+  maxLabelBytesPerSeries: number;
 }
 
 const REMOTE_WRITE_V2 = 'io.prometheus.write.v2.request';
@@ -56,7 +57,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
       throw new AppError('INGEST_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type || 'none'} is not OTLP; send application/x-protobuf or application/json`, { httpStatus: 415 });
     }
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
-    const limits = { maxLabelsPerSeries: deps.maxLabelsPerSeries };
+    const limits = { maxLabelsPerSeries: deps.maxLabelsPerSeries, maxLabelValueBytes: deps.maxLabelValueBytes, maxLabelBytesPerSeries: deps.maxLabelBytesPerSeries };
     if (type === 'application/json') {
       const text = utf8Text(body, 'OTLP/JSON');
       let parsed: unknown;
@@ -80,7 +81,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
       throw new AppError('INGEST_PAYLOAD_INVALID', `precision ${JSON.stringify(query.precision)} is not one of ns, us, ms, s (or InfluxDB 1.x's n, u, µ)`, { httpStatus: 400 });
     }
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
-    const limits = { maxLabelsPerSeries: deps.maxLabelsPerSeries, maxNameBytes: deps.maxLabelValueBytes };
+    const limits = { maxLabelsPerSeries: deps.maxLabelsPerSeries, maxNameBytes: deps.maxLabelValueBytes, maxLabelBytes: deps.maxLabelBytesPerSeries };
     await deps.ingest.ingestDecoded('influx', parseLineProtocol(utf8Text(body, 'line protocol'), { precision, nowMs: deps.clock.nowMs(), limits }));
     return reply.status(204).send();
   };

@@ -35,7 +35,7 @@ export interface ParseLineProtocolOptions {
    * Checked while parsing, before names are sanitised and labels built (work that grows
    * with tags x fields): a line past them is refused. Defaults: no limit.
    */
-  limits?: { maxLabelsPerSeries: number; maxNameBytes: number };
+  limits?: { maxLabelsPerSeries: number; maxNameBytes: number; maxLabelBytes?: number };
 }
 
 /** Skip reasons, each a metric label on /metrics. */
@@ -190,6 +190,8 @@ class LineProtocolParser {
   private readonly maxTags: number;
   /** In UTF-16 units, a lower bound of the bytes: a name this long is too long in any encoding. */
   private readonly maxNameLength: number;
+  /** A series' label names and values together, in UTF-16 units as written (escapes count). */
+  private readonly maxLabelLength: number;
 
   constructor(body: string, options: ParseLineProtocolOptions) {
     this.body = body;
@@ -198,6 +200,7 @@ class LineProtocolParser {
     this.nowMs = options.nowMs;
     this.maxTags = options.limits ? options.limits.maxLabelsPerSeries - 1 : Number.POSITIVE_INFINITY;
     this.maxNameLength = options.limits?.maxNameBytes ?? Number.POSITIVE_INFINITY;
+    this.maxLabelLength = options.limits?.maxLabelBytes ?? Number.POSITIVE_INFINITY;
   }
 
   parse(): DecodeResult {
@@ -241,6 +244,8 @@ class LineProtocolParser {
 
     // Whether the raw tag section is already the canonical tag-set key (see tagSetKey).
     let tagsCanonical = true;
+    // Every series of the line carries all its tags: refused here, before fields repeat them.
+    let tagsLength = 0;
     let previousName = '';
     for (let position = 0; i < this.length && b.charCodeAt(i) === COMMA; position++) {
       const keyStart = i + 1;
@@ -269,6 +274,8 @@ class LineProtocolParser {
       if (key.raw !== name || name <= previousName) tagsCanonical = false;
       previousName = name;
       if (this.tagCount >= this.maxTags) return this.fail(`more than ${this.maxTags} tags (the limit on labels is ${this.maxTags + 1}, the metric name included)`);
+      tagsLength += keyEnd - keyStart + (i - valueStart);
+      if (tagsLength > this.maxLabelLength) return this.fail(`its tags are longer than ${this.maxLabelLength} bytes in all`);
       this.tagNames[this.tagCount] = name;
       this.tagValueStarts[this.tagCount] = valueStart;
       this.tagValueEnds[this.tagCount] = i;
@@ -285,6 +292,10 @@ class LineProtocolParser {
       if (i === keyStart) return this.fail('empty field key');
       if (i - keyStart > this.maxNameLength) return this.fail(`a field key is longer than ${this.maxNameLength} bytes`);
       const keyEnd = i;
+      // The series' labels: its tags, and __name__ = measurement_field.
+      if (tagsLength + (tagsStart - measurementStart) + (keyEnd - keyStart) + '__name___'.length > this.maxLabelLength) {
+        return this.fail(`the labels of field ${this.quoteKey(keyStart, keyEnd)} are longer than ${this.maxLabelLength} bytes in all`);
+      }
       if (b.charCodeAt(i) !== EQUALS) return this.fail(`field ${this.quoteKey(keyStart, keyEnd)} is missing "="`);
       i++;
       if (b.charCodeAt(i) === QUOTE) {

@@ -121,8 +121,14 @@ export function bytesField(value: unknown, path: string): Uint8Array {
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
 
+/**
+ * Digits a 64-bit integer can have, with its sign: a longer string is out of range anyway, and
+ * BigInt() of a 60-million-digit one held the event loop for 20 s (found in review).
+ */
+const MAX_INTEGER_STRING_LENGTH = 21;
+
 function parseInteger(value: unknown, pattern: RegExp): bigint | undefined {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : undefined;
-  if (typeof value === 'string' && pattern.test(value)) return BigInt(value);
+  if (typeof value === 'string' && value.length <= MAX_INTEGER_STRING_LENGTH && pattern.test(value)) return BigInt(value);
   return undefined;
 }

@@ -52,6 +52,10 @@ interface ResourceLabels {
  */
 export interface OtlpLimits {
   maxLabelsPerSeries: number;
+  /** A label name or value, in bytes. */
+  maxLabelValueBytes?: number;
+  /** A series' label names and values together, in bytes. */
+  maxLabelBytesPerSeries?: number;
 }
 
 /**
@@ -64,6 +68,10 @@ export const MAX_HISTOGRAM_BUCKETS = 1_000;
 /** Translates a decoded request into series; throws OtlpPayloadError naming the first bad metric or point. */
 export function translateOtlpRequest(request: OtlpRequest, limits?: OtlpLimits): { series: DecodedSeries[]; skipped: Record<string, number> } {
   const maxLabels = limits?.maxLabelsPerSeries ?? Number.POSITIVE_INFINITY;
+  const labelLimits: LabelBytesLimits = {
+    maxValueBytes: limits?.maxLabelValueBytes ?? Number.POSITIVE_INFINITY,
+    maxSeriesBytes: limits?.maxLabelBytesPerSeries ?? Number.POSITIVE_INFINITY,
+  };
   const sink = new SeriesSink();
   const skipped: Record<string, number> = {};
   const countSkipped = (reason: string, count: number): void => {
@@ -72,15 +80,23 @@ export function translateOtlpRequest(request: OtlpRequest, limits?: OtlpLimits):
   request.resources.forEach((resource, i) => {
     const path = `resourceMetrics[${i}].resource`;
     const resourceLabels = buildResourceLabels(resource.attributes, path);
+    checkLabelBytes(new Map([...resourceLabels.promoted, ...resourceLabels.identity]), labelLimits, path);
     // Every series of the resource carries these (and __name__): past the limit, all fail.
     const count = new Set([...resourceLabels.promoted.keys(), ...resourceLabels.identity.keys()]).size + 1;
     if (count > maxLabels) fail(path, `its attributes make ${count} labels per series, the limit is ${maxLabels}`);
-    for (const metric of resource.metrics) translateMetric(metric, resourceLabels, sink, countSkipped, maxLabels);
+    for (const metric of resource.metrics) translateMetric(metric, resourceLabels, sink, countSkipped, maxLabels, labelLimits);
   });
   return { series: sink.series(), skipped };
 }
 
-function translateMetric(metric: OtlpMetric, resource: ResourceLabels, sink: SeriesSink, countSkipped: (reason: string, count: number) => void, maxLabels: number): void {
+function translateMetric(
+  metric: OtlpMetric,
+  resource: ResourceLabels,
+  sink: SeriesSink,
+  countSkipped: (reason: string, count: number) => void,
+  maxLabels: number,
+  labelLimits: LabelBytesLimits,
+): void {
   const { data, path } = metric;
   if (metric.name === '') fail(path, 'metric has no name');
   if (data.type === 'none') return countSkipped('otlp_metric_without_data', 1);
@@ -92,11 +108,38 @@ function translateMetric(metric: OtlpMetric, resource: ResourceLabels, sink: Ser
     const pointPath = `${path}.${data.type}.dataPoints[${index}]`;
     const labels = pointLabels(attributes, resource, pointPath);
     if (labels.size + 1 > maxLabels) fail(pointPath, `${labels.size + 1} labels, the limit is ${maxLabels}`);
+    // Before the point's samples copy them: a histogram makes a series per bucket.
+    checkLabelBytes(labels, labelLimits, pointPath, Buffer.byteLength(name) + HISTOGRAM_LABEL_BYTES);
     return { path: pointPath, name, labels, sink };
   };
   if (data.type === 'gauge' || data.type === 'sum') data.points.forEach((p, i) => writeNumberPoint(p, context(p.attributes, i)));
   else if (data.type === 'histogram') data.points.forEach((p, i) => writeHistogramPoint(p, context(p.attributes, i)));
   else data.points.forEach((p, i) => writeSummaryPoint(p, context(p.attributes, i)));
+}
+
+interface LabelBytesLimits {
+  maxValueBytes: number;
+  maxSeriesBytes: number;
+}
+
+/** What the series of a point may add to its labels: `__name__` (its suffix) and `le` or `quantile` with a number. */
+const HISTOGRAM_LABEL_BYTES = '__name___bucket'.length + 'quantile'.length + 32;
+
+/**
+ * Refuses labels past the byte limits (validateSeries checks the stored series again, exactly),
+ * counting `reserved` bytes more for what each of its series adds.
+ */
+function checkLabelBytes(labels: ReadonlyMap<string, string>, limits: LabelBytesLimits, path: string, reserved = 0): void {
+  let total = reserved;
+  for (const [name, value] of labels) {
+    const nameBytes = Buffer.byteLength(name);
+    const valueBytes = Buffer.byteLength(value);
+    if (nameBytes > limits.maxValueBytes || valueBytes > limits.maxValueBytes) {
+      fail(path, `label ${nameBytes > limits.maxValueBytes ? 'name' : name} is longer than ${limits.maxValueBytes} bytes`);
+    }
+    total += nameBytes + valueBytes;
+  }
+  if (total > limits.maxSeriesBytes) fail(path, `its labels are longer than ${limits.maxSeriesBytes} bytes in all`);
 }
 
 /** What a point writer needs besides the point: where it is, its metric name and its base labels. */
@@ -211,18 +254,38 @@ function fail(path: string, what: string): never {
 /** Collects samples per distinct label set; labels come out sorted by name, empty values dropped. */
 class SeriesSink {
   private readonly byKey = new Map<string, DecodedSeries>();
+  /**
+   * A number per distinct base label set, so that a series' key is short: the samples of a
+   * point's buckets all share its base labels, and a key holding them all would copy them
+   * once per bucket.
+   */
+  private readonly baseIds = new WeakMap<Map<string, string>, number>();
+  private readonly baseIdByKey = new Map<string, number>();
+
+  private baseIdOf(base: Map<string, string>): number {
+    let id = this.baseIds.get(base);
+    if (id === undefined) {
+      const key = JSON.stringify([...base].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      id = this.baseIdByKey.get(key) ?? this.baseIdByKey.size;
+      this.baseIdByKey.set(key, id);
+      this.baseIds.set(base, id);
+    }
+    return id;
+  }
 
   add(base: Map<string, string>, name: string, timestampMs: number, value: number, extraName?: string, extraValue?: string): void {
-    const labels = new Map(base);
-    if (extraName !== undefined && extraValue !== undefined) labels.set(extraName, extraValue);
-    labels.set('__name__', name);
-    const sorted: Label[] = [...labels]
-      .filter(([, labelValue]) => labelValue !== '')
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([labelName, labelValue]) => ({ name: labelName, value: labelValue }));
-    const key = JSON.stringify(sorted.map((label) => [label.name, label.value]));
+    // A base label that these overwrite (an attribute named le) can give one label set two
+    // keys: two entries for one series, which the registry maps to the same id.
+    const key = `${this.baseIdOf(base)}\u0000${name}\u0000${extraName ?? ''}\u0000${extraValue ?? ''}`;
     let series = this.byKey.get(key);
     if (series === undefined) {
+      const labels = new Map(base);
+      if (extraName !== undefined && extraValue !== undefined) labels.set(extraName, extraValue);
+      labels.set('__name__', name);
+      const sorted: Label[] = [...labels]
+        .filter(([, labelValue]) => labelValue !== '')
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([labelName, labelValue]) => ({ name: labelName, value: labelValue }));
       series = { labels: sorted, timestampsMs: [], values: [] };
       this.byKey.set(key, series);
     }

@@ -18,6 +18,8 @@ import { LABEL_NAME, METRIC_NAME } from '../validate-series.js';
 export interface RemoteWriteLimits {
   maxLabelsPerSeries: number;
   maxLabelValueBytes: number;
+  /** Label names and values of a series together, in bytes. */
+  maxLabelBytesPerSeries: number;
   /** Samples later than this (ms since epoch) are refused, as Prometheus refuses >10 min ahead. */
   maxTimestampMs: number;
 }
@@ -256,12 +258,19 @@ function decodeSample(
   if (timestamp >= TWO_POW_53) throw new DecodeFailure(`timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp out of range (negative or beyond year 287396)`);
   if (timestamp > limits.maxTimestampMs) {
     throw new DecodeFailure(
-      `timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp ${new Date(timestamp).toISOString()} is too far in the future (series ${describeSeries(entry)})`,
+      `timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp ${describeTime(timestamp)} is too far in the future (series ${describeSeries(entry)})`,
     );
   }
   if (valueOffset < 0) builder.addSample(entry, timestamp, 0); // proto3 default: absent double is 0
   else builder.addSampleRawValue(entry, timestamp, body, valueOffset);
 }
+
+/** A time in ms as ISO 8601, or as the number where Date cannot show it (past year 275760). */
+function describeTime(ms: number): string {
+  return ms <= MAX_DATE_MS ? new Date(ms).toISOString() : `${ms} ms`;
+}
+
+const MAX_DATE_MS = 8.64e15;
 
 function describeSeries(entry: SeriesEntry): string {
   return `${entry.metricName}{${entry.labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(',')}}`;
@@ -270,6 +279,7 @@ function describeSeries(entry: SeriesEntry): string {
 /** Decodes a new series' labels and checks the remote-write 1.0 rules on them. */
 function decodeAndValidateLabels(body: Buffer, ranges: number[], index: number, limits: RemoteWriteLimits): Label[] {
   const labels: Label[] = [];
+  let labelBytes = 0;
   for (let i = 0; i < ranges.length; i += 2) {
     const start = ranges[i]!;
     const end = ranges[i + 1]!;
@@ -283,8 +293,12 @@ function decodeAndValidateLabels(body: Buffer, ranges: number[], index: number, 
         const length = readLength(body, pos, end);
         const textEnd = varintEnd + length;
         if (textEnd > end) throw new DecodeFailure(`timeseries[${index}].labels[${labels.length}]: string runs past the label`);
-        if (tag === 0x12 && length > limits.maxLabelValueBytes) {
-          throw new DecodeFailure(`timeseries[${index}].labels[${labels.length}]: value is ${length} bytes, the limit is ${limits.maxLabelValueBytes}`);
+        if (length > limits.maxLabelValueBytes) {
+          throw new DecodeFailure(`timeseries[${index}].labels[${labels.length}]: ${tag === 0x0a ? 'name' : 'value'} is ${length} bytes, the limit is ${limits.maxLabelValueBytes}`);
+        }
+        labelBytes += length;
+        if (labelBytes > limits.maxLabelBytesPerSeries) {
+          throw new DecodeFailure(`timeseries[${index}]: its labels are longer than ${limits.maxLabelBytesPerSeries} bytes in all`);
         }
         let text: string;
         try {
