@@ -149,6 +149,33 @@ describe('decodeRemoteWrite values and rules', () => {
     if (!result.ok) expect(result.detail).toMatch(reason);
   });
 
+  // Encodings no Prometheus writes but protobuf allows: skipped as unknown fields, they stored
+  // a series without a label, or a value of 0 (found in review). Refused instead.
+  describe('known fields in an encoding the decoder does not read', () => {
+    const field = (tag: number[], payload: Buffer) => Buffer.from([...tag, payload.length, ...payload]);
+    const text = (tag: number, value: string) => field([tag], Buffer.from(value));
+    const label = (name: string, value: string, nameTag = [0x0a]) => Buffer.concat([field(nameTag, Buffer.from(name)), text(0x12, value)]);
+    const sample = (value: Buffer) => Buffer.concat([value, Buffer.from([0x10, 0x80, 0xc0, 0xe5, 0xa5, 0xbc, 0x31])]);
+    const double = (v: number) => Buffer.concat([Buffer.from([0x09]), Buffer.from(new Float64Array([v]).buffer)]);
+    const body = (labelFields: Buffer[], labelTag: number[], sampleBytes: Buffer) =>
+      field([0x0a], Buffer.concat([...labelFields.map((l) => field(labelTag, l)), field([0x12], sampleBytes)]));
+
+    it('reads the minimal encoding it is built from', () => {
+      const result = decodeRemoteWrite(body([label('__name__', 'a'), label('job', 'x')], [0x0a], sample(double(7))), createSeriesRegistry(), limits);
+      expect(result.ok && result.batch.sampleCount).toBe(1);
+    });
+
+    it.each([
+      ['a label given with a two-byte tag', [label('__name__', 'a'), label('job', 'x')], [0x8a, 0x00], sample(double(7)), /field 1 is encoded as Vigil does not read it \(wire type 2, a tag of more than one byte\)/],
+      ['a value as fixed32', [label('__name__', 'a')], [0x0a], sample(Buffer.from([0x0d, 0, 0, 0xe0, 0x40])), /samples\[0\]: field 1 is encoded as Vigil does not read it \(wire type 5\)/],
+      ['a label name as a varint', [Buffer.concat([Buffer.from([0x08, 0x01]), text(0x12, 'a')])], [0x0a], sample(double(7)), /labels\[0\]: field 1 is encoded as Vigil does not read it \(wire type 0\)/],
+    ])('refuses %s', (_name, labels, labelTag, sampleBytes, reason) => {
+      const result = decodeRemoteWrite(body(labels, labelTag, sampleBytes), createSeriesRegistry(), limits);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.detail).toMatch(reason);
+    });
+  });
+
   it('stores nothing of a body whose last series is bad (all or nothing)', () => {
     const registry = createSeriesRegistry();
     const raw = encodeWriteRequest([

@@ -54,7 +54,7 @@ export function decodeRemoteWrite(body: Buffer, registry: SeriesRegistry, limits
         pos = seriesEnd;
       } else {
         // metadata (3) and anything newer are skipped, as the spec allows.
-        pos = skipField(body, pos, end, tag, 'WriteRequest');
+        pos = skipField(body, pos, end, tag, 'WriteRequest', FIELDS_1);
       }
     }
   } catch (error) {
@@ -102,7 +102,11 @@ function readVarint(buf: Buffer, start: number, end: number): number {
   throw new DecodeFailure('varint longer than 10 bytes');
 }
 
-function skipField(buf: Buffer, pos: number, end: number, tag: number, message: string): number {
+/** Field numbers a message's decoder reads, as bits for skipField: WriteRequest reads 1; TimeSeries, Label and Sample read 1 and 2. */
+const FIELDS_1 = 1 << 1;
+const FIELDS_1_2 = (1 << 1) | (1 << 2);
+
+function skipField(buf: Buffer, pos: number, end: number, tag: number, message: string, readFields: number): number {
   // The tag itself may be a multi-byte varint; `pos` is just past its first byte.
   let key = tag;
   let p = pos;
@@ -113,6 +117,11 @@ function skipField(buf: Buffer, pos: number, end: number, tag: number, message: 
   const wireType = key & 7;
   const fieldNumber = Math.floor(key / 8);
   if (fieldNumber === 0) throw new DecodeFailure(`${message}: field number 0 is invalid`);
+  // A field the decoder reads, reaching here, came with another wire type or a longer tag
+  // than the one-byte tags it matches: skipping it would store the series wrong, silently.
+  if (fieldNumber < 31 && (readFields & (1 << fieldNumber)) !== 0) {
+    throw new DecodeFailure(`${message}: field ${fieldNumber} is encoded as Vigil does not read it (wire type ${wireType}${tag >= 0x80 ? ', a tag of more than one byte' : ''})`);
+  }
   switch (wireType) {
     case 0:
       readVarint(buf, p, end);
@@ -168,9 +177,9 @@ function decodeTimeSeries(
       if (pos > end) throw new DecodeFailure(`timeseries[${index}]: sample length ${length} runs past the series`);
     } else if (tag === 0x22) {
       skipped.native_histogram = (skipped.native_histogram ?? 0) + 1;
-      pos = skipField(body, pos, end, tag, `timeseries[${index}]`);
+      pos = skipField(body, pos, end, tag, `timeseries[${index}]`, FIELDS_1_2);
     } else {
-      pos = skipField(body, pos, end, tag, `timeseries[${index}]`);
+      pos = skipField(body, pos, end, tag, `timeseries[${index}]`, FIELDS_1_2);
     }
   }
   if (labelsStart < 0) throw new DecodeFailure(`timeseries[${index}]: no labels; every series needs at least __name__`);
@@ -201,7 +210,7 @@ function decodeTimeSeries(
       const length = readLength(body, pos, end);
       pos = varintEnd + length;
     } else {
-      pos = skipField(body, pos, end, tag, `timeseries[${index}]`);
+      pos = skipField(body, pos, end, tag, `timeseries[${index}]`, FIELDS_1_2);
     }
   }
 }
@@ -222,7 +231,7 @@ function labelFieldRanges(body: Buffer, start: number, end: number): number[] {
       pos = varintEnd + length;
       if (tag === 0x0a) ranges.push(fieldStart, pos);
     } else {
-      pos = skipField(body, pos, end, tag, 'series');
+      pos = skipField(body, pos, end, tag, 'series', FIELDS_1_2);
     }
   }
   return ranges;
@@ -251,7 +260,7 @@ function decodeSample(
       timestamp = readVarint(body, pos, end);
       pos = varintEnd;
     } else {
-      pos = skipField(body, pos, end, tag, `timeseries[${seriesIndex}].samples[${sampleIndex}]`);
+      pos = skipField(body, pos, end, tag, `timeseries[${seriesIndex}].samples[${sampleIndex}]`, FIELDS_1_2);
     }
   }
   // A negative int64 arrives as a 10-byte varint >= 2^63, so this catches it too.
@@ -310,7 +319,7 @@ function decodeAndValidateLabels(body: Buffer, ranges: number[], index: number, 
         else value = text;
         pos = textEnd;
       } else {
-        pos = skipField(body, pos, end, tag, `timeseries[${index}].labels[${labels.length}]`);
+        pos = skipField(body, pos, end, tag, `timeseries[${index}].labels[${labels.length}]`, FIELDS_1_2);
       }
     }
     labels.push({ name, value });
