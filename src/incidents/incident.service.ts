@@ -409,6 +409,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       join(incident, alert, values, nowMs, events);
       return;
     }
+    incidentOfAlert.set(alert.fingerprint, incident.id);
     if (alert.status === 'firing') firingOf(incident.id).add(alert.fingerprint);
     changeMemberSeverity(incident, alert, nowMs, events);
     incident.allAlertsResolvedAtMs = null;
@@ -604,7 +605,10 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           const openId = openByGroup.get(key);
           const target = openId ? incidents.get(openId) : undefined;
           if (target) {
-            join(target, alert, values, nowMs, events);
+            // An alert once in another incident may be in this one already (a person reopened
+            // it): the membership test walks the members, so only for such alerts.
+            if (memberOf === undefined) join(target, alert, values, nowMs, events);
+            else addMember(target, alert, values, nowMs, events);
             grown.add(target);
             changed.add(target);
             continue;
@@ -728,6 +732,9 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       // Members the alert service forgot (resolved long ago) still count with their last stored severity.
       const forgotten = unclosed.filter((i) => i.alertFingerprints.some((fp) => options.alertState(fp) === undefined));
       const storedSeverity = await loadMemberSeverities(options.store, forgotten.map((i) => i.id));
+      // Oldest first: an alert in two unclosed incidents (its group fired again after the first
+      // resolved) belongs to the newer one, as it did before the restart; so does its group.
+      unclosed.sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const incident of unclosed) {
         incidents.set(incident.id, incident);
         const latest = lastByGroup.get(incident.groupKey);

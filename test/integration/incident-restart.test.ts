@@ -78,4 +78,32 @@ describe('incidents across a restart', () => {
     await sweeps();
     expect((await incident(opened!.id)).status).toBe('resolved');
   });
+
+  it('keeps an alert whose group fired again after its incident resolved in the new incident only', async () => {
+    // Per group: A resolved, then B opened with the same alert. Storage gives no order; the
+    // ids (random) put A after B in about half the groups, which is what went wrong: the
+    // alert was mapped to A, and the restart's re-correlation joined it to B a second time.
+    const groups = Array.from({ length: 8 }, (_, i) => `regroup-${i}`);
+    for (const group of groups) {
+      await post([alert(group, 'firing')]);
+      clock.advance(1_000);
+      await post([alert(group, 'resolved')]);
+      clock.advance(60_000);
+      await post([alert(group, 'firing')]);
+    }
+    const newIncidents = new Map<string, string>();
+    for (const group of groups) newIncidents.set(group, (await openIncidentOf(group))!.id);
+    await vigil!.close();
+    vigil = await startTestVigil({ clock, dataDir, overrides });
+    for (const group of groups) {
+      const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${newIncidents.get(group)}`)).json()) as {
+        alertCount: number;
+        timeline: { kind: string }[];
+      };
+      expect([group, detail.alertCount, detail.timeline.filter((e) => e.kind === 'alert_joined').length]).toEqual([group, 1, 1]);
+    }
+    // Its alert resolving resolves it (hold 0): the alert counts in the new incident.
+    await post(groups.map((group) => alert(group, 'resolved')));
+    for (const group of groups) expect((await incident(newIncidents.get(group)!)).status).toBe('resolved');
+  });
 });
