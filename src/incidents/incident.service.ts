@@ -11,6 +11,7 @@ import {
   loadIncidentsForPeriod,
   loadMemberSeverities,
   loadTimeline,
+  loadLatestIncidentPerGroup,
   loadUnclosedIncidents,
   writeIncidentAlert,
   writeIncidentEvent,
@@ -89,6 +90,13 @@ export interface IncidentService {
 }
 
 /**
+ * A new incident links to its group's previous one (relatedIncidentId) when that was opened
+ * at most this long before: a recurrence worth looking at together. Bounds what is held per
+ * group once its incidents are closed, and what a restart loads.
+ */
+const RECURRENCE_LINK_MS = 30 * 86_400_000;
+
+/**
  * The incident half of the correlation core: firing alerts join the open incident of their
  * group (or open one, once enough fire within the window), incidents follow the ITIL
  * lifecycle, priority is computed from the alerts and recomputed as they join, and SLA due
@@ -102,7 +110,9 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   /** Open incident per group key. */
   const openByGroup = new Map<string, string>();
   /** Latest incident per group key, for linking a recurrence. */
-  const lastByGroup = new Map<string, string>();
+  const lastByGroup = new Map<string, { id: string; createdAtMs: number }>();
+  /** When lastByGroup was last pruned of links past RECURRENCE_LINK_MS (ms). */
+  let lastLinkPruneMs = 0;
   const incidentOfAlert = new Map<string, string>();
   /** Members still firing, per incident: when it empties, every alert has resolved (O(1), not a pass over members). */
   const firingMembers = new Map<string, Set<string>>();
@@ -419,7 +429,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   function recurrenceOf(key: string, nowMs: number): Incident | undefined {
     const windowMs = options.reopenWindowMs ?? 0;
     if (windowMs <= 0) return undefined;
-    const lastId = lastByGroup.get(key);
+    const lastId = lastByGroup.get(key)?.id;
     const last = lastId === undefined ? undefined : incidents.get(lastId);
     if (!last || last.status !== 'resolved' || last.resolvedAtMs === null || nowMs - last.resolvedAtMs > windowMs) return undefined;
     return last;
@@ -427,6 +437,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
   function open(key: string, first: AlertState, values: Record<string, string>, nowMs: number, events: IncidentEvent[]): Incident {
     const previous = lastByGroup.get(key);
+    const linked = previous !== undefined && nowMs - previous.createdAtMs <= RECURRENCE_LINK_MS ? previous.id : null;
     const incident: Incident = {
       id: randomUUID(),
       title: incidentTitle(first.labels, first.annotations, values),
@@ -449,13 +460,13 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       slaBreached: false,
       responseBreached: false,
       resolutionBreached: false,
-      relatedIncidentId: previous ?? null,
+      relatedIncidentId: linked,
       allAlertsResolvedAtMs: null,
       pauses: [],
     };
     incidents.set(incident.id, incident);
     openByGroup.set(key, incident.id);
-    lastByGroup.set(key, incident.id);
+    lastByGroup.set(key, { id: incident.id, createdAtMs: nowMs });
     events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'created', detail: { rule: rule.name, groupBy: values, relatedIncidentId: incident.relatedIncidentId } });
     return incident;
   }
@@ -532,6 +543,13 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     }
   }
 
+  /** Once an hour: forgets the last incident of groups quiet for longer than a recurrence is linked (else kept forever). */
+  function pruneLinks(nowMs: number): void {
+    if (nowMs - lastLinkPruneMs < 3_600_000) return;
+    lastLinkPruneMs = nowMs;
+    for (const [key, last] of lastByGroup) if (nowMs - last.createdAtMs > RECURRENCE_LINK_MS && !incidents.has(last.id)) lastByGroup.delete(key);
+  }
+
   /** One pass over the held incidents: auto-resolve, auto-close, SLA breaches, escalation. */
   async function sweepOnce(): Promise<void> {
     await storeUnsaved();
@@ -547,6 +565,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       }
     }
     prunePending(nowMs);
+    pruneLinks(nowMs);
     if (changed.size > 0) await persist(changed, events);
 
     function sweepOne(incident: Incident): void {
@@ -728,6 +747,10 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async start() {
+      // Closed incidents too: a recurrence links to its predecessor also across a restart.
+      for (const { groupKey, id, createdAtMs } of await loadLatestIncidentPerGroup(options.store, clock.nowMs() - RECURRENCE_LINK_MS)) {
+        lastByGroup.set(groupKey, { id, createdAtMs });
+      }
       const unclosed = await loadUnclosedIncidents(options.store);
       // Members the alert service forgot (resolved long ago) still count with their last stored severity.
       const forgotten = unclosed.filter((i) => i.alertFingerprints.some((fp) => options.alertState(fp) === undefined));
@@ -738,7 +761,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       for (const incident of unclosed) {
         incidents.set(incident.id, incident);
         const latest = lastByGroup.get(incident.groupKey);
-        if (!latest || (incidents.get(latest)?.createdAtMs ?? 0) < incident.createdAtMs) lastByGroup.set(incident.groupKey, incident.id);
+        if (!latest || latest.createdAtMs < incident.createdAtMs) lastByGroup.set(incident.groupKey, { id: incident.id, createdAtMs: incident.createdAtMs });
         if (isOpen(incident.status)) openByGroup.set(incident.groupKey, incident.id);
         for (const fp of incident.alertFingerprints) {
           incidentOfAlert.set(fp, incident.id);

@@ -171,6 +171,18 @@ export async function loadUnclosedIncidents(store: Store): Promise<Incident[]> {
   return withMembers(store, rows.map(toIncident));
 }
 
+/** Per group key, its newest incident created since `sinceMs` (closed ones too): what a recurrence links to. */
+export async function loadLatestIncidentPerGroup(store: Store, sinceMs: number): Promise<{ groupKey: string; id: string; createdAtMs: number }[]> {
+  // No FINAL: a row's versions share its id, group and creation time.
+  const rows = await store.query<{ group_key: string; id: string; created_at_ms: number | string }>(
+    'latest incident per group',
+    `SELECT group_key, argMax(id, created_at) AS id, toUnixTimestamp64Milli(max(created_at)) AS created_at_ms
+     FROM incidents_v1 WHERE created_at >= fromUnixTimestamp64Milli({sinceMs:Int64}, 'UTC') GROUP BY group_key`,
+    { sinceMs },
+  );
+  return rows.map((r) => ({ groupKey: r.group_key, id: r.id, createdAtMs: Number(r.created_at_ms) }));
+}
+
 export async function findIncident(store: Store, id: string): Promise<Incident | null> {
   const rows = await store.query<Row>('incident by id', `SELECT ${COLUMNS} FROM incidents_v1 FINAL WHERE id = {id:String}`, { id });
   return rows[0] ? ((await withMembers(store, [toIncident(rows[0])]))[0] ?? null) : null;

@@ -106,4 +106,24 @@ describe('incidents across a restart', () => {
     await post(groups.map((group) => alert(group, 'resolved')));
     for (const group of groups) expect((await incident(newIncidents.get(group)!)).status).toBe('resolved');
   });
+
+  it('links a recurrence to its closed predecessor across a restart, within 30 days', async () => {
+    const act = (id: string, action: string) => fetch(`${vigil!.url}/api/v1/incidents/${id}/${action}`, { method: 'POST' });
+    const recurrence = async () => {
+      await post([alert('db-9', 'firing')]);
+      const opened = (await openIncidentOf('db-9'))!;
+      await post([alert('db-9', 'resolved')]);
+      expect((await act(opened.id, 'close')).status).toBe(200);
+      return (await (await fetch(`${vigil!.url}/api/v1/incidents/${opened.id}`)).json()) as { id: string; relatedIncidentId?: string | null };
+    };
+    const first = await recurrence();
+    await vigil!.close();
+    vigil = await startTestVigil({ clock, dataDir, overrides });
+    clock.advance(60_000);
+    const second = await recurrence();
+    expect(second.relatedIncidentId).toBe(first.id);
+    // A month and more later it is no recurrence of that one any more.
+    clock.advance(31 * 86_400_000);
+    expect((await recurrence()).relatedIncidentId ?? null).toBeNull();
+  });
 });
