@@ -782,14 +782,17 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       // A crash between storing an alert's resolve and storing what it did to its incident
       // leaves an open incident whose alerts have all resolved, with nothing left to tell it
       // so: mark it, from the latest resolve known, and the sweep auto-resolves it after the
-      // hold. Not a reopened one: a person may have reopened it after its alerts resolved.
-      const unmarked = unclosed.filter(
-        (i) => isOpen(i.status) && i.status !== 'reopened' && i.allAlertsResolvedAtMs === null && i.alertFingerprints.length > 0 && firingOf(i.id).size === 0,
-      );
-      for (const incident of unmarked) {
+      // hold. Only for resolves after its last pause ended: a reopen is stored as a pause
+      // from the resolve to the reopen, and a person who reopened an incident after its
+      // alerts resolved keeps it open until they fire and resolve again.
+      const unmarked = unclosed.filter((incident) => {
+        if (!isOpen(incident.status) || incident.allAlertsResolvedAtMs !== null || incident.alertFingerprints.length === 0 || firingOf(incident.id).size > 0) return false;
         const latestResolve = incident.alertFingerprints.reduce((latest, fp) => Math.max(latest, options.alertState(fp)?.resolvedAtMs ?? 0), 0);
+        const lastPauseEnd = incident.pauses.reduce((latest, p) => Math.max(latest, p.endMs ?? Number.POSITIVE_INFINITY), Number.NEGATIVE_INFINITY);
+        if (latestResolve <= lastPauseEnd) return false;
         incident.allAlertsResolvedAtMs = latestResolve || clock.nowMs();
-      }
+        return true;
+      });
       if (unmarked.length > 0) {
         await persist(unmarked, []);
         logger.warn({ incidents: unmarked.length }, 'open incidents whose alerts had all resolved marked for auto-resolve');

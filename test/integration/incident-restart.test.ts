@@ -68,6 +68,20 @@ describe('incidents across a restart', () => {
     expect((await incident(opened!.id)).status).toBe('resolved');
   });
 
+  it('keeps an incident a person reopened after its alerts resolved open across a restart', async () => {
+    await post([alert('db-3', 'firing')]);
+    const opened = (await openIncidentOf('db-3'))!;
+    await post([alert('db-3', 'resolved')]);
+    expect((await incident(opened.id)).status).toBe('resolved');
+    const act = (action: string) => fetch(`${vigil!.url}/api/v1/incidents/${opened.id}/${action}`, { method: 'POST' });
+    expect((await act('reopen')).status).toBe(200);
+    expect((await act('acknowledge')).status).toBe(200);
+    await vigil!.close();
+    vigil = await startTestVigil({ clock, dataDir, overrides });
+    await sweeps();
+    expect((await incident(opened.id)).status).toBe('acknowledged');
+  });
+
   it('resolves the incident of an alert whose lease ran out while Vigil was down', async () => {
     await post([alert('db-2', 'firing', clock.nowMs() + 5 * 60_000)]);
     const opened = await openIncidentOf('db-2');
