@@ -109,7 +109,7 @@ function translateMetric(
     const labels = pointLabels(attributes, resource, pointPath);
     if (labels.size + 1 > maxLabels) fail(pointPath, `${labels.size + 1} labels, the limit is ${maxLabels}`);
     // Before the point's samples copy them: a histogram makes a series per bucket.
-    checkLabelBytes(labels, labelLimits, pointPath, Buffer.byteLength(name) + HISTOGRAM_LABEL_BYTES);
+    checkLabelBytes(labels, labelLimits, pointPath, '__name__'.length + Buffer.byteLength(name) + ADDED_LABEL_BYTES[data.type]);
     return { path: pointPath, name, labels, sink };
   };
   if (data.type === 'gauge' || data.type === 'sum') data.points.forEach((p, i) => writeNumberPoint(p, context(p.attributes, i)));
@@ -122,8 +122,11 @@ interface LabelBytesLimits {
   maxSeriesBytes: number;
 }
 
-/** What the series of a point may add to its labels: `__name__` (its suffix) and `le` or `quantile` with a number. */
-const HISTOGRAM_LABEL_BYTES = '__name___bucket'.length + 'quantile'.length + 32;
+/**
+ * What a point's series add to its labels besides `__name__` and the metric name, at most: a
+ * suffix (`_bucket`, `_count`), and `le` or `quantile` with a number (up to 24 characters).
+ */
+const ADDED_LABEL_BYTES = { gauge: 0, sum: 0, histogram: '_bucket'.length + 'le'.length + 24, summary: 'quantile'.length + 24 } as const;
 
 /**
  * Refuses labels past the byte limits (validateSeries checks the stored series again, exactly),
