@@ -633,7 +633,10 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
             continue;
           }
           const waiting = pending.get(key) ?? new Map<string, number>();
-          waiting.set(alert.fingerprint, nowMs);
+          // When it was last seen firing: now, for a change just received; at a restart's
+          // re-correlation, before the restart, so alerts that fired further apart than the
+          // window do not count as firing together.
+          waiting.set(alert.fingerprint, Math.min(alert.lastSeenAtMs, nowMs));
           for (const [fp, at] of waiting) if (at < nowMs - rule.windowMs || options.alertState(fp)?.status !== 'firing') waiting.delete(fp);
           pending.set(key, waiting);
           if (waiting.size < rule.minFiringAlerts) continue;

@@ -52,4 +52,23 @@ describe('grouping with a window and an N-alert threshold', () => {
     const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${incident!.id}`)).json()) as { timeline: { kind: string; groupBy?: Record<string, string> }[] };
     expect(detail.timeline.filter((e) => e.kind === 'alert_joined').every((e) => e.groupBy?.dc === 'fra' && e.groupBy.alertname === 'PacketLoss')).toBe(true);
   });
+
+  it('does not count alerts that fired further apart than the window as firing together after a restart', async () => {
+    const fireFor6h = (host: string) =>
+      fetch(`${vigil.url}/api/v1/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([{ labels: { alertname: 'PacketLoss', dc: 'dc-restart', host }, status: 'firing', severity: 'major', startsAt: new Date(clock.nowMs()).toISOString(), endsAt: new Date(clock.nowMs() + 6 * 3_600_000).toISOString() }]),
+      });
+    for (const host of ['h1', 'h2', 'h3']) {
+      await fireFor6h(host);
+      clock.advance(5 * 60_000);
+    }
+    const none = async () => ((await (await fetch(`${vigil.url}/api/v1/incidents?status=all`)).json()) as { incidents: { title: string }[] }).incidents.filter((i) => i.title.includes('dc-restart'));
+    expect(await none()).toEqual([]);
+    const { dataDir, config } = vigil;
+    await vigil.close();
+    vigil = await startTestVigil({ clock, dataDir, overrides: (c) => void (c.incidents.grouping = config.incidents.grouping) });
+    expect(await none()).toEqual([]);
+  });
 });
