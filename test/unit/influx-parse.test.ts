@@ -289,8 +289,10 @@ describe('parseLineProtocol: timestamps', () => {
     );
   });
 
-  it('uses the arrival time when a point has no timestamp', () => {
-    expect(decode('m v=1\nm v=2   \nm v=3\t').series[0]?.timestampsMs).toEqual([NOW_MS, NOW_MS, NOW_MS]);
+  it('uses the arrival time when a point has no timestamp; such points of one series fall on one time, and the last wins, as in InfluxDB', () => {
+    const [series] = decode('m v=1\nm v=2   \nm v=3\t').series;
+    expect([series?.timestampsMs, series?.values]).toEqual([[NOW_MS], [3]]);
+    expect(decode('m v=1\nm,host=a v=2\nm v=3').series.map((s) => s.values)).toEqual([[3], [2]]);
   });
 });
 
@@ -323,7 +325,7 @@ describe('parseLineProtocol: series grouping', () => {
   });
 
   it('keeps apart a tag value that spells out other tags', () => {
-    const { series } = decode('m,a=x\\,b\\=y v=1\nm,a=x,b=y v=2\nm,b=y,a=x v=3');
+    const { series } = decode('m,a=x\\,b\\=y v=1 1000000\nm,a=x,b=y v=2 2000000\nm,b=y,a=x v=3 3000000');
     expect(series.map((s) => [s.labels, s.values])).toEqual([
       [{ a: 'x,b=y' }, [1]],
       [{ a: 'x', b: 'y' }, [2, 3]],

@@ -233,6 +233,16 @@ describe('decodeOtlpMetrics: metric kinds (protobuf and JSON agree)', () => {
     expect(render(series)).toEqual({ 'temp_celsius{job="api",service_name="api"}': { timestampsMs: [1700000000123, 1700000060000], values: [1, 2] } });
   });
 
+  it('keeps the last of two points of one series at the same millisecond', () => {
+    const points = [
+      { timeUnixNano: '1700000000123000000', asDouble: 1 },
+      { timeUnixNano: '1700000000123000500', asDouble: 2 },
+      { timeUnixNano: '1700000060000000000', asDouble: 3 },
+    ];
+    const series = seriesOf(decodeBoth(request([{ name: 'temp', unit: 'Cel', gauge: { dataPoints: points } }])));
+    expect(render(series)).toEqual({ 'temp_celsius{job="api",service_name="api"}': { timestampsMs: [1700000000123, 1700000060000], values: [2, 3] } });
+  });
+
   it('accepts 64-bit fields as JSON numbers too', () => {
     const metric = { name: 'up', gauge: { dataPoints: [{ timeUnixNano: 1700000000000000000, asInt: 1 }] } };
     expect(render(seriesOf(decodeOtlpMetricsJson(request([metric]))))).toEqual({ 'up{job="api",service_name="api"}': { timestampsMs: [1700000000000], values: [1] } });

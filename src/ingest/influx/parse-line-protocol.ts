@@ -368,8 +368,10 @@ class LineProtocolParser {
         };
         addSlot(tagSet, { metricName, series, lastPoint: this.pointIndex });
         this.series.push(series);
-      } else if (slot.lastPoint === this.pointIndex) {
-        // Same field (or two keys sanitizing alike) twice in one point: the last one wins.
+      } else if (slot.lastPoint === this.pointIndex || slot.series.timestampsMs[slot.series.timestampsMs.length - 1] === timestampMs) {
+        // Same field (or two keys sanitizing alike) twice in one point, or the same series and
+        // time on the next line (lines without timestamps): the last one wins, as in InfluxDB.
+        slot.lastPoint = this.pointIndex;
         slot.series.values[slot.series.values.length - 1] = value;
       } else {
         slot.lastPoint = this.pointIndex;

@@ -291,6 +291,10 @@ class SeriesSink {
         .map(([labelName, labelValue]) => ({ name: labelName, value: labelValue }));
       series = { labels: sorted, timestampsMs: [], values: [] };
       this.byKey.set(key, series);
+    } else if (series.timestampsMs[series.timestampsMs.length - 1] === timestampMs) {
+      // The same series and time again (two points alike, or times equal once cut to ms): the last wins.
+      series.values[series.values.length - 1] = value;
+      return;
     }
     series.timestampsMs.push(timestampMs);
     series.values.push(value);
