@@ -163,6 +163,8 @@ export function createNotificationService(options: NotificationServiceOptions): 
     const number = delivery.attempts + 1;
     let httpStatus = 0;
     let error = '';
+    /** An answer no retry changes (a redirect, or a 4xx but timeout and rate limit), as Alertmanager's notifiers judge it. */
+    let permanent = false;
     /** The receiver's Retry-After on a failed answer, in ms: the next attempt waits at least that long. */
     let askedDelayMs: number | null = null;
     if (!route) {
@@ -179,6 +181,7 @@ export function createNotificationService(options: NotificationServiceOptions): 
         });
         httpStatus = response.status;
         await response.body?.cancel();
+        permanent = response.status >= 300 && response.status < 500 && response.status !== 408 && response.status !== 429;
         if (response.status >= 300 && response.status < 400) error = `HTTP ${response.status} redirect to ${response.headers.get('location') ?? '?'}, not followed (give the final URL)`;
         else if (!response.ok) {
           error = `HTTP ${response.status}`;
@@ -195,7 +198,7 @@ export function createNotificationService(options: NotificationServiceOptions): 
       return;
     }
     const delivered = error === '';
-    const givenUp = !delivered && (!route || number >= options.maxAttempts);
+    const givenUp = !delivered && (!route || permanent || number >= options.maxAttempts);
     const state: DeliveryState = delivered ? 'delivered' : givenUp ? 'failed' : 'pending';
     const nowMs = clock.nowMs();
     Object.assign(delivery, { attempts: number, state, updatedAtMs: nowMs });

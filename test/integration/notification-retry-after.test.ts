@@ -5,11 +5,17 @@ import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 // A receiver that is rate-limiting (429 + Retry-After: 1) on its first request, as Slack does.
 const arrivals: number[] = [];
+let goneArrivals = 0;
 let receiver: HttpReceiver;
 let vigil: TestVigil;
 
 beforeAll(async () => {
-  receiver = await startReceiver((_request, response) => {
+  receiver = await startReceiver((request, response) => {
+    if (request.path === '/gone') {
+      goneArrivals++;
+      response.writeHead(404).end();
+      return;
+    }
     arrivals.push(Date.now());
     if (arrivals.length === 1) response.writeHead(429, { 'retry-after': '1' }).end();
     else response.writeHead(200).end('ok');
@@ -18,7 +24,10 @@ beforeAll(async () => {
   vigil = await startTestVigil({
     overrides: (c) => {
       c.notifications = {
-        routes: [{ name: 'rate-limited', url: `${base}/hook`, format: 'slack', kinds: ['created'] }],
+        routes: [
+          { name: 'rate-limited', url: `${base}/hook`, format: 'slack', kinds: ['created'] },
+          { name: 'gone', url: `${base}/gone`, format: 'json', kinds: ['created'] },
+        ],
         maxAttempts: 3,
         retryBaseDelayMs: 20,
         timeoutMs: 1_000,
@@ -30,6 +39,11 @@ afterAll(async () => {
   await vigil?.stop();
   await receiver?.close();
 });
+
+async function attemptsOf(route: string) {
+  const page = (await (await fetch(`${vigil.url}/api/v1/notifications?limit=100`)).json()) as { attempts: { route: string; attempt: number; outcome: string; error: string; httpStatus: number }[] };
+  return page.attempts.filter((a) => a.route === route).sort((a, b) => a.attempt - b.attempt);
+}
 
 describe('notification retries', () => {
   it("wait as long as the receiver's Retry-After asks, not just the backoff", async () => {
@@ -43,12 +57,23 @@ describe('notification retries', () => {
     // The backoff alone would retry after 20 ms.
     expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(950);
     const log = await until('both attempts logged', async () => {
-      const page = (await (await fetch(`${vigil.url}/api/v1/notifications?limit=10`)).json()) as { attempts: { attempt: number; outcome: string; error: string; httpStatus: number }[] };
-      return page.attempts.length === 2 ? page.attempts.sort((a, b) => a.attempt - b.attempt) : undefined;
+      const attempts = await attemptsOf('rate-limited');
+      return attempts.length === 2 ? attempts : undefined;
     });
     expect(log.map((a) => [a.outcome, a.httpStatus, a.error])).toEqual([
       ['retrying', 429, 'HTTP 429 (Retry-After 1 s)'],
       ['delivered', 200, ''],
     ]);
+  });
+
+  it('give up at once on an answer no retry changes (404), as Alertmanager does', async () => {
+    const log = await until('the 404 logged', async () => {
+      const attempts = await attemptsOf('gone');
+      return attempts.length > 0 ? attempts : undefined;
+    });
+    // Three attempts were allowed, 20 ms apart: a retry would have come by now.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(goneArrivals).toBe(1);
+    expect(log.map((a) => [a.outcome, a.httpStatus])).toEqual([['failed', 404]]);
   });
 });

@@ -27,4 +27,11 @@ describe('parsePaging', () => {
     expect(parsePaging({ offset: '4294967295' }).offset).toBe(4_294_967_295);
     expect(() => parsePaging({ offset: '4294967296' })).toThrow(expect.objectContaining({ httpStatus: 400 }));
   });
+
+  it('takes decimal digits only, as the contract says integer', () => {
+    expect(parsePaging({ limit: '1000', offset: '0' })).toEqual({ limit: 1000, offset: 0 });
+    for (const limit of ['1e3', '0x10', '  1', '1.0', '+5', '']) {
+      expect(() => parsePaging({ limit }), limit).toThrow(expect.objectContaining({ httpStatus: 400 }));
+    }
+  });
 });
