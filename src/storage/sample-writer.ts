@@ -196,17 +196,19 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
           segment.unsyncedEntry = true;
         }
         await appendAll(segment.series, series);
-        segment.seriesBytes += series.reduce((n, b) => n + b.length, 0);
       }
       const samples = taken.map((p) => p.batch.samples);
       await appendAll(segment.samples, samples);
-      segment.samplesBytes += samples.reduce((n, b) => n + b.length, 0);
       // A new file's directory entry must be durable too (the series file may be created by
       // a later commit than the samples file); later appends need only O_DSYNC.
       if (options.fsync && segment.unsyncedEntry) {
         await fsyncDirectory(pendingDir);
         segment.unsyncedEntry = false;
       }
+      // Only now are these bytes acknowledged: a failure above cuts the files back to the
+      // lengths before this commit, rejected rows included.
+      segment.seriesBytes += series.reduce((n, b) => n + b.length, 0);
+      segment.samplesBytes += samples.reduce((n, b) => n + b.length, 0);
     } catch (error) {
       queuedRows -= rows;
       metrics?.queueRows(queuedRows);
@@ -322,6 +324,28 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
     }
   }
 
+  /**
+   * A crash between moving a segment's samples file into its batch and moving its series
+   * file leaves the series file in pending/, where segmentsIn would take it for the start of
+   * a commit that never completed and delete it: the labels of acknowledged samples. Puts
+   * each such file beside its samples file first.
+   */
+  async function reuniteSeriesFiles(batchDirs: readonly string[]): Promise<void> {
+    const pendingNames = new Set(await readdir(pendingDir));
+    const moved: string[] = [];
+    for (const batchDir of batchDirs) {
+      for (const name of await readdir(batchDir)) {
+        const series = name.endsWith(SAMPLES_SUFFIX) ? name.slice(0, -SAMPLES_SUFFIX.length) + SERIES_SUFFIX : '';
+        if (series === '' || !pendingNames.has(series)) continue;
+        await rename(join(pendingDir, series), join(batchDir, series));
+        moved.push(batchDir);
+      }
+    }
+    if (moved.length === 0 || !options.fsync) return;
+    for (const dir of new Set(moved)) await fsyncDirectory(dir);
+    await fsyncDirectory(pendingDir);
+  }
+
   /** Moves the segments into `batchDir`; can be repeated after it failed part-way. */
   async function moveIntoBatch(segments: Segment[], batchDir: string): Promise<void> {
     await mkdir(batchDir, { recursive: true });
@@ -371,7 +395,9 @@ export function createSampleWriter(options: SampleWriterOptions): SampleWriter {
       await ready;
       let segments = 0;
       let rows = 0;
-      for (const name of (await readdir(walDir)).filter((n) => n.startsWith('batch-')).sort()) {
+      const batches = (await readdir(walDir)).filter((n) => n.startsWith('batch-')).sort();
+      await reuniteSeriesFiles(batches.map((name) => join(walDir, name)));
+      for (const name of batches) {
         const batchDir = join(walDir, name);
         const found = await segmentsIn(batchDir);
         await insertBatch(store, batchDir, found);
@@ -426,7 +452,11 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Segments in a folder. A series file without its samples file is from a commit that never completed. */
+/**
+ * Segments in a folder. A series file without its samples file is dropped: none is expected
+ * (a segment's samples file is created first, and replay reunites the files of a segment
+ * that a crash split between pending/ and a batch).
+ */
 async function segmentsIn(dir: string): Promise<Segment[]> {
   const names = await readdir(dir);
   const segments: Segment[] = [];

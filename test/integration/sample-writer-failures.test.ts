@@ -1,0 +1,93 @@
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { defaultConfig } from '../../src/config/index.js';
+import { decodeRemoteWrite } from '../../src/ingest/remote-write/decode-remote-write.js';
+import { createSeriesRegistry } from '../../src/ingest/series-registry.js';
+import { ddlContextOf } from '../../src/main.js';
+import { migrate } from '../../src/storage/migrate.js';
+import { createSampleWriter } from '../../src/storage/sample-writer.js';
+import { createStore } from '../../src/storage/store.js';
+import { encodeWriteRequest } from '../helpers/remote-write.js';
+import { makeDataDir } from '../helpers/vigil.js';
+
+// The write-ahead log where the disk fails or the process dies at its worst moments, on the
+// real engine and real files. Only the folder fsync can be made to fail (an EIO), nothing else.
+const dirSync = vi.hoisted(() => ({ fail: false }));
+vi.mock('../../src/storage/journal-files.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/storage/journal-files.js')>();
+  return {
+    ...actual,
+    fsyncDirectory: async (dir: string) => {
+      if (dirSync.fail) throw new Error('injected EIO on a folder fsync');
+      return actual.fsyncDirectory(dir);
+    },
+  };
+});
+
+const dataDir = makeDataDir('vigil-sample-failures-');
+const config = { ...defaultConfig, storage: { ...defaultConfig.storage, dataDir } };
+const store = createStore(config.storage);
+const logger = pino({ level: 'silent' });
+const registry = createSeriesRegistry();
+
+beforeAll(async () => {
+  await migrate(store, ddlContextOf(config));
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function batchOf(metric: string, values: number[]) {
+  const now = Date.now() - 60_000;
+  const decoded = decodeRemoteWrite(
+    encodeWriteRequest([{ labels: { __name__: metric }, samples: values.map((value, i) => ({ value, timestamp: now + i })) }]),
+    registry,
+    { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000 },
+  );
+  if (!decoded.ok) throw new Error(decoded.detail);
+  return decoded.batch;
+}
+
+const writerAt = (walDir: string) => createSampleWriter({ store, walDir, maxBatchRows: 1_000_000, flushIntervalMs: 60_000, maxQueuedRows: 100_000, fsync: true, logger });
+const count = async (sql: string, metric: string) => Number((await store.query<{ n: string | number }>('count', sql, { metric }))[0]?.n);
+const samplesOf = (metric: string) =>
+  count('SELECT count() AS n FROM metric_samples_v1 WHERE series_id IN (SELECT series_id FROM metric_series_v1 WHERE metric_name = {metric:String})', metric);
+
+describe('write-ahead log failures', () => {
+  it('a commit refused because the folder fsync failed leaves none of its rows behind', async () => {
+    const walDir = join(dataDir, 'wal-dirsync');
+    const writer = writerAt(walDir);
+    await writer.replay();
+    dirSync.fail = true;
+    await expect(writer.write(batchOf('dirsync_refused', [1, 2, 3, 4, 5]))).rejects.toThrow('injected EIO');
+    dirSync.fail = false;
+    // What a crash now would leave: the next process replays exactly the acknowledged rows, none.
+    const files = readdirSync(join(walDir, 'pending')).filter((name) => name.endsWith('.samples.rb'));
+    expect(files.map((name) => statSync(join(walDir, 'pending', name)).size)).toEqual([0]);
+    const next = writerAt(walDir);
+    expect((await next.replay()).rows).toBe(0);
+    await next.close();
+    expect(await samplesOf('dirsync_refused')).toBe(0);
+  });
+
+  it("replays a segment's series rows left behind by a crash between moving its two files into a batch", async () => {
+    const walDir = join(dataDir, 'wal-move');
+    const crashed = writerAt(walDir);
+    await crashed.replay();
+    await crashed.write(batchOf('moved_apart', [1, 2, 3]));
+    // No close, no insert: then the state a SIGKILL between the two renames leaves behind.
+    const pending = join(walDir, 'pending');
+    const samples = readdirSync(pending).find((name) => name.endsWith('.samples.rb'))!;
+    const batch = join(walDir, 'batch-000000000-crashed');
+    mkdirSync(batch);
+    renameSync(join(pending, samples), join(batch, samples));
+    expect(readdirSync(pending).filter((name) => name.endsWith('.series.rb'))).toHaveLength(1);
+    const next = writerAt(walDir);
+    expect((await next.replay()).rows).toBe(3);
+    await next.close();
+    expect(await samplesOf('moved_apart')).toBe(3);
+  });
+});
