@@ -441,7 +441,8 @@ export function createRowBatcher(options: RowBatcherOptions): RowBatcher {
     }
     const buffers = parts.map((p) => p.bytes);
     const rowCount = parts.reduce((n, p) => n + p.rowCount, 0);
-    const byteCount = buffers.reduce((n, b) => n + b.length, 0);
+    // Bytes of parts with rows only: a part without rows is not appended, so its bytes would never leave the count.
+    const byteCount = parts.reduce((n, p) => n + (p.rowCount > 0 ? p.bytes.length : 0), 0);
     if (rowCount === 0) return Promise.resolve();
     if (queuedRows + rowCount > maxQueuedRows || queuedBytes + byteCount > maxQueuedBytes) {
       metrics?.rejected('overload');
