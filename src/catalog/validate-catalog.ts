@@ -47,6 +47,8 @@ export function parseCatalogYaml(text: string, context: CatalogContext = {}): Ca
  * a deep-frozen copy of the input.
  */
 export function validateCatalog(candidate: unknown, context: CatalogContext = {}): CatalogValidation {
+  const tooDeep = pathDeeperThan(candidate, MAX_DEPTH);
+  if (tooDeep !== null) return { ok: false, problems: [`${tooDeep || 'catalog'}: nested deeper than ${MAX_DEPTH} levels, which no catalog needs`] };
   try {
     const problems = [...schemaProblems(candidate), ...semanticProblems(candidate), ...routeProblems(candidate, context.routeNames)];
     if (problems.length > 0) return { ok: false, problems };
@@ -55,6 +57,25 @@ export function validateCatalog(candidate: unknown, context: CatalogContext = {}
     // Not expected (the property test feeds arbitrary JSON); a value beats a throw for callers.
     return { ok: false, problems: [`catalog: could not be validated: ${error instanceof Error ? error.message : String(error)}`] };
   }
+}
+
+/** Far more than a catalog's deepest path (a service's SLA support hours, ~6); the checks recurse. */
+const MAX_DEPTH = 32;
+
+/**
+ * The path of a value nested deeper than `limit` (arrays and objects), or null: walked with a
+ * stack of its own, so that a body of 100k nested arrays is refused by name rather than by
+ * the checks overflowing the call stack.
+ */
+function pathDeeperThan(value: unknown, limit: number): string | null {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, path, depth } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return path;
+    for (const [key, child] of Object.entries(current)) stack.push({ value: child, path: Array.isArray(current) ? `${path}[${key}]` : path ? `${path}.${key}` : key, depth: depth + 1 });
+  }
+  return null;
 }
 
 function schemaProblems(candidate: unknown): string[] {

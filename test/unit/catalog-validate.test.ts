@@ -133,6 +133,15 @@ describe('validateCatalog', () => {
     expect(Object.isFrozen(candidate)).toBe(false);
   });
 
+  it('refuses a body nested past any catalog by naming where, not by overflowing the checks', () => {
+    let nested: unknown = [];
+    for (let i = 0; i < 100_000; i++) nested = [nested];
+    expect(validateCatalog({ configurationItems: nested, services: [] })).toEqual({
+      ok: false,
+      problems: [`configurationItems${'[0]'.repeat(31)}: nested deeper than 32 levels, which no catalog needs`],
+    });
+  });
+
   it('refuses a service naming a notification route that is not configured, when the routes are given', () => {
     const candidate = baseCatalog();
     candidate.services[0] = { ...candidate.services[0]!, notificationRoutes: ['web-oncall', 'web-oncal', 'ops'] };
