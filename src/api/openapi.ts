@@ -265,8 +265,12 @@ export const openApiDocument = {
         tags: ['catalog'],
         summary: 'Replace the catalog (validated whole; on any problem the previous one stays in force)',
         parameters: [{ name: 'X-Vigil-Author', in: 'header', schema: { type: 'string' } }],
-        requestBody: { required: true, ...json({ type: 'object' }) },
-        responses: { '200': { description: 'the catalog now in force', ...json({ type: 'object' }) }, '400': error('invalid catalog: every problem named') },
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } }, 'application/yaml': { schema: { type: 'string', description: 'the catalog as in its YAML file' } } } },
+        responses: {
+          '200': { description: 'the catalog now in force', ...json({ type: 'object' }) },
+          '400': error('invalid catalog: every problem named'),
+          '415': error('neither JSON nor YAML'),
+        },
       },
     },
     '/api/v1/services/{id}': {

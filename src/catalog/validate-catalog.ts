@@ -28,12 +28,18 @@ const MAX_YAML_ALIASES = 1000;
  * YAML syntax errors come back as problems too.
  */
 export function parseCatalogYaml(text: string, context: CatalogContext = {}): CatalogValidation {
+  const parsed = catalogCandidateOfYaml(text);
+  return parsed.ok ? validateCatalog(parsed.candidate, context) : parsed;
+}
+
+/** A YAML document as a value to validate; syntax errors, an empty document and alias bombs as problems. Never throws. */
+export function catalogCandidateOfYaml(text: string): { ok: true; candidate: unknown } | { ok: false; problems: string[] } {
   try {
     const doc = parseDocument(text);
     if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => `YAML: ${e.message}`) };
     const candidate: unknown = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
     if (candidate === null || candidate === undefined) return { ok: false, problems: ['catalog: the document is empty'] };
-    return validateCatalog(candidate, context);
+    return { ok: true, candidate };
   } catch (error) {
     return { ok: false, problems: [`YAML: ${error instanceof Error ? error.message : String(error)}`] };
   }

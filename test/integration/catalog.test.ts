@@ -58,6 +58,18 @@ describe('service catalog', () => {
     expect(still.services.map((s) => s.id)).toEqual(['checkout']);
   });
 
+  it('takes a catalog through PUT as YAML too, as in its file; another media type is a 415', async () => {
+    const put = (type: string, body: string) => fetch(`${vigil.url}/api/v1/services`, { method: 'PUT', headers: { 'content-type': type }, body });
+    const yaml = await put('application/yaml', catalogYaml('high'));
+    expect(yaml.status).toBe(200);
+    expect(((await yaml.json()) as { services: { id: string; criticality: string }[] }).services).toMatchObject([{ id: 'checkout', criticality: 'high' }]);
+    const broken = await put('application/yaml', 'services: [\n');
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { detail: string }).detail).toMatch(/^invalid catalog:\nYAML: /);
+    const plain = await put('text/plain', JSON.stringify({ configurationItems: [], services: [] }));
+    expect([plain.status, ((await plain.json()) as { detail: string }).detail]).toEqual([415, 'Content-Type text/plain is not a catalog; send application/json or application/yaml']);
+  });
+
   it('takes a valid catalog through PUT, and reloads the file when it changes', async () => {
     const put = await json('PUT', '/api/v1/services', { configurationItems: [{ id: 'h1', type: 'host' }], services: [{ id: 'api', name: 'API', criticality: 'low', ownerTeam: 'core', dependsOn: ['h1'] }] });
     expect(put.status).toBe(200);
