@@ -58,6 +58,10 @@ function prometheusErrorType(status: number): string {
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const answer = answerOf(error);
+    // Fastify says only "Unsupported Media Type": name the type, and where it was sent.
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      answer.detail = `Content-Type ${request.headers['content-type'] ?? 'none'} is not accepted by ${request.method} ${request.url.split('?')[0]}`;
+    }
     if (isAppError(error)) {
       if (error.retryable) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
       // Shedding is expected under load and counted on /metrics; logging each one would add to the load.

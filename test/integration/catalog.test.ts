@@ -68,6 +68,12 @@ describe('service catalog', () => {
     expect(((await broken.json()) as { detail: string }).detail).toMatch(/^invalid catalog:\nYAML: /);
     const plain = await put('text/plain', JSON.stringify({ configurationItems: [], services: [] }));
     expect([plain.status, ((await plain.json()) as { detail: string }).detail]).toEqual([415, 'Content-Type text/plain is not a catalog; send application/json or application/yaml']);
+    // curl --data's default: no parser takes it, and the answer still says what and where.
+    const form = await put('application/x-www-form-urlencoded', 'services=');
+    expect([form.status, await form.json()]).toEqual([
+      415,
+      { error: 'REQUEST_UNSUPPORTED_MEDIA_TYPE', detail: 'Content-Type application/x-www-form-urlencoded is not accepted by PUT /api/v1/services' },
+    ]);
   });
 
   it('takes a valid catalog through PUT, and reloads the file when it changes', async () => {
