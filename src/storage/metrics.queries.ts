@@ -1,6 +1,7 @@
 import type { LabelMatcher, SeriesSelector } from '../shared/series-selector.js';
 import { compileMatcherRegex } from '../shared/series-selector.js';
 import type { Store } from './store.js';
+import { AppError } from '../shared/errors.js';
 
 /** Bit pattern of Prometheus' stale marker NaN (0x7ff0000000000002) as an unsigned integer. */
 const STALE_MARKER_BITS = '9218868437227405314';
@@ -66,9 +67,12 @@ function seriesFilter(query: SeriesQuery, params: Record<string, unknown>): stri
     AND (${buildSelectorCondition(query.selectors, params)})`;
 }
 
-/** Series whose label sets match any selector and that have samples on a day within the range. */
+/**
+ * Series whose label sets match any selector and that have samples on a day within the range:
+ * up to `query.limit` of them and one more, so that the caller can tell a cut result.
+ */
 export async function findSeries(store: Store, query: SeriesQuery): Promise<StoredSeries[]> {
-  const params: Record<string, unknown> = { limit: query.limit };
+  const params: Record<string, unknown> = { limit: query.limit + 1 };
   // Aliases differ from column names: ClickHouse would resolve WHERE's columns to them.
   const rows = await store.query<{ id: string; name: string; label_map: Record<string, string> }>(
     'find series',
@@ -98,6 +102,14 @@ export const EXPORT_CHUNK_SAMPLES = 1_000_000;
 export async function* exportSamples(store: Store, query: SeriesQuery, chunkSamples = EXPORT_CHUNK_SAMPLES): AsyncGenerator<ExportedSeries[]> {
   const series = await findSeries(store, query);
   if (series.length === 0) return;
+  // An export cut short without a word would pass for all there is (a backup missing series).
+  if (series.length > query.limit) {
+    throw new AppError(
+      'EXPORT_TOO_MANY_SERIES',
+      `match[] selects more than ${query.limit} series in the time range: narrow match[] or the range, or raise limit`,
+      { httpStatus: 400 },
+    );
+  }
   series.sort((a, b) => seriesOrder(a.labels, b.labels));
   const counts = await store.query<{ id: string; n: string | number }>(
     'count export samples',

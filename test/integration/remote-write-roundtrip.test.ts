@@ -227,6 +227,22 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(empty.status).toBe(400);
   });
 
+  it('says when a limit cuts a listing, and refuses an export it would cut rather than drop series', async () => {
+    const now = Date.now();
+    const series = Array.from({ length: 12 }, (_, i) => ({ labels: { __name__: 'cut_test', i: String(i) }, samples: [{ value: i, timestamp: now - 1_000 }] }));
+    expect((await write(snappyWriteRequest(series))).status).toBe(204);
+    const listed = (await (await fetch(`${vigil.url}/api/v1/series?match[]=cut_test&limit=10`)).json()) as { data: unknown[]; warnings?: string[] };
+    expect([listed.data.length, listed.warnings]).toEqual([10, ['results truncated due to limit']]);
+    const whole = (await (await fetch(`${vigil.url}/api/v1/series?match[]=cut_test&limit=12`)).json()) as { data: unknown[]; warnings?: string[] };
+    expect([whole.data.length, whole.warnings]).toEqual([12, undefined]);
+    const cut = await fetch(`${vigil.url}/api/v1/export?match[]=cut_test&limit=10`);
+    expect([cut.status, await cut.json()]).toEqual([
+      400,
+      { error: 'EXPORT_TOO_MANY_SERIES', detail: 'match[] selects more than 10 series in the time range: narrow match[] or the range, or raise limit' },
+    ]);
+    expect(await exportSeries('cut_test')).toHaveLength(12);
+  });
+
   it('reports what it stored on /metrics', async () => {
     const text = await (await fetch(`${vigil.url}/metrics`)).text();
     expect(text).toMatch(/vigil_ingest_requests_total\{protocol="prometheus",outcome="stored"\} \d+/);

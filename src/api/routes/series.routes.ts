@@ -15,13 +15,13 @@ export interface SeriesRouteDeps {
   whenWritesVisible: () => Promise<void>;
 }
 
-/** Default and ceiling for series returned by one call. */
+/** Default and ceiling for series returned by one call: a listing is cut (with a warning), an export refused past it. */
 const DEFAULT_SERIES_LIMIT = 10_000;
 const MAX_SERIES_LIMIT = 100_000;
 
 /** Reading back what was stored: Prometheus' series listing and VictoriaMetrics' JSON-lines export. */
 export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps): Promise<void> {
-  const parseQuery = (raw: Record<string, string | string[] | undefined>): SeriesQuery => {
+  const parseQuery = (raw: Record<string, string | string[] | undefined>, defaultLimit = DEFAULT_SERIES_LIMIT): SeriesQuery => {
     const matches = raw['match[]'];
     const list = matches === undefined ? [] : Array.isArray(matches) ? matches : [matches];
     if (list.length === 0) throw new AppError('REQUEST_INVALID', 'no match[] parameter: give at least one series selector, e.g. match[]=up', { httpStatus: 400 });
@@ -39,7 +39,7 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
     const startMs = parseTimeParam('start', single('start'), 0);
     if (startMs > endMs) throw new AppError('REQUEST_INVALID', 'start is after end', { httpStatus: 400 });
     const limitText = single('limit');
-    const { limit } = parsePaging(limitText === undefined ? {} : { limit: limitText }, { limit: DEFAULT_SERIES_LIMIT, maxLimit: MAX_SERIES_LIMIT });
+    const { limit } = parsePaging(limitText === undefined ? {} : { limit: limitText }, { limit: defaultLimit, maxLimit: MAX_SERIES_LIMIT });
     return { selectors, startMs, endMs, limit };
   };
 
@@ -47,6 +47,8 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
     const query = parseQuery(raw);
     await deps.whenWritesVisible();
     const series = await findSeries(deps.store, query);
+    // As Prometheus answers a listing its limit cut.
+    if (series.length > query.limit) return { status: 'success', data: series.slice(0, query.limit).map((s) => s.labels), warnings: ['results truncated due to limit'] };
     return { status: 'success', data: series.map((s) => s.labels) };
   };
   // Prometheus clients (Grafana) read its error shape: `{ status, errorType, error }`.
@@ -65,7 +67,8 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
   });
 
   app.get('/api/v1/export', async (request, reply) => {
-    const query = parseQuery(request.query as Record<string, string | string[] | undefined>);
+    // Exports go in chunks, so the ceiling is the default: more is refused, never cut silently.
+    const query = parseQuery(request.query as Record<string, string | string[] | undefined>, MAX_SERIES_LIMIT);
     await deps.whenWritesVisible();
     const chunks = exportSamples(deps.store, query);
     // The first chunk before answering, so a failing query still gets its error status.
