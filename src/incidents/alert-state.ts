@@ -51,9 +51,10 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
     fingerprint: state.fingerprint,
     source: state.source,
     status: state.status,
-    severity: event.status === 'firing' ? event.severity : state.severity,
+    // A bare event (only a status) says nothing of these: the alert keeps its own.
+    severity: event.status === 'firing' && event.bare !== true ? event.severity : state.severity,
     labels: state.labels,
-    annotations: event.annotations,
+    annotations: event.bare === true ? state.annotations : event.annotations,
     startsAtMs: state.startsAtMs,
     endsAtMs: event.endsAtMs,
     generatorUrl: event.generatorUrl ?? state.generatorUrl,

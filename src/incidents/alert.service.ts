@@ -229,7 +229,11 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   }
 
   const service: AlertService = {
-    receive(events) {
+    receive(received) {
+      // A bare event (a PagerDuty acknowledge or resolve without payload) of an alert Vigil
+      // does not know names nothing to make one from: a firing alert with no labels that no
+      // sender would ever resolve.
+      const events = received.some((e) => e.bare === true) ? received.filter((e) => e.bare !== true || alerts.has(e.fingerprint)) : received;
       return exclusive(
         events.map((e) => e.fingerprint),
         async (entries) => {

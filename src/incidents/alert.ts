@@ -42,4 +42,9 @@ export interface AlertEvent {
   origin?: string;
   /** PagerDuty `acknowledge`: a human has seen it; status stays `firing`. */
   acknowledged?: true;
+  /**
+   * The sender said only the status (a PagerDuty acknowledge or resolve without payload):
+   * the alert keeps its severity and annotations, and an alert Vigil does not know is not made.
+   */
+  bare?: true;
 }

@@ -229,9 +229,12 @@ interface AlertParts {
   groupKey?: string | undefined;
   origin?: string | undefined;
   acknowledged?: boolean;
+  bare?: boolean;
 }
 
-function buildAlert(source: AlertSource, parts: AlertParts, nowMs: number): AlertEvent {
+function buildAlert(source: AlertSource, parts: AlertParts, nowMs: number, path?: JsonPath): AlertEvent {
+  // As Alertmanager's API refuses it; a resolved alert ends at or after its start.
+  if (path !== undefined && parts.endsAtMs !== null && parts.endsAtMs < parts.startsAtMs) fail(child(path, 'endsAt'), 'must not be before startsAt');
   const fingerprint = parts.fingerprint !== undefined && parts.fingerprint !== '' ? parts.fingerprint : fingerprintLabels(parts.labels);
   const alert: AlertEvent = {
     source,
@@ -248,6 +251,7 @@ function buildAlert(source: AlertSource, parts: AlertParts, nowMs: number): Aler
   if (parts.groupKey !== undefined && parts.groupKey !== '') alert.groupKey = parts.groupKey;
   if (parts.origin !== undefined && parts.origin !== '') alert.origin = parts.origin;
   if (parts.acknowledged === true) alert.acknowledged = true;
+  if (parts.bare === true) alert.bare = true;
   return alert;
 }
 
@@ -277,7 +281,7 @@ export function normalizeAlertmanagerWebhook(body: unknown, nowMs: number): Norm
         fingerprint: optionalString(a, 'fingerprint', path),
         generatorUrl: optionalString(a, 'generatorURL', path),
         groupKey,
-      }, nowMs);
+      }, nowMs, path);
     });
   });
 }
@@ -297,7 +301,9 @@ export function normalizeAlertmanagerV2Alerts(body: unknown, nowMs: number): Nor
       const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
       const ends = endsAtMs(a, path);
       const startsText = optionalString(a, 'startsAt', path);
-      const starts = startsText === undefined || startsText === '' ? (ends ?? nowMs) : timestampAt(startsText, child(path, 'startsAt'));
+      // Unset: absent, empty, or Go's zero time (what Go clients send), as Alertmanager reads it.
+      const startsParsed = startsText === undefined || startsText === '' ? null : parsedTimestamp(startsText, child(path, 'startsAt'));
+      const starts = startsParsed === null || startsParsed === GO_ZERO_TIME_MS ? (ends ?? nowMs) : inStorableRange(startsParsed, startsText!, child(path, 'startsAt'));
       return buildAlert('prometheus', {
         labels,
         annotations,
@@ -306,7 +312,7 @@ export function normalizeAlertmanagerV2Alerts(body: unknown, nowMs: number): Nor
         startsAtMs: starts,
         endsAtMs: ends,
         generatorUrl: optionalString(a, 'generatorURL', path),
-      }, nowMs);
+      }, nowMs, path);
     }),
   );
 }
@@ -329,7 +335,7 @@ function normalizeVigilAlert(item: unknown, path: JsonPath, nowMs: number): Aler
     endsAtMs: endsAtMs(a, path),
     fingerprint: optionalString(a, 'fingerprint', path),
     origin: optionalString(a, 'source', path),
-  }, nowMs);
+  }, nowMs, path);
 }
 
 /**
@@ -502,6 +508,7 @@ export function normalizePagerDutyEvent(body: unknown, nowMs: number): Normalize
         fingerprint: dedupKey,
         origin: client,
         acknowledged,
+        bare: payload === undefined,
       }, nowMs),
     ];
   });

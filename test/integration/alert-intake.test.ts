@@ -172,4 +172,14 @@ describe("Vigil's own JSON and PagerDuty events", () => {
     const unknownField = await post('/api/v1/alerts', JSON.stringify([{ labels: { a: 'b' }, status: 'firing', colour: 'red' }]));
     expect(unknownField.status).toBe(400);
   });
+
+  it('an acknowledge without payload keeps the alert as it was, and makes no alert of a key it does not know', async () => {
+    const enqueue = (body: object) => post('/v2/enqueue', JSON.stringify({ routing_key: 'r'.repeat(32), ...body }));
+    await enqueue({ event_action: 'trigger', dedup_key: 'pd-ack', payload: { summary: 'queue stuck', source: 'mq-1', severity: 'critical' } });
+    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack' })).status).toBe(202);
+    const acked = (await alerts('firing')).alerts.find((a) => a.fingerprint === 'pd-ack');
+    expect(acked).toMatchObject({ severity: 'critical', annotations: { summary: 'queue stuck' } });
+    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-never-triggered' })).status).toBe(202);
+    expect((await alerts('all')).alerts.map((a) => a.fingerprint)).not.toContain('pd-never-triggered');
+  });
 });

@@ -266,6 +266,16 @@ describe('normalizeAlertmanagerV2Alerts', () => {
     expect(alert?.endsAtMs).toBe(endsAtMs);
   });
 
+  it("reads Go's zero startsAt as unset, and refuses an endsAt before startsAt, as Alertmanager does", () => {
+    const [zero] = alertsOf(normalizeAlertmanagerV2Alerts([{ ...base, startsAt: '0001-01-01T00:00:00Z' }], NOW_MS));
+    expect(zero?.startsAtMs).toBe(NOW_MS);
+    expect(normalizeAlertmanagerV2Alerts([{ ...base, endsAt: '2026-11-22T18:40:22.000Z' }], NOW_MS)).toEqual({
+      ok: false,
+      detail: 'alerts[0].endsAt: must not be before startsAt',
+    });
+    expect(normalizeVigilAlerts({ labels: { a: 'b' }, status: 'resolved', startsAt: '2026-11-22T18:40:23Z', endsAt: '2026-11-22T18:00:00Z' }, NOW_MS)).toMatchObject({ ok: false, detail: 'endsAt: must not be before startsAt' });
+  });
+
   it('fills a missing startsAt from endsAt, else the arrival time (as Alertmanager does)', () => {
     const alerts = alertsOf(
       normalizeAlertmanagerV2Alerts([{ labels: { alertname: 'A' } }, { labels: { alertname: 'B' }, endsAt: '2026-11-22T18:44:00Z' }], NOW_MS),
@@ -448,7 +458,7 @@ describe('normalizePagerDutyEvent', () => {
   it('maps acknowledge to a firing, acknowledged alert and resolve to a resolved one (payload optional)', () => {
     const base = { routing_key: trigger.routing_key, dedup_key: 'srv01/HTTP' };
     const [ack] = alertsOf(normalizePagerDutyEvent({ ...base, event_action: 'acknowledge' }, NOW_MS));
-    expect(ack).toMatchObject({ fingerprint: 'srv01/HTTP', status: 'firing', acknowledged: true, labels: {}, startsAtMs: NOW_MS, endsAtMs: null });
+    expect(ack).toMatchObject({ fingerprint: 'srv01/HTTP', status: 'firing', acknowledged: true, bare: true, labels: {}, startsAtMs: NOW_MS, endsAtMs: null });
     const [resolved] = alertsOf(normalizePagerDutyEvent({ ...base, event_action: 'resolve' }, NOW_MS));
     expect(resolved).toMatchObject({ fingerprint: 'srv01/HTTP', status: 'resolved', endsAtMs: NOW_MS });
     expect(resolved?.acknowledged).toBeUndefined();

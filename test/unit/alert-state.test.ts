@@ -52,6 +52,14 @@ describe('severity', () => {
     const resolved = applyAlertEvent(downgraded, event({ status: 'resolved', severity: 'warning', receivedAtMs: t0 + 2000 }));
     expect(resolved).toMatchObject({ status: 'resolved', severity: 'minor' });
   });
+
+  it('a bare event (PagerDuty acknowledge or resolve without payload) keeps the severity and annotations', () => {
+    const critical = applyAlertEvent(undefined, event({ severity: 'critical', annotations: { summary: 'disk full' } }));
+    const acknowledged = applyAlertEvent(critical, event({ severity: 'warning', annotations: {}, labels: {}, acknowledged: true, bare: true, receivedAtMs: t0 + 1000 }));
+    expect(acknowledged).toMatchObject({ status: 'firing', severity: 'critical', annotations: { summary: 'disk full' }, labels: critical.labels });
+    const resolved = applyAlertEvent(acknowledged, event({ status: 'resolved', severity: 'warning', annotations: {}, bare: true, receivedAtMs: t0 + 2000 }));
+    expect(resolved).toMatchObject({ status: 'resolved', severity: 'critical', annotations: { summary: 'disk full' } });
+  });
 });
 
 describe('resolve times', () => {
