@@ -106,7 +106,7 @@ export async function* exportSamples(store: Store, query: SeriesQuery, chunkSamp
   if (series.length > query.limit) {
     throw new AppError(
       'EXPORT_TOO_MANY_SERIES',
-      `match[] selects more than ${query.limit} series in the time range: narrow match[] or the range, or raise limit`,
+      `match[] selects more than ${query.limit} series in the time range (its limit): narrow match[] or the range`,
       { httpStatus: 400 },
     );
   }

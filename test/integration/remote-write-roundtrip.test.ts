@@ -238,7 +238,7 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     const cut = await fetch(`${vigil.url}/api/v1/export?match[]=cut_test&limit=10`);
     expect([cut.status, await cut.json()]).toEqual([
       400,
-      { error: 'EXPORT_TOO_MANY_SERIES', detail: 'match[] selects more than 10 series in the time range: narrow match[] or the range, or raise limit' },
+      { error: 'EXPORT_TOO_MANY_SERIES', detail: 'match[] selects more than 10 series in the time range (its limit): narrow match[] or the range' },
     ]);
     expect(await exportSeries('cut_test')).toHaveLength(12);
   });
