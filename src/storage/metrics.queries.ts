@@ -144,9 +144,12 @@ async function exportChunk(store: Store, series: readonly StoredSeries[], query:
             arraySort(p -> p.1, groupArray((toUnixTimestamp64Milli(ts), if(isFinite(value), value, 0),
               multiIf(reinterpretAsUInt64(value) = ${STALE_MARKER_BITS}, 'StaleNaN', isNaN(value), 'NaN',
                       value > 0 AND NOT isFinite(value), '+Inf', NOT isFinite(value), '-Inf', '')))) AS points
-     FROM metric_samples_v1
-     WHERE series_id IN (SELECT toUInt64(arrayJoin({ids:Array(String)})))
-       AND ts BETWEEN fromUnixTimestamp64Milli({startMs:Int64}) AND fromUnixTimestamp64Milli({endMs:Int64})
+     -- One sample per series and time: a sender's retry of a write it did not see
+     -- acknowledged stores its samples again (Prometheus and VictoriaMetrics keep one).
+     FROM (SELECT series_id, ts, any(value) AS value FROM metric_samples_v1
+       WHERE series_id IN (SELECT toUInt64(arrayJoin({ids:Array(String)})))
+         AND ts BETWEEN fromUnixTimestamp64Milli({startMs:Int64}) AND fromUnixTimestamp64Milli({endMs:Int64})
+       GROUP BY series_id, ts)
      GROUP BY series_id`,
     { ids: series.map((s) => s.id), startMs: query.startMs, endMs: query.endMs },
   );

@@ -243,6 +243,14 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(await exportSeries('cut_test')).toHaveLength(12);
   });
 
+  it("exports one sample per series and time when a sender's retry stored a body twice", async () => {
+    const now = Date.now();
+    const body = snappyWriteRequest([{ labels: { __name__: 'retried_write', x: '1' }, samples: [{ value: 7, timestamp: now - 2_000 }, { value: 8, timestamp: now - 1_000 }] }]);
+    expect((await write(body)).status).toBe(204);
+    expect((await write(body)).status).toBe(204);
+    expect((await exportSeries('retried_write')).map((l) => [l.timestamps, l.values])).toEqual([[[now - 2_000, now - 1_000], [7, 8]]]);
+  });
+
   it('reports what it stored on /metrics', async () => {
     const text = await (await fetch(`${vigil.url}/metrics`)).text();
     expect(text).toMatch(/vigil_ingest_requests_total\{protocol="prometheus",outcome="stored"\} \d+/);
