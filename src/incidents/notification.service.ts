@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { CatalogIndex } from '../catalog/catalog-index.js';
 import type { Clock } from '../shared/clock.js';
@@ -132,6 +133,12 @@ function slackEscape(text: string): string {
 }
 
 /**
+ * Client errors a retry can change, by name: a timeout, and a receiver limiting its rate
+ * (Slack does, with Retry-After). Every other redirect or 4xx fails the delivery at once.
+ */
+const RETRYABLE_CLIENT_ERRORS = new Set(['Request Timeout', 'Too Many Requests']);
+
+/**
  * Outbound webhooks per route, delivered in the background with exponential backoff. The
  * queue is durable: a delivery is stored as pending with the incident change that called for
  * it (the core writes `plan()`'s rows in the same batch), every attempt is logged and moves the
@@ -181,7 +188,7 @@ export function createNotificationService(options: NotificationServiceOptions): 
         });
         httpStatus = response.status;
         await response.body?.cancel();
-        permanent = response.status >= 300 && response.status < 500 && response.status !== 408 && response.status !== 429;
+        permanent = response.status >= 300 && response.status < 500 && !RETRYABLE_CLIENT_ERRORS.has(STATUS_CODES[response.status] ?? '');
         if (response.status >= 300 && response.status < 400) error = `HTTP ${response.status} redirect to ${response.headers.get('location') ?? '?'}, not followed (give the final URL)`;
         else if (!response.ok) {
           error = `HTTP ${response.status}`;
