@@ -3,6 +3,7 @@ import type { Clock } from '../shared/clock.js';
 import {
   ALERT_EVENT_LAYOUT,
   ALERT_STATE_LAYOUT,
+  eventDayOf,
   listAlertEvents,
   listAlerts,
   loadRecentAlerts,
@@ -18,7 +19,6 @@ import type { Store } from '../storage/store.js';
 import type { AlertEvent } from './alert.js';
 import { applyAlertEvent, expireAlert, leaseExpiresAtMs, needsStateRow, sameStringMap, type AlertState, type ResolveTimeouts } from './alert-state.js';
 
-const DAY_MS = 86_400_000;
 
 export interface AlertServiceOptions {
   store: Store;
@@ -197,7 +197,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
         // alert's the same objects, and every event sets the alert's annotations.
         const inProgress = entry.next !== undefined;
         const previousLabels = inProgress ? entry.nextEventLabels : entry.eventLabels;
-        const day = Math.floor(event.receivedAtMs / DAY_MS);
+        const day = eventDayOf(event.receivedAtMs);
         let repeats = 0;
         if (previousLabels !== undefined && before && day === (inProgress ? entry.nextEventDay : entry.eventDay)) {
           if (event.labels === previousLabels) repeats |= REPEATS_LABELS;

@@ -197,9 +197,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   async function storeWaitingChange(id: string): Promise<boolean> {
     if (!unsaved.some((w) => w.incidentIds.has(id))) return false;
     // In line with the sweeps, which store the same queue: never two stores of one write.
-    const run = lastSweep.then(storeUnsaved);
-    lastSweep = run.catch(() => undefined);
-    await run;
+    await inLineWithSweeps(storeUnsaved);
     return true;
   }
 
@@ -595,6 +593,13 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   let lastSweep: Promise<void> = Promise.resolve();
   let sweepsQueued = 0;
 
+  /** Runs `task` after the sweeps queued before it, and before those queued after. */
+  function inLineWithSweeps(task: () => Promise<void>): Promise<void> {
+    const run = lastSweep.then(task);
+    lastSweep = run.catch(() => undefined);
+    return run;
+  }
+
   const service: IncidentService = {
     async onAlertsChanged(states) {
       const nowMs = clock.nowMs();
@@ -673,9 +678,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       // One sweep at a time, whoever asks (the timer, or a zero hold after alerts changed):
       // two over one slow store would both take unsaved writes off the same queue.
       sweepsQueued++;
-      const run = lastSweep.then(sweepOnce).finally(() => sweepsQueued--);
-      lastSweep = run.catch(() => undefined);
-      return run;
+      return inLineWithSweeps(sweepOnce).finally(() => sweepsQueued--);
     },
     async act(id, action, actor, note) {
       const incident = await requireIncident(id, action);

@@ -38,6 +38,17 @@ function writeAlertColumns(
   out.string(alert.generatorUrl ?? '');
 }
 
+/**
+ * The UTC day of an event (days since 1970) by its arrival: a row repeats only an event of
+ * its own day, so that events, which expire by whole days, never outlive what they repeat.
+ * The writer (alert.service.ts) and restoreRepeatedMaps hold to the same day.
+ */
+export function eventDayOf(receivedAtMs: number): number {
+  return Math.floor(receivedAtMs / DAY_MS);
+}
+
+const DAY_MS = 86_400_000;
+
 /** `repeats` bits of an event row (migration 016): which map it leaves to an earlier event of its alert. */
 export const REPEATS_LABELS = 1;
 export const REPEATS_ANNOTATIONS = 2;
@@ -252,8 +263,6 @@ const REPEATED_MAPS = [
   { bit: REPEATS_ANNOTATIONS, bitIndex: 1, map: 'annotations' },
 ] as const;
 
-const DAY_MS = 86_400_000;
-
 /**
  * Fills in the maps that rows of one fingerprint's events leave to an earlier event
  * (migration 016, `repeats`), in place. A map so marked equals that of the alert's previous
@@ -269,7 +278,7 @@ async function restoreRepeatedMaps(store: Store, fingerprint: string, events: St
   const previousOnPage = previousEvents(events, ascending);
   const lookedUp = ascending.filter((i) => REPEATED_MAPS.some(({ bit }) => repeats[i]! & bit) && previousOnPage[i] === undefined);
   if (lookedUp.length > 0) {
-    const days = lookedUp.map((i) => Math.floor(events[i]!.receivedAtMs / DAY_MS));
+    const days = lookedUp.map((i) => eventDayOf(events[i]!.receivedAtMs));
     const carrying = ({ map, bitIndex }: (typeof REPEATED_MAPS)[number]) => `(SELECT toUnixTimestamp64Milli(first_seen_at) AS first_seen_at_ms, seq, ${map}
     FROM alert_events_v1
     WHERE fingerprint = {fingerprint:String} AND NOT bitTest(repeats, ${bitIndex})

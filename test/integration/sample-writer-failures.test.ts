@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
-import { decodeRemoteWrite } from '../../src/ingest/remote-write/decode-remote-write.js';
 import { createSeriesRegistry } from '../../src/ingest/series-registry.js';
 import { ddlContextOf } from '../../src/main.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createSampleWriter } from '../../src/storage/sample-writer.js';
 import { createStore } from '../../src/storage/store.js';
-import { encodeWriteRequest } from '../helpers/remote-write.js';
+import { sampleBatchOf, storedSamplesOf } from '../helpers/sample-writer.js';
 import { makeDataDir } from '../helpers/vigil.js';
 
 // The write-ahead log where the disk fails or the process dies at its worst moments, on the
@@ -40,21 +39,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function batchOf(metric: string, values: number[]) {
-  const now = Date.now() - 60_000;
-  const decoded = decodeRemoteWrite(
-    encodeWriteRequest([{ labels: { __name__: metric }, samples: values.map((value, i) => ({ value, timestamp: now + i })) }]),
-    registry,
-    { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000 },
-  );
-  if (!decoded.ok) throw new Error(decoded.detail);
-  return decoded.batch;
-}
-
+const batchOf = (metric: string, values: number[]) => sampleBatchOf(registry, { __name__: metric }, values);
 const writerAt = (walDir: string) => createSampleWriter({ store, walDir, maxBatchRows: 1_000_000, flushIntervalMs: 60_000, maxQueuedRows: 100_000, fsync: true, logger });
-const count = async (sql: string, metric: string) => Number((await store.query<{ n: string | number }>('count', sql, { metric }))[0]?.n);
-const samplesOf = (metric: string) =>
-  count('SELECT count() AS n FROM metric_samples_v1 WHERE series_id IN (SELECT series_id FROM metric_series_v1 WHERE metric_name = {metric:String})', metric);
+const samplesOf = (metric: string) => storedSamplesOf(store, metric);
 
 describe('write-ahead log failures', () => {
   it('a commit refused because the folder fsync failed leaves none of its rows behind', async () => {

@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
-import { decodeRemoteWrite } from '../../src/ingest/remote-write/decode-remote-write.js';
 import { createSeriesRegistry } from '../../src/ingest/series-registry.js';
 import { ddlContextOf } from '../../src/main.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createSampleWriter } from '../../src/storage/sample-writer.js';
 import { createStore } from '../../src/storage/store.js';
-import { encodeWriteRequest } from '../helpers/remote-write.js';
+import { sampleBatchOf, storedSamplesOf } from '../helpers/sample-writer.js';
 import { makeDataDir } from '../helpers/vigil.js';
 
 // Two group commits at once, each into a segment of its own: on the real engine and real files.
@@ -27,24 +26,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A decoded remote-write body: one series (new to the registry the first time), these values. */
-function batchOf(metric: string, values: number[]) {
-  const now = Date.now() - 60_000;
-  const decoded = decodeRemoteWrite(
-    encodeWriteRequest([{ labels: { __name__: metric, lane: 'test' }, samples: values.map((value, i) => ({ value, timestamp: now + i })) }]),
-    registry,
-    { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000 },
-  );
-  if (!decoded.ok) throw new Error(decoded.detail);
-  return decoded.batch;
-}
-
+const batchOf = (metric: string, values: number[]) => sampleBatchOf(registry, { __name__: metric, lane: 'test' }, values);
+const samplesOf = (metric: string) => storedSamplesOf(store, metric);
 const count = async (sql: string, params: Record<string, unknown>) => Number((await store.query<{ n: string | number }>('count', sql, params))[0]?.n);
-const samplesOf = (metric: string) =>
-  count(
-    'SELECT count() AS n FROM metric_samples_v1 WHERE series_id IN (SELECT series_id FROM metric_series_v1 WHERE metric_name = {metric:String})',
-    { metric },
-  );
 const seriesRows = (metric: string) => count('SELECT count() AS n FROM metric_series_v1 FINAL WHERE metric_name = {metric:String}', { metric });
 
 /** Writes two batches of the same new series, the second while the first one's commit runs. */

@@ -1,0 +1,30 @@
+import { decodeRemoteWrite } from '../../src/ingest/remote-write/decode-remote-write.js';
+import type { SampleBatch } from '../../src/ingest/sample-batch.js';
+import type { SeriesRegistry } from '../../src/ingest/series-registry.js';
+import type { Store } from '../../src/storage/store.js';
+import { encodeWriteRequest } from './remote-write.js';
+
+/**
+ * A decoded remote-write body, as the sample writer is given it: one series `labels` with
+ * these values a millisecond apart, a minute ago (a new series the first time the registry sees it).
+ */
+export function sampleBatchOf(registry: SeriesRegistry, labels: Record<string, string>, values: number[]): SampleBatch {
+  const now = Date.now() - 60_000;
+  const decoded = decodeRemoteWrite(
+    encodeWriteRequest([{ labels, samples: values.map((value, i) => ({ value, timestamp: now + i })) }]),
+    registry,
+    { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000 },
+  );
+  if (!decoded.ok) throw new Error(decoded.detail);
+  return decoded.batch;
+}
+
+/** Samples stored (inserted) for a metric name, counted through its series rows. */
+export async function storedSamplesOf(store: Store, metric: string): Promise<number> {
+  const [row] = await store.query<{ n: string | number }>(
+    'stored samples',
+    'SELECT count() AS n FROM metric_samples_v1 WHERE series_id IN (SELECT series_id FROM metric_series_v1 WHERE metric_name = {metric:String})',
+    { metric },
+  );
+  return Number(row?.n);
+}
