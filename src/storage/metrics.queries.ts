@@ -3,9 +3,6 @@ import { compileMatcherRegex } from '../shared/series-selector.js';
 import type { Store } from './store.js';
 import { AppError } from '../shared/errors.js';
 
-/** Bit pattern of Prometheus' stale marker NaN (0x7ff0000000000002) as an unsigned integer. */
-const STALE_MARKER_BITS = '9218868437227405314';
-
 export interface SeriesQuery {
   selectors: SeriesSelector[];
   startMs: number;
@@ -18,8 +15,13 @@ export interface StoredSeries {
   labels: Record<string, string>;
 }
 
-/** A sample value as JSON can carry it: numbers, or the strings Prometheus uses for the rest. */
-export type ExportValue = number | 'NaN' | '+Inf' | '-Inf' | 'StaleNaN';
+/**
+ * A sample value as VictoriaMetrics' export writes it (export.qtpl, convertValueToSpecialJSON):
+ * a JSON number; null for NaN, Prometheus' stale marker included (VictoriaMetrics 1.79 from
+ * Debian writes null for it too); "Infinity" and "-Infinity", which its /api/v1/import reads
+ * back (it refuses "+Inf"). The samples table keeps the stale marker bit for bit.
+ */
+export type ExportValue = number | null | 'Infinity' | '-Infinity';
 
 export interface ExportedSeries {
   metric: Record<string, string>;
@@ -142,8 +144,7 @@ async function exportChunk(store: Store, series: readonly StoredSeries[], query:
     'export samples',
     `SELECT toString(series_id) AS id,
             arraySort(p -> p.1, groupArray((toUnixTimestamp64Milli(ts), if(isFinite(value), value, 0),
-              multiIf(reinterpretAsUInt64(value) = ${STALE_MARKER_BITS}, 'StaleNaN', isNaN(value), 'NaN',
-                      value > 0 AND NOT isFinite(value), '+Inf', NOT isFinite(value), '-Inf', '')))) AS points
+              multiIf(isNaN(value), 'NaN', value > 0 AND NOT isFinite(value), 'Infinity', NOT isFinite(value), '-Infinity', '')))) AS points
      -- One sample per series and time: a sender's retry of a write it did not see
      -- acknowledged stores its samples again (Prometheus and VictoriaMetrics keep one).
      FROM (SELECT series_id, ts, any(value) AS value FROM metric_samples_v1
@@ -162,7 +163,7 @@ async function exportChunk(store: Store, series: readonly StoredSeries[], query:
       {
         metric: s.labels,
         timestamps: points.map((p) => Number(p[0])),
-        values: points.map((p): ExportValue => (p[2] === '' ? Number(p[1]) : (p[2] as ExportValue))),
+        values: points.map((p): ExportValue => (p[2] === '' ? Number(p[1]) : p[2] === 'NaN' ? null : (p[2] as ExportValue))),
       },
     ];
   });

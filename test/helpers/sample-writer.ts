@@ -2,16 +2,17 @@ import { decodeRemoteWrite } from '../../src/ingest/remote-write/decode-remote-w
 import type { SampleBatch } from '../../src/ingest/sample-batch.js';
 import type { SeriesRegistry } from '../../src/ingest/series-registry.js';
 import type { Store } from '../../src/storage/store.js';
-import { encodeWriteRequest } from './remote-write.js';
+import { encodeWriteRequest, patchStaleMarkers } from './remote-write.js';
 
 /**
  * A decoded remote-write body, as the sample writer is given it: one series `labels` with
  * these values a millisecond apart, a minute ago (a new series the first time the registry sees it).
+ * STALE_PLACEHOLDER among the values becomes Prometheus' stale marker.
  */
 export function sampleBatchOf(registry: SeriesRegistry, labels: Record<string, string>, values: number[]): SampleBatch {
   const now = Date.now() - 60_000;
   const decoded = decodeRemoteWrite(
-    encodeWriteRequest([{ labels, samples: values.map((value, i) => ({ value, timestamp: now + i })) }]),
+    patchStaleMarkers(encodeWriteRequest([{ labels, samples: values.map((value, i) => ({ value, timestamp: now + i })) }])),
     registry,
     { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000 },
   );

@@ -8,10 +8,12 @@ import { ddlContextOf } from '../../src/main.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createSampleWriter } from '../../src/storage/sample-writer.js';
 import { createStore } from '../../src/storage/store.js';
+import { STALE_PLACEHOLDER } from '../helpers/remote-write.js';
 import { sampleBatchOf, storedSamplesOf } from '../helpers/sample-writer.js';
 import { makeDataDir } from '../helpers/vigil.js';
 
-// Two group commits at once, each into a segment of its own: on the real engine and real files.
+// The sample writer on the real engine and real files: two group commits at once, each into a
+// segment of its own, and values stored bit for bit.
 const dataDir = makeDataDir('vigil-sample-lanes-');
 const config = { ...defaultConfig, storage: { ...defaultConfig.storage, dataDir } };
 const store = createStore(config.storage);
@@ -68,5 +70,29 @@ describe('write-ahead commits in two lanes', () => {
     expect(await samplesOf('lanes_crash_metric')).toBe(5);
     expect(await seriesRows('lanes_crash_metric')).toBe(1);
     await next.close();
+  });
+});
+
+describe('stored values', () => {
+  it('keeps NaN, the stale marker, ±Inf, -0 and the extremes bit for bit (the export cannot tell the stale marker from NaN)', async () => {
+    const walDir = join(dataDir, 'wal-values');
+    const writer = createSampleWriter({ store, walDir, maxBatchRows: 1_000_000, flushIntervalMs: 60_000, maxQueuedRows: 100_000, fsync: true, logger });
+    await writer.replay();
+    const values = [0.1, Number.NaN, STALE_PLACEHOLDER, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, Number.MIN_VALUE, Number.MAX_VALUE];
+    await writer.write(batchOf('values_metric', values));
+    await writer.whenInserted();
+    const rows = await store.query<{ bits: string }>(
+      'stored bits',
+      `SELECT leftPad(hex(reinterpretAsUInt64(value)), 16, '0') AS bits FROM metric_samples_v1
+       WHERE series_id IN (SELECT series_id FROM metric_series_v1 WHERE metric_name = 'values_metric') ORDER BY ts`,
+    );
+    const bitsOf = (value: number) => {
+      const buffer = Buffer.alloc(8);
+      buffer.writeDoubleBE(value);
+      return buffer.toString('hex').toUpperCase();
+    };
+    // Big-endian hex of each double; the stale marker is 0x7ff0000000000002.
+    expect(rows.map((r) => r.bits)).toEqual([bitsOf(0.1), bitsOf(Number.NaN), '7FF0000000000002', ...values.slice(3).map(bitsOf)]);
+    await writer.close();
   });
 });
