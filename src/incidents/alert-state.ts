@@ -23,8 +23,9 @@ export interface AlertState {
  * Folds one received event into an alert's state (dedup): same fingerprint, same alert.
  * Annotations and the lease follow the latest event, severity the latest firing one (a
  * resolve notice often carries none, which normalises to `warning`: PagerDuty resolve events
- * have no payload); a resolved alert that fires again starts a new firing period; repeated
- * resolved notices change only the counters.
+ * have no payload); a resolved alert that fires again starts a new firing period, unless the
+ * firing event is a late repeat of the period its sender resolved (repeatsResolvedPeriod);
+ * repeated resolved notices change only the counters.
  */
 export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent): AlertState {
   // Never later than it arrived: an endsAt far ahead would keep the alert in memory for good.
@@ -63,7 +64,7 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
     resolvedAtMs: state.resolvedAtMs,
     eventCount: state.eventCount + 1,
   };
-  if (event.status === 'firing' && state.status === 'resolved') {
+  if (event.status === 'firing' && state.status === 'resolved' && !repeatsResolvedPeriod(state, event)) {
     next.status = 'firing';
     next.startsAtMs = event.startsAtMs;
     next.resolvedAtMs = null;
@@ -75,6 +76,23 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
     next.resolvedAtMs = state.resolvedAtMs ?? resolvedAt;
   }
   return next;
+}
+
+/**
+ * Whether a firing event only repeats the firing period that its sender already resolved: it
+ * has that period's startsAt, and the resolve came from a sender, not from a lease Vigil let
+ * run out. A lagging Alertmanager of an HA pair, or a delayed retry, delivers such a firing
+ * notice after the resolved one; taken as a new firing period, a webhook alert (no lease)
+ * would fire until a resolve that never comes. After a lease ran out, the same startsAt may
+ * fire again for real: a restarted Prometheus restores its alerts' activeAt.
+ *
+ * Which of the two resolved it needs no stored flag: a sender's resolve is at or before the
+ * event that said it (applyAlertEvent), so resolvedAt ≤ lastSeenAt; a lease ends after the
+ * last event that renewed it (an endsAt not past at arrival, or the last-seen time plus a
+ * timeout), so an expiry leaves resolvedAt > lastSeenAt, in memory and as stored alike.
+ */
+export function repeatsResolvedPeriod(state: AlertState, event: AlertEvent): boolean {
+  return state.status === 'resolved' && event.startsAtMs === state.startsAtMs && state.resolvedAtMs !== null && state.resolvedAtMs <= state.lastSeenAtMs;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../src/incidents/alert.js';
-import { applyAlertEvent, expireAlert, leaseExpiresAtMs, needsStateRow, sameStringMap } from '../../src/incidents/alert-state.js';
+import { applyAlertEvent, expireAlert, leaseExpiresAtMs, needsStateRow, repeatsResolvedPeriod, sameStringMap } from '../../src/incidents/alert-state.js';
 
 const t0 = Date.parse('2026-11-23T10:00:00Z');
 function event(overrides: Partial<AlertEvent>): AlertEvent {
@@ -41,6 +41,29 @@ describe('applyAlertEvent (dedup)', () => {
     const resolved = applyAlertEvent(applyAlertEvent(undefined, event({})), event({ status: 'resolved', receivedAtMs: t0 + 1000 }));
     const refired = applyAlertEvent(resolved, event({ startsAtMs: t0 + 5000, receivedAtMs: t0 + 5000 }));
     expect(refired).toMatchObject({ status: 'firing', resolvedAtMs: null, startsAtMs: t0 + 5000 });
+  });
+
+  it("a late firing notice of the period its sender resolved (same startsAt) is counted, not a new firing period", () => {
+    const firing = applyAlertEvent(undefined, event({}));
+    const resolved = applyAlertEvent(firing, event({ status: 'resolved', endsAtMs: t0 + 60_000, receivedAtMs: t0 + 61_000 }));
+    // The lagging peer of an Alertmanager HA pair: still the firing period that began at t0.
+    const late = event({ receivedAtMs: t0 + 62_000 });
+    expect(repeatsResolvedPeriod(resolved, late)).toBe(true);
+    expect(applyAlertEvent(resolved, late)).toMatchObject({ status: 'resolved', resolvedAtMs: t0 + 60_000, startsAtMs: t0, eventCount: 3, lastSeenAtMs: t0 + 62_000 });
+    // A resolve without endsAt (PagerDuty, Vigil JSON) is at its arrival: the same holds.
+    const resolvedAtArrival = applyAlertEvent(firing, event({ status: 'resolved', receivedAtMs: t0 + 61_000 }));
+    expect(applyAlertEvent(resolvedAtArrival, late).status).toBe('resolved');
+  });
+
+  it('after a lease ran out, the same startsAt fires again (a restarted Prometheus restores activeAt)', () => {
+    const leased = applyAlertEvent(undefined, event({ source: 'prometheus', endsAtMs: t0 + 240_000 }));
+    const expired = expireAlert(leased, t0 + 240_000);
+    const again = event({ source: 'prometheus', endsAtMs: t0 + 900_000, receivedAtMs: t0 + 600_000 });
+    expect(repeatsResolvedPeriod(expired, again)).toBe(false);
+    expect(applyAlertEvent(expired, again)).toMatchObject({ status: 'firing', resolvedAtMs: null, startsAtMs: t0 });
+    // Without endsAt the lease is the resolve timeout after last seen: also after it.
+    const timedOut = expireAlert(applyAlertEvent(undefined, event({ source: 'prometheus' })), t0 + 300_000);
+    expect(applyAlertEvent(timedOut, again).status).toBe('firing');
   });
 });
 
