@@ -140,8 +140,8 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   await alerts.start();
   await incidents.start();
   // A crash between storing an alert and storing its incident leaves a firing alert in no
-  // incident: correlate every firing alert again (members of open incidents are skipped).
-  await incidents.onAlertsChanged(alerts.active().filter((a) => a.status === 'firing'));
+  // incident: correlate the firing alerts again.
+  await incidents.recorrelate(alerts.active().filter((a) => a.status === 'firing'));
   alerts.startLeaseExpiry();
   let ready = true;
   const app = await buildApp({

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import {
+  alertsJoinedSince,
   findIncident,
   INCIDENT_ALERT_LAYOUT,
   INCIDENT_EVENT_LAYOUT,
@@ -68,6 +69,16 @@ export interface IncidentDetail {
 export interface IncidentService {
   /** Correlates changed alerts into incidents; resolves once the changes are stored. */
   onAlertsChanged(states: readonly AlertState[]): Promise<void>;
+  /**
+   * At start, after start(): correlates again the firing alerts a crash may have left out of
+   * the core (stored, but what they did to their incident not), and the members of open
+   * incidents (their severity may have changed meanwhile). A firing alert that already joined
+   * an incident since it began firing (a person resolved or closed that incident while it
+   * fired) is left as it is: a restart is no new notice, and Alertmanager's webhook and
+   * PagerDuty senders notify once, so such an alert opens a new incident only when its sender
+   * says it fires again, as without the restart.
+   */
+  recorrelate(firing: readonly AlertState[]): Promise<void>;
   /** Stores writes that failed earlier, auto-resolves incidents past their hold, flags SLA breaches and escalates. */
   sweep(): Promise<void>;
   /** Applies a lifecycle action. Throws AppError 404 (unknown id) or 409 (illegal, naming the allowed actions). */
@@ -672,6 +683,22 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       if (changed.size > 0 || events.length > 0) await persist(changed, events);
       // A zero hold resolves at once: "a resolve is visible immediately".
       if (options.autoResolveHoldMs === 0 && [...changed].some((i) => i.allAlertsResolvedAtMs !== null)) await service.sweep();
+    },
+
+    async recorrelate(firing) {
+      const outside = firing.filter((alert) => {
+        const memberOf = incidentOfAlert.get(alert.fingerprint);
+        const incident = memberOf === undefined ? undefined : incidents.get(memberOf);
+        return !(incident && isOpen(incident.status));
+      });
+      // Memberships stored by the process before: its journal is inserted before start.
+      await batcher.whenInserted(['incident_alerts_v1']);
+      const joined = await alertsJoinedSince(
+        options.store,
+        outside.map((alert) => ({ fingerprint: alert.fingerprint, sinceMs: alert.startsAtMs })),
+      );
+      if (joined.size > 0) logger.info({ alerts: joined.size }, 'firing alerts whose incident a person resolved or closed left as they are');
+      await service.onAlertsChanged(firing.filter((alert) => !joined.has(alert.fingerprint)));
     },
 
     sweep() {

@@ -171,6 +171,32 @@ export async function loadUnclosedIncidents(store: Store): Promise<Incident[]> {
   return withMembers(store, rows.map(toIncident));
 }
 
+/**
+ * Of these alerts, those that joined some incident (closed ones included) at or after their
+ * own `sinceMs`. Asked in chunks, so that a restart with many alerts to check sends bounded
+ * queries. The incident_alerts_v1 table is sharded by incident, so the alerts' list is joined
+ * as a subquery of literals, not looked up by key.
+ */
+export async function alertsJoinedSince(store: Store, alerts: readonly { fingerprint: string; sinceMs: number }[]): Promise<Set<string>> {
+  const joined = new Set<string>();
+  for (let at = 0; at < alerts.length; at += JOINED_SINCE_CHUNK) {
+    const chunk = alerts.slice(at, at + JOINED_SINCE_CHUNK);
+    const rows = await store.query<{ fingerprint: string }>(
+      'alerts joined since',
+      `SELECT DISTINCT m.fingerprint AS fingerprint
+       FROM incident_alerts_v1 AS m
+       GLOBAL INNER JOIN (SELECT arrayJoin(arrayZip({fingerprints:Array(String)}, {sinceMs:Array(Int64)})) AS alert) AS a
+         ON m.fingerprint = tupleElement(a.alert, 1)
+       WHERE toUnixTimestamp64Milli(m.joined_at) >= tupleElement(a.alert, 2)`,
+      { fingerprints: chunk.map((a) => a.fingerprint), sinceMs: chunk.map((a) => a.sinceMs) },
+    );
+    for (const row of rows) joined.add(row.fingerprint);
+  }
+  return joined;
+}
+
+const JOINED_SINCE_CHUNK = 10_000;
+
 /** Per group key, its newest incident created since `sinceMs` (closed ones too): what a recurrence links to. */
 export async function loadLatestIncidentPerGroup(store: Store, sinceMs: number): Promise<{ groupKey: string; id: string; createdAtMs: number }[]> {
   // No FINAL: a row's versions share its id, group and creation time.

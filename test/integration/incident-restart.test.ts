@@ -140,4 +140,49 @@ describe('incidents across a restart', () => {
     clock.advance(31 * 86_400_000);
     expect((await recurrence()).relatedIncidentId ?? null).toBeNull();
   });
+
+  it('correlates at start a firing alert stored without its incident', async () => {
+    await vigil!.close();
+    // Stored by an alert service with no core behind it: a SIGKILL between the two appends.
+    const config = structuredClone(defaultConfig) as Config;
+    config.storage.dataDir = dataDir;
+    const logger = pino({ level: 'silent' });
+    const { batcher, writer, store } = await openStorage(validateConfig(config), logger, createMetrics());
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    await alerts.start();
+    const firing = normalizeVigilAlerts([alert('db-7', 'firing')], clock.nowMs());
+    if (!firing.ok) throw new Error(firing.detail);
+    await alerts.receive(firing.alerts);
+    await alerts.close();
+    await writer.close();
+    await store.close();
+
+    vigil = await startTestVigil({ clock, dataDir, overrides });
+    expect(await openIncidentOf('db-7')).toBeDefined();
+  });
+
+  it('opens no new incident at a restart for an alert still firing in an incident a person resolved or closed', async () => {
+    const act = (id: string, action: string) => fetch(`${vigil!.url}/api/v1/incidents/${id}/${action}`, { method: 'POST' });
+    const incidentsOf = async (instance: string) => {
+      const { incidents } = (await (await fetch(`${vigil!.url}/api/v1/incidents?status=all`)).json()) as { incidents: { id: string; title: string; status: string }[] };
+      return incidents.filter((i) => i.title.startsWith(`RestartCase-${instance}`));
+    };
+    await post([alert('db-5', 'firing'), alert('db-6', 'firing')]);
+    const resolvedByPerson = (await openIncidentOf('db-5'))!;
+    const closedByPerson = (await openIncidentOf('db-6'))!;
+    expect((await act(resolvedByPerson.id, 'resolve')).status).toBe(200);
+    expect((await act(closedByPerson.id, 'resolve')).status).toBe(200);
+    expect((await act(closedByPerson.id, 'close')).status).toBe(200);
+    await vigil!.close();
+    vigil = await startTestVigil({ clock, dataDir, overrides });
+    // Webhook and PagerDuty senders notify once: nothing new was said, so nothing new opens.
+    expect((await incidentsOf('db-5')).map((i) => i.status)).toEqual(['resolved']);
+    expect((await incidentsOf('db-6')).map((i) => i.status)).toEqual(['closed']);
+    // Its sender saying it still fires opens a new incident, as without the restart.
+    clock.advance(60_000);
+    await post([alert('db-5', 'firing')]);
+    const reopened = await openIncidentOf('db-5');
+    expect(reopened?.id).toBeDefined();
+    expect(reopened?.id).not.toBe(resolvedByPerson.id);
+  });
 });
