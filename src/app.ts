@@ -1,6 +1,6 @@
 import swagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { openApiDocument } from './api/openapi.js';
 import type { Logger } from 'pino';
 import { alertRoutes } from './api/routes/alerts.routes.js';
@@ -11,7 +11,7 @@ import { seriesRoutes } from './api/routes/series.routes.js';
 import { serviceRoutes } from './api/routes/services.routes.js';
 import type { CatalogService } from './catalog/catalog.service.js';
 import { registerErrorHandler } from './api/error-handler.js';
-import { parseJsonBody } from './api/request-body.js';
+import { decodeContentEncoding, parseJsonBody } from './api/request-body.js';
 import { AppError } from './shared/errors.js';
 import type { Config } from './config/index.js';
 import type { AlertService } from './incidents/alert.service.js';
@@ -55,6 +55,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Ingest waits on durable storage; keep connections from senders open between batches.
     keepAliveTimeout: 65_000,
     forceCloseConnections: true,
+    // Path parameters are ids: catalog ids reach 253 characters, sender fingerprints 255, and
+    // either may come percent-encoded (Fastify's default of 100 refused valid ones with a 414).
+    maxParamLength: 1024,
+    // A path that does not decode, or a parameter past that length: Vigil's error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).status(error.statusCode ?? 400).send({ error: 'REQUEST_INVALID', detail: error.message });
+    },
   });
   registerErrorHandler(app);
   // A repeated parameter would reach the queries as a list and quietly match nothing.
@@ -66,12 +73,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
+  // Compressed JSON (gzip, deflate) is undone up to the route's body limit; an empty body is
+  // no body (an action posted with a JSON content type and nothing to say).
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) => {
+    const limit = request.routeOptions.bodyLimit ?? 1024 * 1024;
+    const text = (await decodeContentEncoding(body, request.headers['content-encoding'], limit)).toString('utf8');
+    return text.trim() === '' ? undefined : parseJsonBody(text);
   });
   // /docs: Swagger UI (assets from the package, nothing fetched from elsewhere) and /docs/json.
   // The document is plain data (helpers widen its literals), checked by test/integration/openapi.test.ts.

@@ -14,6 +14,8 @@ export type NormalizeResult = { ok: true; alerts: AlertEvent[] } | { ok: false; 
 const GO_ZERO_TIME_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
 /** Events API v2 limits (PagerDuty developer docs, 02-Trigger-Events.md). */
 const PD_MAX_DEDUP_KEY_CHARS = 255;
+/** A sender's own alert key, Alertmanager's 16 hex digits or a script's: at most PagerDuty's limit. */
+const MAX_FINGERPRINT_CHARS = PD_MAX_DEDUP_KEY_CHARS;
 const PD_MAX_SUMMARY_CHARS = 1024;
 const PD_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 const PD_ACTIONS = ['trigger', 'acknowledge', 'resolve'] as const;
@@ -235,6 +237,10 @@ interface AlertParts {
 function buildAlert(source: AlertSource, parts: AlertParts, nowMs: number, path?: JsonPath): AlertEvent {
   // As Alertmanager's API refuses it; a resolved alert ends at or after its start.
   if (path !== undefined && parts.endsAtMs !== null && parts.endsAtMs < parts.startsAtMs) fail(child(path, 'endsAt'), 'must not be before startsAt');
+  // An id in paths (GET /api/v1/alerts/:fingerprint/events), as long as PagerDuty's dedup_key may be.
+  if (path !== undefined && parts.fingerprint !== undefined && parts.fingerprint.length > MAX_FINGERPRINT_CHARS) {
+    fail(child(path, 'fingerprint'), `must be at most ${MAX_FINGERPRINT_CHARS} characters`);
+  }
   const fingerprint = parts.fingerprint !== undefined && parts.fingerprint !== '' ? parts.fingerprint : fingerprintLabels(parts.labels);
   const alert: AlertEvent = {
     source,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../src/shared/clock.js';
@@ -186,6 +187,40 @@ describe('bodies that are not JSON', () => {
     const empty = await post('/api/v1/alerts', '');
     expect(empty.status).toBe(400);
     expect((await alerts('all')).total).toBe(before);
+  });
+
+  it('takes gzip and deflate JSON, and answers 415 naming any other Content-Encoding, storing nothing', async () => {
+    const body = (alertname: string) => JSON.stringify([{ labels: { alertname }, status: 'firing', severity: 'info', startsAt: new Date(clock.nowMs()).toISOString() }]);
+    const send = (encoding: string, raw: Buffer) =>
+      fetch(`${vigil.url}/api/v1/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: raw });
+    expect((await send('gzip', gzipSync(body('Gzipped')))).status).toBe(200);
+    expect((await send('deflate', deflateSync(body('Deflated')))).status).toBe(200);
+    const names = (await alerts('all')).alerts.map((a) => a.labels.alertname);
+    expect(names).toEqual(expect.arrayContaining(['Gzipped', 'Deflated']));
+    const brotli = await send('br', Buffer.from(body('Brotli')));
+    expect(brotli.status).toBe(415);
+    expect(((await brotli.json()) as { detail: string }).detail).toMatch(/Content-Encoding br/);
+    expect((await alerts('all')).alerts.some((a) => a.labels.alertname === 'Brotli')).toBe(false);
+  });
+});
+
+describe('request errors', () => {
+  it("answers a path that does not decode, or an overlong id, in Vigil's error shape; long valid ids reach their route", async () => {
+    const badPath = await fetch(`${vigil.url}/api/v1/incidents/%zz`);
+    expect(badPath.status).toBe(400);
+    expect(await badPath.json()).toMatchObject({ error: 'REQUEST_INVALID', detail: expect.stringMatching(/not a valid url component/) });
+    const overlong = await fetch(`${vigil.url}/api/v1/incidents/${'a'.repeat(2_000)}`);
+    expect(overlong.status).toBe(414);
+    expect(await overlong.json()).toMatchObject({ error: 'REQUEST_INVALID' });
+    // A 255-character fingerprint (PagerDuty's dedup_key limit) reaches the route: an empty list, not a 414.
+    const events = await fetch(`${vigil.url}/api/v1/alerts/${'f'.repeat(255)}/events`);
+    expect(events.status).toBe(200);
+  });
+
+  it('takes an action posted with a JSON content type and no body as an action without a body', async () => {
+    const response = await fetch(`${vigil.url}/api/v1/incidents/no-such-incident/acknowledge`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    // Past the body: the unknown id is what is wrong.
+    expect(response.status).toBe(404);
   });
 });
 

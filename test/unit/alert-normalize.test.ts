@@ -276,6 +276,12 @@ describe('normalizeAlertmanagerV2Alerts', () => {
     expect(normalizeVigilAlerts({ labels: { a: 'b' }, status: 'resolved', startsAt: '2026-11-22T18:40:23Z', endsAt: '2026-11-22T18:00:00Z' }, NOW_MS)).toMatchObject({ ok: false, detail: 'endsAt: must not be before startsAt' });
   });
 
+  it("refuses a sender's fingerprint longer than PagerDuty's 255-character dedup_key (it is an id in paths)", () => {
+    const alert = (fingerprint: string) => ({ labels: { a: 'b' }, status: 'firing', startsAt: '2026-11-22T18:40:23Z', fingerprint });
+    expect(alertsOf(normalizeVigilAlerts(alert('f'.repeat(255)), NOW_MS))[0]?.fingerprint).toHaveLength(255);
+    expect(normalizeVigilAlerts(alert('f'.repeat(256)), NOW_MS)).toMatchObject({ ok: false, detail: 'fingerprint: must be at most 255 characters' });
+  });
+
   it('fills a missing startsAt from endsAt, else the arrival time (as Alertmanager does)', () => {
     const alerts = alertsOf(
       normalizeAlertmanagerV2Alerts([{ labels: { alertname: 'A' } }, { labels: { alertname: 'B' }, endsAt: '2026-11-22T18:44:00Z' }], NOW_MS),
