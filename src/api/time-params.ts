@@ -1,11 +1,15 @@
 import { AppError } from '../shared/errors.js';
 
 /**
- * Parses a Prometheus API time: RFC 3339 or Unix seconds with optional decimals.
- * Returns ms since epoch; `fallback` when absent; throws a 400 naming the parameter.
+ * Parses a Prometheus API time: RFC 3339 or Unix seconds with optional decimals, and the
+ * spellings of its earliest and latest time. Returns ms since epoch, within what is stored
+ * (1970 to 9999: Prometheus clients ask from before 1970 for "everything", e.g. Go's zero
+ * time.Time as -62135596800); `fallback` when absent; throws a 400 naming the parameter.
  */
 export function parseTimeParam(name: string, value: string | undefined, fallbackMs: number): number {
   if (value === undefined || value === '') return fallbackMs;
+  if (value === PROMETHEUS_MIN_TIME) return MIN_TIME_MS;
+  if (value === PROMETHEUS_MAX_TIME) return MAX_TIME_MS;
   let ms: number;
   if (/^-?\d+(\.\d+)?(e\d+)?$/i.test(value)) ms = Math.round(Number(value) * 1000);
   else {
@@ -15,11 +19,13 @@ export function parseTimeParam(name: string, value: string | undefined, fallback
     if (!Number.isNaN(ms) && new Date(ms + offsetMsOf(value)).toISOString().slice(0, 10) !== value.slice(0, 10)) ms = Number.NaN;
     if (Number.isNaN(ms)) throw new AppError('REQUEST_INVALID', `${name}: ${JSON.stringify(value)} is neither RFC 3339 (with Z or an offset) nor Unix seconds`, { httpStatus: 400 });
   }
-  if (!(ms >= MIN_TIME_MS && ms <= MAX_TIME_MS)) {
-    throw new AppError('REQUEST_INVALID', `${name}: ${JSON.stringify(value)} is outside 1970-01-01 to 9999-12-31`, { httpStatus: 400 });
-  }
-  return ms;
+  if (!Number.isFinite(ms)) throw new AppError('REQUEST_INVALID', `${name}: ${JSON.stringify(value)} is not a finite time`, { httpStatus: 400 });
+  return Math.min(Math.max(ms, MIN_TIME_MS), MAX_TIME_MS);
 }
+
+/** How Prometheus' API writes its earliest and latest time (web/api/v1: minTimeFormatted, maxTimeFormatted). */
+const PROMETHEUS_MIN_TIME = '-292273086-05-16T16:47:06Z';
+const PROMETHEUS_MAX_TIME = '292277025-08-18T07:12:54.999999999Z';
 
 const MIN_TIME_MS = 0;
 const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

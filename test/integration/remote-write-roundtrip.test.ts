@@ -227,6 +227,25 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(empty.status).toBe(400);
   });
 
+  it('answers POST /api/v1/export with form-encoded parameters as GET does (VictoriaMetrics takes them so)', async () => {
+    const params = new URLSearchParams([['match[]', 'uni'], ['start', '0']]);
+    const get = await fetch(`${vigil.url}/api/v1/export?${params}`);
+    const post = await fetch(`${vigil.url}/api/v1/export`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: params.toString() });
+    expect(post.status).toBe(200);
+    const text = await post.text();
+    expect(text.split('\n').filter((l) => l !== '').length).toBeGreaterThanOrEqual(1);
+    expect(text).toBe(await get.text());
+  });
+
+  it("takes Prometheus clients' times before 1970 and limit=0 (no limit), as Prometheus does", async () => {
+    // client_golang sends Go's zero time for "from the beginning"; Prometheus' own earliest time is spelled out.
+    for (const start of ['-62135596800', '-292273086-05-16T16:47:06Z']) {
+      const response = await fetch(`${vigil.url}/api/v1/series?${new URLSearchParams({ 'match[]': 'uni', start, limit: '0' })}`);
+      expect(response.status, start).toBe(200);
+      expect(((await response.json()) as { data: unknown[] }).data.length).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('says when a limit cuts a listing, and refuses an export it would cut rather than drop series', async () => {
     const now = Date.now();
     const series = Array.from({ length: 12 }, (_, i) => ({ labels: { __name__: 'cut_test', i: String(i) }, samples: [{ value: i, timestamp: now - 1_000 }] }));

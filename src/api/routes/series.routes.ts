@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseSeriesSelector, type SeriesSelector } from '../../shared/series-selector.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
@@ -38,7 +38,8 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
     const endMs = parseTimeParam('end', single('end'), nowMs);
     const startMs = parseTimeParam('start', single('start'), 0);
     if (startMs > endMs) throw new AppError('REQUEST_INVALID', 'start is after end', { httpStatus: 400 });
-    const limitText = single('limit');
+    // limit=0: no limit, as in Prometheus; here the ceiling.
+    const limitText = single('limit') === '0' ? String(MAX_SERIES_LIMIT) : single('limit');
     const { limit } = parsePaging(limitText === undefined ? {} : { limit: limitText }, { limit: defaultLimit, maxLimit: MAX_SERIES_LIMIT });
     return { selectors, startMs, endMs, limit };
   };
@@ -58,17 +59,19 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
   // Prometheus also takes the parameters form-encoded in a POST body (Grafana's Prometheus
   // data source does so by default, for long selectors): read with the URL's, as one list.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
-  app.post('/api/v1/series', prometheusApi, (request) => {
+  /** The parameters of the URL and of a form-encoded body, as one list per name. */
+  const urlAndFormParameters = (request: FastifyRequest): Record<string, string[]> => {
     const params = new URLSearchParams(request.url.split('?')[1] ?? '');
     for (const [name, value] of new URLSearchParams(typeof request.body === 'string' ? request.body : '')) params.append(name, value);
     const raw: Record<string, string[]> = {};
     for (const [name, value] of params) (raw[name] ??= []).push(value);
-    return listSeries(raw);
-  });
+    return raw;
+  };
+  app.post('/api/v1/series', prometheusApi, (request) => listSeries(urlAndFormParameters(request)));
 
-  app.get('/api/v1/export', async (request, reply) => {
+  const exportLines = async (raw: Record<string, string | string[] | undefined>, reply: FastifyReply) => {
     // Exports go in chunks, so the ceiling is the default: more is refused, never cut silently.
-    const query = parseQuery(request.query as Record<string, string | string[] | undefined>, MAX_SERIES_LIMIT);
+    const query = parseQuery(raw, MAX_SERIES_LIMIT);
     await deps.whenWritesVisible();
     const chunks = exportSamples(deps.store, query);
     // The first chunk before answering, so a failing query still gets its error status.
@@ -80,5 +83,8 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
       for await (const chunk of chunks) yield chunk.map((s) => JSON.stringify(s) + '\n').join('');
     }
     return reply.type('application/stream+json').send(Readable.from(lines()));
-  });
+  };
+  app.get('/api/v1/export', (request, reply) => exportLines(request.query as Record<string, string | string[] | undefined>, reply));
+  // VictoriaMetrics takes the export's parameters form-encoded in a POST body too.
+  app.post('/api/v1/export', (request, reply) => exportLines(urlAndFormParameters(request), reply));
 }
