@@ -23,9 +23,9 @@ export interface AlertState {
  * Folds one received event into an alert's state (dedup): same fingerprint, same alert.
  * Annotations and the lease follow the latest event, severity the latest firing one (a
  * resolve notice often carries none, which normalises to `warning`: PagerDuty resolve events
- * have no payload); a resolved alert that fires again starts a new firing period, unless the
- * firing event is a late repeat of the period its sender resolved (repeatsResolvedPeriod);
- * repeated resolved notices change only the counters.
+ * have no payload); a resolved alert that fires again starts a new firing period; repeated
+ * resolved notices, and events of another firing period than the current one (isStaleEvent),
+ * change only the counters.
  */
 export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent): AlertState {
   // Never later than it arrived: an endsAt far ahead would keep the alert in memory for good.
@@ -47,6 +47,9 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
       eventCount: 1,
     };
   }
+  if (isStaleEvent(state, event)) {
+    return { ...state, lastSeenAtMs: Math.max(state.lastSeenAtMs, event.receivedAtMs), eventCount: state.eventCount + 1 };
+  }
   // A literal, not a spread of `state`: one per event, and spread-built objects are slower to read.
   const next: AlertState = {
     fingerprint: state.fingerprint,
@@ -64,7 +67,7 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
     resolvedAtMs: state.resolvedAtMs,
     eventCount: state.eventCount + 1,
   };
-  if (event.status === 'firing' && state.status === 'resolved' && !repeatsResolvedPeriod(state, event)) {
+  if (event.status === 'firing' && state.status === 'resolved') {
     next.status = 'firing';
     next.startsAtMs = event.startsAtMs;
     next.resolvedAtMs = null;
@@ -76,6 +79,21 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
     next.resolvedAtMs = state.resolvedAtMs ?? resolvedAt;
   }
   return next;
+}
+
+/**
+ * Whether an event belongs to another firing period than the alert's current one, so that
+ * the alert does not follow it: a firing notice of the period its sender resolved
+ * (repeatsResolvedPeriod), or a resolved notice of an earlier period, one that began and
+ * ended before the current one began. Both come late from the lagging peer of an
+ * Alertmanager HA pair or a retried delivery; followed, the first fires a resolved webhook
+ * alert until a resolve that never comes, the second resolves a period still firing (and,
+ * followed by the current period's re-sends, kept it resolved: they repeat its startsAt).
+ * Both compare the sender's own times.
+ */
+export function isStaleEvent(state: AlertState, event: AlertEvent): boolean {
+  if (event.status === 'firing') return repeatsResolvedPeriod(state, event);
+  return state.status === 'firing' && event.startsAtMs < state.startsAtMs && event.endsAtMs !== null && event.endsAtMs < state.startsAtMs;
 }
 
 /**
@@ -104,9 +122,11 @@ export function repeatsResolvedPeriod(state: AlertState, event: AlertEvent): boo
  * `firstSeenAtMs` cannot change through applyAlertEvent today; they are checked so that a
  * change there cannot go unstored.
  */
-export function needsStateRow(before: AlertState | undefined, next: AlertState): boolean {
+export function needsStateRow(before: AlertState | undefined, next: AlertState, event?: AlertEvent): boolean {
   return (
     before === undefined ||
+    // A stale event (isStaleEvent): read back, the latest event's lease would stand over the row's.
+    (event !== undefined && event.status !== next.status) ||
     before.status !== next.status ||
     before.severity !== next.severity ||
     before.startsAtMs !== next.startsAtMs ||

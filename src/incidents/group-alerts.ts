@@ -21,10 +21,24 @@ export function groupKeyOf(labels: Readonly<Record<string, string>>, rule: Group
   return { key: `${rule.name}:${JSON.stringify(rule.groupBy.map((n) => values[n]))}`, values };
 }
 
-/** A human title for a new incident: the alert's summary, else its alertname and group values. */
+/**
+ * A human title for a new incident: the alert's summary, else its alertname and group values;
+ * at most TITLE_MAX_CHARS (a description may run to megabytes, and every listing carries titles).
+ */
 export function incidentTitle(labels: Readonly<Record<string, string>>, annotations: Readonly<Record<string, string>>, values: Record<string, string>): string {
   const summary = annotations.summary ?? annotations.description;
-  if (summary) return summary;
+  if (summary) return shortened(summary);
   const parts = Object.entries(values).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`);
-  return `${labels.alertname ?? 'alert'}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+  return shortened(`${labels.alertname ?? 'alert'}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`);
+}
+
+const TITLE_MAX_CHARS = 500;
+
+/** `text` cut to TITLE_MAX_CHARS with an ellipsis, never between the halves of a surrogate pair. */
+function shortened(text: string): string {
+  if (text.length <= TITLE_MAX_CHARS) return text;
+  let end = TITLE_MAX_CHARS - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
 }

@@ -83,9 +83,10 @@ function expectArray(value: unknown, path: JsonPath): unknown[] {
   return value;
 }
 
+/** A field's string; null counts as absent, as Alertmanager reads it (scripts write their None so). */
 function optionalString(obj: Record<string, unknown>, key: string, path: JsonPath): string | undefined {
   const value = obj[key];
-  if (value === undefined) return undefined;
+  if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') fail(child(path, key), `must be a string, got ${typeName(value)}`);
   return value;
 }
@@ -103,19 +104,37 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], path: Jso
 }
 
 /**
- * A string→string map, checked in place and kept as it came (no copy): a parsed body's
- * `__proto__` key is an own property, so it stays an ordinary label.
+ * A string→string map, checked in place and kept as it came (no copy) unless entries go: a
+ * parsed body's `__proto__` key is an own property, so it stays an ordinary label. A null
+ * value is an absent entry. `labels`: an empty value is an absent label too, and one label
+ * at least must remain, as Alertmanager's API has it (removeEmptyLabels, then "at least one
+ * label pair required"), so that its fingerprint and Vigil's agree.
  */
-function stringMap(value: unknown, path: JsonPath, opts: { nonEmpty: boolean }): Record<string, string> {
+function stringMap(value: unknown, path: JsonPath, opts: { labels: boolean }): Record<string, string> {
   const obj = expectObject(value, path);
   const names = Object.keys(obj);
+  let absent = 0;
   for (const name of names) {
     if (name === '') fail(path, 'names must not be empty');
     const v = obj[name];
-    if (typeof v !== 'string') fail(child(path, name), `must be a string, got ${typeName(v)}`);
+    if (v === null || (opts.labels && v === '')) absent++;
+    else if (typeof v !== 'string') fail(child(path, name), `must be a string, got ${typeName(v)}`);
   }
-  if (opts.nonEmpty && names.length === 0) fail(path, 'must hold at least one label');
-  return obj as Record<string, string>;
+  if (opts.labels && names.length - absent === 0) fail(path, 'must hold at least one label with a value');
+  if (absent === 0) return obj as Record<string, string>;
+  const kept: Record<string, string> = {};
+  for (const name of names) {
+    const v = obj[name];
+    if (v === null || (opts.labels && v === '')) continue;
+    Object.defineProperty(kept, name, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return kept;
+}
+
+/** An alert's annotations: absent or null is none. */
+function annotationsOf(a: Record<string, unknown>, path: JsonPath): Record<string, string> {
+  const value = a['annotations'];
+  return value === undefined || value === null ? {} : stringMap(value, child(path, 'annotations'), { labels: false });
 }
 
 function isLeapYear(year: number): boolean {
@@ -174,12 +193,16 @@ function parseTimestampUncached(text: string): number | null {
   return date.getTime() - offsetMinutes * 60_000;
 }
 
-/** What ClickHouse's DateTime64 holds: a time outside it would be acknowledged, then never stored. */
+/**
+ * What ClickHouse's DateTime64 holds: a time outside it would be acknowledged, then never
+ * stored. Such times are moved to the nearest end, not refused: a refusal loses the whole body,
+ * an Alertmanager group with it, at every retry ("never" as 9999-12-31, a clock at 1800).
+ */
 const EARLIEST_MS = Date.UTC(1900, 0, 1);
 const LATEST_MS = Date.UTC(2300, 0, 1) - 1;
 
 function timestampAt(value: string, path: JsonPath): number {
-  return inStorableRange(parsedTimestamp(value, path), value, path);
+  return storable(parsedTimestamp(value, path));
 }
 
 function parsedTimestamp(value: string, path: JsonPath): number {
@@ -188,9 +211,8 @@ function parsedTimestamp(value: string, path: JsonPath): number {
   return ms;
 }
 
-function inStorableRange(ms: number, value: string, path: JsonPath): number {
-  if (ms < EARLIEST_MS || ms > LATEST_MS) fail(path, `must be between 1900-01-01 and 2299-12-31, got ${JSON.stringify(value)}`);
-  return ms;
+function storable(ms: number): number {
+  return Math.min(Math.max(ms, EARLIEST_MS), LATEST_MS);
 }
 
 /** endsAt: absent, empty or Go's zero time all mean "no end" (null). */
@@ -199,7 +221,7 @@ function endsAtMs(obj: Record<string, unknown>, path: JsonPath): number | null {
   if (text === undefined || text === '') return null;
   const at = child(path, 'endsAt');
   const ms = parsedTimestamp(text, at);
-  return ms <= GO_ZERO_TIME_MS ? null : inStorableRange(ms, text, at);
+  return ms <= GO_ZERO_TIME_MS ? null : storable(ms);
 }
 
 const SEVERITY_WORDS = new Map<string, Severity>(Object.entries({
@@ -275,8 +297,8 @@ export function normalizeAlertmanagerWebhook(body: unknown, nowMs: number): Norm
     return expectArray(root['alerts'], 'alerts').map((item, i) => {
       const path = child('alerts', i);
       const a = expectObject(item, path);
-      const labels = stringMap(a['labels'], child(path, 'labels'), { nonEmpty: true });
-      const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
+      const labels = stringMap(a['labels'], child(path, 'labels'), { labels: true });
+      const annotations = annotationsOf(a, path);
       return buildAlert('alertmanager', {
         labels,
         annotations,
@@ -303,13 +325,13 @@ export function normalizeAlertmanagerV2Alerts(body: unknown, nowMs: number): Nor
     expectArray(body, 'body').map((item, i) => {
       const path = child('alerts', i);
       const a = expectObject(item, path);
-      const labels = stringMap(a['labels'], child(path, 'labels'), { nonEmpty: true });
-      const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
+      const labels = stringMap(a['labels'], child(path, 'labels'), { labels: true });
+      const annotations = annotationsOf(a, path);
       const ends = endsAtMs(a, path);
       const startsText = optionalString(a, 'startsAt', path);
       // Unset: absent, empty, or Go's zero time (what Go clients send), as Alertmanager reads it.
       const startsParsed = startsText === undefined || startsText === '' ? null : parsedTimestamp(startsText, child(path, 'startsAt'));
-      const starts = startsParsed === null || startsParsed === GO_ZERO_TIME_MS ? (ends ?? nowMs) : inStorableRange(startsParsed, startsText!, child(path, 'startsAt'));
+      const starts = startsParsed === null || startsParsed === GO_ZERO_TIME_MS ? (ends ?? nowMs) : storable(startsParsed);
       return buildAlert('prometheus', {
         labels,
         annotations,
@@ -328,8 +350,8 @@ function normalizeVigilAlert(item: unknown, path: JsonPath, nowMs: number): Aler
   for (const key of Object.keys(a)) {
     if (!VIGIL_FIELDS.includes(key)) fail(child(path, key), `unknown field; allowed fields: ${VIGIL_FIELDS.join(', ')}`);
   }
-  const labels = stringMap(a['labels'], child(path, 'labels'), { nonEmpty: true });
-  const annotations = a['annotations'] === undefined ? {} : stringMap(a['annotations'], child(path, 'annotations'), { nonEmpty: false });
+  const labels = stringMap(a['labels'], child(path, 'labels'), { labels: true });
+  const annotations = annotationsOf(a, path);
   const severityText = optionalString(a, 'severity', path);
   return buildAlert('vigil', {
     labels,

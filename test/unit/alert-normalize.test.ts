@@ -215,8 +215,8 @@ describe('normalizeAlertmanagerWebhook', () => {
     ['alerts not a list', patch(WEBHOOK_1, ['alerts'], {}), 'alerts: must be an array, got an object'],
     ['alert not an object', patch(WEBHOOK_1, ['alerts'], [1]), 'alerts[0]: must be an object, got a number'],
     ['label not a string', patch(WEBHOOK_1, ['alerts', 0, 'labels', 'instance'], 9100), 'alerts[0].labels.instance: must be a string, got a number'],
-    ['odd label name', patch(WEBHOOK_1, ['alerts', 0, 'labels', 'my-label'], null), 'alerts[0].labels["my-label"]: must be a string, got null'],
-    ['no labels', patch(WEBHOOK_1, ['alerts', 0, 'labels'], {}), 'alerts[0].labels: must hold at least one label'],
+    ['odd label name', patch(WEBHOOK_1, ['alerts', 0, 'labels', 'my-label'], false), 'alerts[0].labels["my-label"]: must be a string, got a boolean'],
+    ['no labels', patch(WEBHOOK_1, ['alerts', 0, 'labels'], {}), 'alerts[0].labels: must hold at least one label with a value'],
     ['annotation not a string', patch(WEBHOOK_1, ['alerts', 0, 'annotations', 'summary'], ['x']), 'alerts[0].annotations.summary: must be a string, got an array'],
     ['bad status', patch(WEBHOOK_1, ['alerts', 0, 'status'], 'pending'), 'alerts[0].status: must be one of firing, resolved, got "pending"'],
     ['no startsAt', patch(WEBHOOK_1, ['alerts', 0, 'startsAt'], DELETE), 'alerts[0].startsAt: is required'],
@@ -313,13 +313,27 @@ describe('normalizeAlertmanagerV2Alerts', () => {
     ['bad generatorURL', [{ ...base, generatorURL: false }], 'alerts[0].generatorURL: must be a string, got a boolean'],
     ['an odd annotation name', [base, { ...base, annotations: { 'runbook url': 7 } }], 'alerts[1].annotations["runbook url"]: must be a string, got a number'],
     ['an empty label name', [{ ...base, labels: { '': 'x' } }], 'alerts[0].labels: names must not be empty'],
-    // Outside ClickHouse's DateTime64 (1900-2299): acknowledged, the row would never store.
-    ['a startsAt in year 0', [{ ...base, startsAt: '0000-06-01T00:00:00Z' }], 'alerts[0].startsAt: must be between 1900-01-01 and 2299-12-31, got "0000-06-01T00:00:00Z"'],
-    ['a startsAt before year 0', [{ ...base, startsAt: '0000-01-01T00:00:00+00:01' }], 'alerts[0].startsAt: must be between 1900-01-01 and 2299-12-31, got "0000-01-01T00:00:00+00:01"'],
-    ['an endsAt in 2300', [{ ...base, endsAt: '2300-01-01T00:00:00Z' }], 'alerts[0].endsAt: must be between 1900-01-01 and 2299-12-31, got "2300-01-01T00:00:00Z"'],
-    ['an endsAt in 1899', [{ ...base, endsAt: '1899-12-31T23:59:59Z' }], 'alerts[0].endsAt: must be between 1900-01-01 and 2299-12-31, got "1899-12-31T23:59:59Z"'],
+    ['labels whose values are all empty', [{ ...base, labels: { alertname: '', x: null } }], 'alerts[0].labels: must hold at least one label with a value'],
   ])('rejects %s', (_name, body, detail) => {
     expect(detailOf(normalizeAlertmanagerV2Alerts(body, NOW_MS))).toBe(detail);
+  });
+
+  it("moves times outside what ClickHouse stores (1900-2299) to its nearest end, as refusing would lose an Alertmanager group's every retry", () => {
+    const [early, late] = alertsOf(
+      normalizeAlertmanagerV2Alerts([{ ...base, startsAt: '1800-06-01T00:00:00Z', endsAt: undefined }, { ...base, endsAt: '9999-12-31T23:59:59Z' }], NOW_MS),
+    );
+    expect(early?.startsAtMs).toBe(Date.UTC(1900, 0, 1));
+    expect(late?.endsAtMs).toBe(Date.UTC(2300, 0, 1) - 1);
+  });
+
+  it('drops labels with an empty or null value and takes null fields as absent, as Alertmanager does (so the fingerprints agree)', () => {
+    const [withEmpty] = alertsOf(normalizeAlertmanagerV2Alerts([{ ...base, labels: { ...HOST_DOWN_LABELS, x: '', y: null } }], NOW_MS));
+    const [plain] = alertsOf(normalizeAlertmanagerV2Alerts([base], NOW_MS));
+    expect(withEmpty?.labels).toEqual(HOST_DOWN_LABELS);
+    expect(withEmpty?.fingerprint).toBe(plain?.fingerprint);
+    const [nulls] = alertsOf(normalizeAlertmanagerV2Alerts([{ labels: HOST_DOWN_LABELS, annotations: null, startsAt: null, endsAt: null, generatorURL: null }], NOW_MS));
+    expect(nulls).toMatchObject({ annotations: {}, startsAtMs: NOW_MS, endsAtMs: null, status: 'firing' });
+    expect(nulls?.generatorUrl).toBeUndefined();
   });
 
   it('keeps a __proto__ label an ordinary label (as JSON.parse makes it: an own property)', () => {
@@ -391,7 +405,7 @@ describe('normalizeVigilAlerts', () => {
     ['an unknown severity', { ...valid, severity: 'urgent' }, 'severity: must be one of critical, major, minor, warning, info, got "urgent"'],
     ['no startsAt', { ...valid, startsAt: undefined }, 'startsAt: is required'],
     ['an epoch number startsAt', { ...valid, startsAt: 1_700_000_000 }, 'startsAt: must be a string, got a number'],
-    ['no labels', { ...valid, labels: {} }, 'labels: must hold at least one label'],
+    ['no labels', { ...valid, labels: {} }, 'labels: must hold at least one label with a value'],
     ['a non-string label', [valid, valid, { ...valid, labels: { instance: 3 } }], 'alerts[2].labels.instance: must be a string, got a number'],
     ['an empty label name', { ...valid, labels: { '': 'x' } }, 'labels: names must not be empty'],
     ['a numeric fingerprint', { ...valid, fingerprint: 12 }, 'fingerprint: must be a string, got a number'],
