@@ -202,6 +202,17 @@ describe('bodies that are not JSON', () => {
     expect(((await brotli.json()) as { detail: string }).detail).toMatch(/Content-Encoding br/);
     expect((await alerts('all')).alerts.some((a) => a.labels.alertname === 'Brotli')).toBe(false);
   });
+
+  it('answers 415 for a body that is not sent as JSON, as Alertmanager does, storing nothing', async () => {
+    const before = (await alerts('all')).total;
+    const body = JSON.stringify([{ labels: { alertname: 'PlainText' } }]);
+    for (const path of ['/api/v2/alerts', '/api/v1/alerts', '/api/v1/alerts/alertmanager', '/v2/enqueue']) {
+      const response = await fetch(`${vigil.url}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+      expect([path, response.status]).toEqual([path, 415]);
+      expect(((await response.json()) as { detail: string }).detail).toContain('Content-Type text/plain');
+    }
+    expect((await alerts('all')).total).toBe(before);
+  });
 });
 
 describe('request errors', () => {

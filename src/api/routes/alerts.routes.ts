@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AlertService } from '../../incidents/alert.service.js';
 import type { AlertState } from '../../incidents/alert-state.js';
 import {
@@ -13,6 +13,7 @@ import { AppError } from '../../shared/errors.js';
 import type { AlertColumns, StoredAlertEvent } from '../../storage/alerts.queries.js';
 import { READ_TABLES } from '../../storage/read-tables.js';
 import { parsePaging } from '../paging.js';
+import { mediaType } from '../request-body.js';
 
 export interface AlertRouteDeps {
   alerts: AlertService;
@@ -60,7 +61,16 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
     if (!normalized.ok) throw new AppError('ALERT_PAYLOAD_INVALID', normalized.detail, { httpStatus: 400 });
     return deps.alerts.receive(normalized.alerts);
   };
-  const options = { bodyLimit: ALERT_BODY_LIMIT_BYTES };
+  const options = {
+    bodyLimit: ALERT_BODY_LIMIT_BYTES,
+    // Every sender posts JSON; a text/plain body would otherwise reach the normaliser as a string.
+    preValidation: async (request: FastifyRequest) => {
+      const type = mediaType(request.headers['content-type']);
+      if (type !== 'application/json') {
+        throw new AppError('REQUEST_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type || 'none'} is not accepted by POST ${request.url.split('?')[0]}; send application/json`, { httpStatus: 415 });
+      }
+    },
+  };
 
   app.post('/api/v1/alerts/alertmanager', options, async (request) => {
     await intake(normalizeAlertmanagerWebhook(request.body, deps.clock.nowMs()));
