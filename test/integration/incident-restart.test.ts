@@ -36,6 +36,25 @@ const openIncidentOf = async (instance: string) => {
   const { incidents } = (await (await fetch(`${vigil!.url}/api/v1/incidents?status=open`)).json()) as { incidents: { id: string; title: string }[] };
   return incidents.find((i) => i.title.startsWith(`RestartCase-${instance}`));
 };
+/**
+ * Stores alert events through an alert service with no core behind it, on the stopped
+ * Vigil's data: what a SIGKILL between an alert's journal append and its incident's leaves.
+ */
+async function storeWithoutCore(alerts: unknown[]): Promise<void> {
+  const config = structuredClone(defaultConfig) as Config;
+  config.storage.dataDir = dataDir;
+  const logger = pino({ level: 'silent' });
+  const { batcher, writer, store } = await openStorage(validateConfig(config), logger, createMetrics());
+  const service = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+  await service.start();
+  const normalized = normalizeVigilAlerts(alerts, clock.nowMs());
+  if (!normalized.ok) throw new Error(normalized.detail);
+  await service.receive(normalized.alerts);
+  await service.close();
+  await writer.close();
+  await store.close();
+}
+
 /** The sweeps run every second. */
 const sweeps = () => new Promise((r) => setTimeout(r, 2_500));
 
@@ -47,21 +66,8 @@ describe('incidents across a restart', () => {
     expect(opened).toBeDefined();
     await vigil.close();
 
-    // The resolve is stored by an alert service with no core behind it: what a SIGKILL
-    // between the alert's append and the incident's append leaves.
-    const config = structuredClone(defaultConfig) as Config;
-    config.storage.dataDir = dataDir;
-    const logger = pino({ level: 'silent' });
-    const { batcher, writer, store } = await openStorage(validateConfig(config), logger, createMetrics());
-    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
-    await alerts.start();
     clock.advance(5_000);
-    const resolved = normalizeVigilAlerts([alert('db-1', 'resolved')], clock.nowMs());
-    if (!resolved.ok) throw new Error(resolved.detail);
-    await alerts.receive(resolved.alerts);
-    await alerts.close();
-    await writer.close();
-    await store.close();
+    await storeWithoutCore([alert('db-1', 'resolved')]);
 
     vigil = await startTestVigil({ clock, dataDir, overrides });
     await sweeps();
@@ -143,19 +149,7 @@ describe('incidents across a restart', () => {
 
   it('correlates at start a firing alert stored without its incident', async () => {
     await vigil!.close();
-    // Stored by an alert service with no core behind it: a SIGKILL between the two appends.
-    const config = structuredClone(defaultConfig) as Config;
-    config.storage.dataDir = dataDir;
-    const logger = pino({ level: 'silent' });
-    const { batcher, writer, store } = await openStorage(validateConfig(config), logger, createMetrics());
-    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
-    await alerts.start();
-    const firing = normalizeVigilAlerts([alert('db-7', 'firing')], clock.nowMs());
-    if (!firing.ok) throw new Error(firing.detail);
-    await alerts.receive(firing.alerts);
-    await alerts.close();
-    await writer.close();
-    await store.close();
+    await storeWithoutCore([alert('db-7', 'firing')]);
 
     vigil = await startTestVigil({ clock, dataDir, overrides });
     expect(await openIncidentOf('db-7')).toBeDefined();
