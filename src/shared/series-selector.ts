@@ -28,7 +28,7 @@ export type MatcherRegexResult = { ok: true; source: string } | { ok: false; det
 const METRIC_NAME_LABEL = '__name__';
 /** Words PromQL lexes as keywords or numbers, so `on{...}` is not a selector; `{__name__="on"}` is. */
 const RESERVED_METRIC_NAMES = new Set(['bool', 'on', 'ignoring', 'group_left', 'group_right', 'atan2', 'inf', 'nan']);
-const EMPTY_SELECTOR = 'vector selector must contain at least one non-empty matcher';
+const EMPTY_SELECTOR = 'vector selector must contain at least one non-empty matcher (for every series: {__name__!=""})';
 
 /**
  * Parses one selector. On failure `detail` is `line:column: problem` (both 1-based, columns in

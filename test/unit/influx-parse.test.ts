@@ -72,11 +72,25 @@ describe('parsePrecision', () => {
     ['µ', 'us'],
     ['ms', 'ms'],
     ['s', 's'],
-  ] as const)('maps %s to %s', (parameter, unit) => {
+    // InfluxDB 1.x's minutes and hours, and the empty value its Go client always sends.
+    ['m', 'm'],
+    ['h', 'h'],
+    ['', 'ns'],
+  ] as const)('maps %j to %s', (parameter, unit) => {
     expect(parsePrecision(parameter)).toBe(unit);
   });
 
-  it.each(['', 'm', 'h', 'NS', 'sec', 'seconds', ' ms'])('refuses %j', (parameter) => {
+  it('reads minute and hour timestamps', () => {
+    const at = (precision: InfluxPrecision, ts: string) => {
+      const result = parseLineProtocol(`cpu value=1 ${ts}`, { precision, nowMs: NOW_MS });
+      if (!result.ok) throw new Error(result.detail);
+      return result.series[0]!.timestampsMs[0];
+    };
+    expect(at('m', '29166666')).toBe(29_166_666 * 60_000);
+    expect(at('h', '486111')).toBe(486_111 * 3_600_000);
+  });
+
+  it.each(['NS', 'sec', 'seconds', ' ms', 'd'])('refuses %j', (parameter) => {
     expect(parsePrecision(parameter)).toBeNull();
   });
 });

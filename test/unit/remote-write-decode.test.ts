@@ -109,15 +109,15 @@ describe('decodeRemoteWrite values and rules', () => {
 
   const reject: [string, Buffer, RegExp][] = [
     ['no __name__', encodeWriteRequest([{ labels: { job: 'a' }, samples: [{ value: 1, timestamp: ts }] }]), /no __name__/],
-    ['empty label value', encodeWriteRequest([{ labels: { __name__: 'a', job: '' }, samples: [{ value: 1, timestamp: ts }] }]), /empty value/],
+    ['a metric name that is empty', encodeWriteRequest([{ labels: { __name__: '', job: 'a' }, samples: [{ value: 1, timestamp: ts }] }]), /no __name__/],
     ['bad metric name', encodeWriteRequest([{ labels: { __name__: '1abc' }, samples: [{ value: 1, timestamp: ts }] }]), /not a valid Prometheus metric name/],
     ['bad label name', encodeWriteRequest([{ labels: { __name__: 'a', 'a-b': 'x' }, samples: [{ value: 1, timestamp: ts }] }]), /not a valid Prometheus label name/],
     ['future timestamp', encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [{ value: 1, timestamp: Date.parse('2200-01-01') }] }]), /too far in the future/],
     ['negative timestamp', encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [{ value: 1, timestamp: -5 }] }]), /out of range/],
     [
-      'unsorted labels',
-      Buffer.from(WriteRequest.encode({ timeseries: [{ labels: [{ name: 'job', value: 'a' }, { name: '__name__', value: 'x' }], samples: [{ value: 1, timestamp: ts }] }] }).finish()),
-      /not sorted/,
+      'a label twice, out of order',
+      Buffer.from(WriteRequest.encode({ timeseries: [{ labels: [{ name: 'a', value: '1' }, { name: '__name__', value: 'x' }, { name: 'a', value: '2' }], samples: [{ value: 1, timestamp: ts }] }] }).finish()),
+      /appears twice/,
     ],
     [
       'duplicate label',
@@ -143,6 +143,23 @@ describe('decodeRemoteWrite values and rules', () => {
       /timestamp 8700000000000000 ms is too far in the future/,
     ],
   ];
+  it("takes unsorted labels and empty label values as Prometheus' receiver does: sorted, and an empty value as no label", () => {
+    const seriesOf = (labels: { name: string; value: string }[]) => {
+      const raw = Buffer.from(WriteRequest.encode({ timeseries: [{ labels, samples: [{ value: 1, timestamp: ts }] }] }).finish());
+      const result = decodeRemoteWrite(raw, createSeriesRegistry(), limits);
+      if (!result.ok) throw new Error(result.detail);
+      const [row] = rowsOf(result.batch.samples);
+      const { entry } = result.batch.newSeries[0]!;
+      return { id: [row!.idLow, row!.idHigh], name: entry.metricName, labels: entry.labels };
+    };
+    const canonical = seriesOf([{ name: '__name__', value: 'x' }, { name: 'instance', value: 'h' }, { name: 'job', value: 'a' }]);
+    expect(canonical).toMatchObject({ name: 'x', labels: [{ name: 'instance', value: 'h' }, { name: 'job', value: 'a' }] });
+    expect(canonical.id).toEqual([expect.any(Number), expect.any(Number)]);
+    // vmagent forwards pushed series unsorted.
+    expect(seriesOf([{ name: 'job', value: 'a' }, { name: '__name__', value: 'x' }, { name: 'instance', value: 'h' }])).toEqual(canonical);
+    expect(seriesOf([{ name: '__name__', value: 'x' }, { name: 'env', value: '' }, { name: 'instance', value: 'h' }, { name: 'job', value: 'a' }])).toEqual(canonical);
+  });
+
   it.each(reject)('rejects %s with a reason', (_name, raw, reason) => {
     const result = decodeRemoteWrite(raw, createSeriesRegistry(), limits);
     expect(result.ok).toBe(false);

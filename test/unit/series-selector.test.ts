@@ -8,7 +8,7 @@ import {
   type SeriesSelector,
 } from '../../src/shared/series-selector.js';
 
-const EMPTY = 'vector selector must contain at least one non-empty matcher';
+const EMPTY = 'vector selector must contain at least one non-empty matcher (for every series: {__name__!=""})';
 const name = (value: string): LabelMatcher => ({ name: '__name__', op: '=', value });
 
 function parse(text: string): SeriesSelector {

@@ -78,7 +78,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     const query = request.query as Record<string, string | undefined>;
     const precision = parsePrecision(query.precision);
     if (precision === null) {
-      throw new AppError('INGEST_PAYLOAD_INVALID', `precision ${JSON.stringify(query.precision)} is not one of ns, us, ms, s (or InfluxDB 1.x's n, u, µ)`, { httpStatus: 400 });
+      throw new AppError('INGEST_PAYLOAD_INVALID', `precision ${JSON.stringify(query.precision)} is not one of ns, us, ms, s, m, h (or InfluxDB 1.x's n, u, µ)`, { httpStatus: 400 });
     }
     const body = await decodeContentEncoding(bodyOf(request), request.headers['content-encoding'], deps.maxDecompressedBytes);
     const limits = { maxLabelsPerSeries: deps.maxLabelsPerSeries, maxNameBytes: deps.maxLabelValueBytes, maxLabelBytes: deps.maxLabelBytesPerSeries };

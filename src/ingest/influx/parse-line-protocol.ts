@@ -25,7 +25,7 @@
 import { rejectPayload, type DecodeResult, type DecodedSeries, type Label } from '../decoded-series.js';
 
 /** Unit of the timestamps in a body, from the `precision` query parameter. */
-export type InfluxPrecision = 'ns' | 'us' | 'ms' | 's';
+export type InfluxPrecision = 'ns' | 'us' | 'ms' | 's' | 'm' | 'h';
 
 export interface ParseLineProtocolOptions {
   precision: InfluxPrecision;
@@ -43,8 +43,11 @@ const SKIP_STRING_FIELD = 'influx_string_field';
 /** Tag keys that sanitize to a `__` prefix would clash with `__name__` and Prometheus' reserved labels. */
 const SKIP_RESERVED_TAG = 'influx_reserved_tag';
 
-// v1 `/write` also spells them n, u and µ; v1's m and h have no v2 equivalent and are refused.
+// v1 `/write` also spells them n, u and µ, and has minutes and hours (m, h), which
+// VictoriaMetrics takes on both paths. Empty is the default: InfluxDB's Go v1 client always
+// sends `precision=`, set or not.
 const PRECISION_BY_PARAMETER: ReadonlyMap<string, InfluxPrecision> = new Map<string, InfluxPrecision>([
+  ['', 'ns'],
   ['n', 'ns'],
   ['ns', 'ns'],
   ['u', 'us'],
@@ -52,6 +55,8 @@ const PRECISION_BY_PARAMETER: ReadonlyMap<string, InfluxPrecision> = new Map<str
   ['µ', 'us'],
   ['ms', 'ms'],
   ['s', 's'],
+  ['m', 'm'],
+  ['h', 'h'],
 ]);
 
 /**
@@ -113,9 +118,13 @@ const MAX_TIMESTAMP: Readonly<Record<InfluxPrecision, string>> = {
   us: '9223372036854775',
   ms: '9223372036854',
   s: '9223372036',
+  m: '153722867',
+  h: '2562047',
 };
-/** Digits dropped to go from the unit to ms (s multiplies instead). */
-const DIGITS_BELOW_MS: Readonly<Record<InfluxPrecision, number>> = { ns: 6, us: 3, ms: 0, s: 0 };
+/** Digits dropped to go from the unit to ms (s, m and h multiply instead). */
+const DIGITS_BELOW_MS: Readonly<Record<InfluxPrecision, number>> = { ns: 6, us: 3, ms: 0, s: 0, m: 0, h: 0 };
+/** Milliseconds per unit of the precisions coarser than ms. */
+const MS_PER_UNIT: Readonly<Partial<Record<InfluxPrecision, number>>> = { s: 1_000, m: 60_000, h: 3_600_000 };
 const TRUE_LITERALS: ReadonlySet<string> = new Set(['t', 'T', 'true', 'True', 'TRUE']);
 const FALSE_LITERALS: ReadonlySet<string> = new Set(['f', 'F', 'false', 'False', 'FALSE']);
 /** 10^0 … 10^22, the powers of ten a float64 holds exactly. */
@@ -547,8 +556,9 @@ class LineProtocolParser {
       return undefined;
     }
     let ms: number;
-    if (this.precision === 's') {
-      ms = digitsValue(b, i, end) * 1000;
+    const msPerUnit = MS_PER_UNIT[this.precision];
+    if (msPerUnit !== undefined) {
+      ms = digitsValue(b, i, end) * msPerUnit;
     } else {
       // Drop the sub-millisecond digits; at most 13 digits remain, far below 2^53.
       const wholeEnd = Math.max(i, end - DIGITS_BELOW_MS[this.precision]);

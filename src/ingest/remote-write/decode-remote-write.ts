@@ -327,19 +327,25 @@ function decodeAndValidateLabels(body: Buffer, ranges: number[], index: number, 
   const where = `timeseries[${index}]`;
   if (labels.length > limits.maxLabelsPerSeries) throw new DecodeFailure(`${where}: ${labels.length} labels, the limit is ${limits.maxLabelsPerSeries}`);
   let metricName: string | undefined;
+  let sorted = true;
+  let emptyValues = 0;
   for (let i = 0; i < labels.length; i++) {
     const { name, value } = labels[i]!;
     if (name === '') throw new DecodeFailure(`${where}.labels[${i}]: empty label name`);
     if (!LABEL_NAME.test(name)) throw new DecodeFailure(`${where}: label name ${JSON.stringify(name)} is not a valid Prometheus label name`);
-    if (value === '') throw new DecodeFailure(`${where}: label ${name} has an empty value (remote-write 1.0 forbids it)`);
-    if (i > 0) {
-      const previous = labels[i - 1]!.name;
-      if (previous === name) throw new DecodeFailure(`${where}: label ${name} appears twice`);
-      if (previous > name) throw new DecodeFailure(`${where}: labels not sorted by name (${previous} before ${name})`);
-    }
+    if (value === '') emptyValues++;
+    if (i > 0 && labels[i - 1]!.name >= name) sorted = false;
     if (name === '__name__') metricName = value;
   }
-  if (metricName === undefined) throw new DecodeFailure(`${where}: no __name__ label`);
+  // Remote-write 1.0 asks senders for sorted labels without empty values; Prometheus' own
+  // receiver sorts them and reads an empty value as no label, and vmagent forwards pushed
+  // Influx or text-format series unsorted. Taken as Prometheus takes them.
+  const kept = emptyValues === 0 ? labels : labels.filter((l) => l.value !== '');
+  if (!sorted) kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let i = 1; i < kept.length; i++) {
+    if (kept[i - 1]!.name === kept[i]!.name) throw new DecodeFailure(`${where}: label ${kept[i]!.name} appears twice`);
+  }
+  if (metricName === undefined || metricName === '') throw new DecodeFailure(`${where}: no __name__ label`);
   if (!METRIC_NAME.test(metricName)) throw new DecodeFailure(`${where}: metric name ${JSON.stringify(metricName)} is not a valid Prometheus metric name`);
-  return labels;
+  return kept;
 }
