@@ -24,6 +24,16 @@ const paging = [
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
 ];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+/** The parameters of matchParams form-encoded in a POST body (Grafana and VictoriaMetrics clients send them so). */
+const matchForm = {
+  required: true,
+  content: {
+    'application/x-www-form-urlencoded': {
+      schema: { type: 'object', properties: { 'match[]': { type: 'array', items: { type: 'string' } }, start: { type: 'string' }, end: { type: 'string' }, limit: { type: 'string' } } },
+    },
+  },
+};
+
 const matchParams = [
   { name: 'match[]', in: 'query', required: true, schema: { type: 'array', items: { type: 'string' } }, description: 'series selector, e.g. up{job="node"}; `=`, `!=`, `=~`, `!~`' },
   { name: 'start', in: 'query', schema: { type: 'string' }, description: 'RFC 3339 or Unix seconds' },
@@ -123,14 +133,7 @@ export const openApiDocument = {
       post: {
         tags: ['read'],
         summary: 'The same, with the parameters form-encoded in the body (as Grafana sends them)',
-        requestBody: {
-          required: true,
-          content: {
-            'application/x-www-form-urlencoded': {
-              schema: { type: 'object', properties: { 'match[]': { type: 'array', items: { type: 'string' } }, start: { type: 'string' }, end: { type: 'string' }, limit: { type: 'string' } } },
-            },
-          },
-        },
+        requestBody: matchForm,
         responses: {
           '200': { description: 'the series', ...json({ type: 'object', properties: { status: { type: 'string', enum: ['success'] }, data: { type: 'array', items: { type: 'object', additionalProperties: { type: 'string' } } } } }) },
           '400': prometheusError('bad selector or time'),
@@ -142,6 +145,18 @@ export const openApiDocument = {
         tags: ['read'],
         summary: "Stored samples as JSON lines, one series a line (VictoriaMetrics' export shape)",
         parameters: matchParams,
+        responses: {
+          '200': {
+            description: '`{"metric": {...}, "values": [...], "timestamps": [ms...]}` per line',
+            content: { 'application/stream+json': { schema: { type: 'string' } } },
+          },
+          '400': error('bad selector or time'),
+        },
+      },
+      post: {
+        tags: ['read'],
+        summary: 'The same, with the parameters form-encoded in the body (as VictoriaMetrics takes them)',
+        requestBody: matchForm,
         responses: {
           '200': {
             description: '`{"metric": {...}, "values": [...], "timestamps": [ms...]}` per line',
