@@ -57,7 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
     // Path parameters are ids: catalog ids reach 253 characters, sender fingerprints 255, and
     // either may come percent-encoded (Fastify's default of 100 refused valid ones with a 414).
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // A path that does not decode, or a parameter past that length: Vigil's error shape too.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).status(error.statusCode ?? 400).send({ error: 'REQUEST_INVALID', detail: error.message });

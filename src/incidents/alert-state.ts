@@ -24,8 +24,7 @@ export interface AlertState {
  * Annotations and the lease follow the latest event, severity the latest firing one (a
  * resolve notice often carries none, which normalises to `warning`: PagerDuty resolve events
  * have no payload); a resolved alert that fires again starts a new firing period; repeated
- * resolved notices, and events of another firing period than the current one (isStaleEvent),
- * change only the counters.
+ * resolved notices change only the counters.
  */
 export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent): AlertState {
   // Never later than it arrived: an endsAt far ahead would keep the alert in memory for good.
@@ -46,9 +45,6 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
       resolvedAtMs: resolvedAt,
       eventCount: 1,
     };
-  }
-  if (isStaleEvent(state, event)) {
-    return { ...state, lastSeenAtMs: Math.max(state.lastSeenAtMs, event.receivedAtMs), eventCount: state.eventCount + 1 };
   }
   // A literal, not a spread of `state`: one per event, and spread-built objects are slower to read.
   const next: AlertState = {
@@ -82,38 +78,6 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
 }
 
 /**
- * Whether an event belongs to another firing period than the alert's current one, so that
- * the alert does not follow it: a firing notice of the period its sender resolved
- * (repeatsResolvedPeriod), or a resolved notice of an earlier period, one that began and
- * ended before the current one began. Both come late from the lagging peer of an
- * Alertmanager HA pair or a retried delivery; followed, the first fires a resolved webhook
- * alert until a resolve that never comes, the second resolves a period still firing (and,
- * followed by the current period's re-sends, kept it resolved: they repeat its startsAt).
- * Both compare the sender's own times.
- */
-export function isStaleEvent(state: AlertState, event: AlertEvent): boolean {
-  if (event.status === 'firing') return repeatsResolvedPeriod(state, event);
-  return state.status === 'firing' && event.startsAtMs < state.startsAtMs && event.endsAtMs !== null && event.endsAtMs < state.startsAtMs;
-}
-
-/**
- * Whether a firing event only repeats the firing period that its sender already resolved: it
- * has that period's startsAt, and the resolve came from a sender, not from a lease Vigil let
- * run out. A lagging Alertmanager of an HA pair, or a delayed retry, delivers such a firing
- * notice after the resolved one; taken as a new firing period, a webhook alert (no lease)
- * would fire until a resolve that never comes. After a lease ran out, the same startsAt may
- * fire again for real: a restarted Prometheus restores its alerts' activeAt.
- *
- * Which of the two resolved it needs no stored flag: a sender's resolve is at or before the
- * event that said it (applyAlertEvent), so resolvedAt ≤ lastSeenAt; a lease ends after the
- * last event that renewed it (an endsAt not past at arrival, or the last-seen time plus a
- * timeout), so an expiry leaves resolvedAt > lastSeenAt, in memory and as stored alike.
- */
-export function repeatsResolvedPeriod(state: AlertState, event: AlertEvent): boolean {
-  return state.status === 'resolved' && event.startsAtMs === state.startsAtMs && state.resolvedAtMs !== null && state.resolvedAtMs <= state.lastSeenAtMs;
-}
-
-/**
  * Whether the change from `before` to `next` (applyAlertEvent) needs a new state row. What a
  * re-send alone moves (when last seen, how many events, the lease) the stored events already
  * say (alert_activity_v1, read by alerts.queries.ts), so a re-send that changes nothing else
@@ -122,11 +86,9 @@ export function repeatsResolvedPeriod(state: AlertState, event: AlertEvent): boo
  * `firstSeenAtMs` cannot change through applyAlertEvent today; they are checked so that a
  * change there cannot go unstored.
  */
-export function needsStateRow(before: AlertState | undefined, next: AlertState, event?: AlertEvent): boolean {
+export function needsStateRow(before: AlertState | undefined, next: AlertState): boolean {
   return (
     before === undefined ||
-    // A stale event (isStaleEvent): read back, the latest event's lease would stand over the row's.
-    (event !== undefined && event.status !== next.status) ||
     before.status !== next.status ||
     before.severity !== next.severity ||
     before.startsAtMs !== next.startsAtMs ||

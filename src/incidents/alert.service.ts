@@ -90,8 +90,6 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     busy: Promise<void> | null;
     /** The state the change in progress computed, not yet stored. */
     next: AlertState | undefined;
-    /** The last event folded into `next`: one the state did not follow needs a state row. */
-    nextLastEvent: AlertEvent | undefined;
     /**
      * The latest event of this alert stored by this process (undefined: none yet), and that
      * of the change in progress: its labels and its UTC day. An event row repeats the maps of
@@ -165,7 +163,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   }
 
   function newEntry(state: AlertState | undefined): AlertEntry {
-    return { state, busy: null, next: undefined, nextLastEvent: undefined, eventLabels: undefined, eventDay: -1, nextEventLabels: undefined, nextEventDay: -1 };
+    return { state, busy: null, next: undefined, eventLabels: undefined, eventDay: -1, nextEventLabels: undefined, nextEventDay: -1 };
   }
 
   /**
@@ -207,7 +205,6 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
         }
         if (!inProgress) changed.push(entry);
         const next = (entry.next = applyAlertEvent(before, event));
-        entry.nextLastEvent = event;
         entry.nextEventLabels = event.labels;
         entry.nextEventDay = day;
         writeAlertEvent(rows, event, next.firstSeenAtMs, next.eventCount, repeats);
@@ -249,7 +246,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
             const stateRows: AlertState[] = [];
             for (const entry of changed) {
               states.push(entry.next!);
-              if (needsStateRow(entry.state, entry.next!, entry.nextLastEvent)) stateRows.push(entry.next!);
+              if (needsStateRow(entry.state, entry.next!)) stateRows.push(entry.next!);
             }
             // Throws (retryable) with memory untouched: the sender's retry counts the event once.
             await persist(events.length, stateRows);
@@ -262,7 +259,6 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
                 entry.eventDay = entry.nextEventDay;
               }
               entry.next = undefined;
-              entry.nextLastEvent = undefined;
               entry.nextEventLabels = undefined;
             }
           }

@@ -173,9 +173,8 @@ export async function loadUnclosedIncidents(store: Store): Promise<Incident[]> {
 
 /**
  * Of these alerts, those that joined some incident (closed ones included) at or after their
- * own `sinceMs`. Asked in chunks, so that a restart with many alerts to check sends bounded
- * queries. The incident_alerts_v1 table is sharded by incident, so the alerts' list is joined
- * as a subquery of literals, not looked up by key.
+ * own `sinceMs`, in chunks (JOINED_SINCE_CHUNK). incident_alerts_v1 is sharded by incident,
+ * so the alerts' list is joined as a subquery of literals, not looked up by key.
  */
 export async function alertsJoinedSince(store: Store, alerts: readonly { fingerprint: string; sinceMs: number }[]): Promise<Set<string>> {
   const joined = new Set<string>();
@@ -195,7 +194,12 @@ export async function alertsJoinedSince(store: Store, alerts: readonly { fingerp
   return joined;
 }
 
-const JOINED_SINCE_CHUNK = 10_000;
+/**
+ * Alerts per query: the lists travel in the query's URL (@clickhouse/client's parameters),
+ * which a ClickHouse server limits to 1 MiB (http_max_uri_size); 1,000 sender keys of 255
+ * characters percent-encoded stay under it.
+ */
+const JOINED_SINCE_CHUNK = 1_000;
 
 /** Per group key, its newest incident created since `sinceMs` (closed ones too): what a recurrence links to. */
 export async function loadLatestIncidentPerGroup(store: Store, sinceMs: number): Promise<{ groupKey: string; id: string; createdAtMs: number }[]> {

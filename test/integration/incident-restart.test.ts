@@ -155,36 +155,6 @@ describe('incidents across a restart', () => {
     expect(await openIncidentOf('db-7')).toBeDefined();
   });
 
-  it("a late resolved notice of an alert's earlier period resolves neither the current one nor its incident, also read back after a restart", async () => {
-    const t = clock.nowMs();
-    const notice = (status: 'firing' | 'resolved', startsAtMs: number, endsAtMs: number) => ({
-      labels: { alertname: 'RestartCase-db-8', instance: 'db-8', severity: 'critical' },
-      status,
-      startsAt: new Date(startsAtMs).toISOString(),
-      endsAt: new Date(endsAtMs).toISOString(),
-    });
-    await post([notice('firing', t, t + 600_000)]);
-    clock.advance(60_000);
-    await post([notice('resolved', t, t + 60_000)]);
-    clock.advance(60_000);
-    await post([notice('firing', t + 120_000, t + 720_000)]);
-    const current = (await openIncidentOf('db-8'))!;
-    clock.advance(60_000);
-    // The lagging peer's resolve of the first period.
-    await post([notice('resolved', t, t + 60_000)]);
-    const alertOf = async () =>
-      ((await (await fetch(`${vigil!.url}/api/v1/alerts?status=all`)).json()) as { alerts: { labels: Record<string, string>; status: string; endsAt: string }[] }).alerts.find(
-        (a) => a.labels.instance === 'db-8',
-      );
-    expect(await alertOf()).toMatchObject({ status: 'firing', endsAt: new Date(t + 720_000).toISOString() });
-    await sweeps();
-    expect((await incident(current.id)).status).not.toBe('resolved');
-    await vigil!.close();
-    vigil = await startTestVigil({ clock, dataDir, overrides });
-    expect(await alertOf()).toMatchObject({ status: 'firing', endsAt: new Date(t + 720_000).toISOString() });
-    expect((await incident(current.id)).status).not.toBe('resolved');
-  });
-
   it('opens no new incident at a restart for an alert still firing in an incident a person resolved or closed', async () => {
     const act = (id: string, action: string) => fetch(`${vigil!.url}/api/v1/incidents/${id}/${action}`, { method: 'POST' });
     const incidentsOf = async (instance: string) => {

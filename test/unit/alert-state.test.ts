@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../src/incidents/alert.js';
-import { applyAlertEvent, expireAlert, isStaleEvent, leaseExpiresAtMs, needsStateRow, repeatsResolvedPeriod, sameStringMap } from '../../src/incidents/alert-state.js';
+import { applyAlertEvent, expireAlert, leaseExpiresAtMs, needsStateRow, sameStringMap } from '../../src/incidents/alert-state.js';
 
 const t0 = Date.parse('2026-11-23T10:00:00Z');
 function event(overrides: Partial<AlertEvent>): AlertEvent {
@@ -41,56 +41,6 @@ describe('applyAlertEvent (dedup)', () => {
     const resolved = applyAlertEvent(applyAlertEvent(undefined, event({})), event({ status: 'resolved', receivedAtMs: t0 + 1000 }));
     const refired = applyAlertEvent(resolved, event({ startsAtMs: t0 + 5000, receivedAtMs: t0 + 5000 }));
     expect(refired).toMatchObject({ status: 'firing', resolvedAtMs: null, startsAtMs: t0 + 5000 });
-  });
-
-  it("a late firing notice of the period its sender resolved (same startsAt) is counted, not a new firing period", () => {
-    const firing = applyAlertEvent(undefined, event({}));
-    const resolved = applyAlertEvent(firing, event({ status: 'resolved', endsAtMs: t0 + 60_000, receivedAtMs: t0 + 61_000 }));
-    // The lagging peer of an Alertmanager HA pair: still the firing period that began at t0.
-    const late = event({ receivedAtMs: t0 + 62_000 });
-    expect(repeatsResolvedPeriod(resolved, late)).toBe(true);
-    expect(applyAlertEvent(resolved, late)).toMatchObject({ status: 'resolved', resolvedAtMs: t0 + 60_000, startsAtMs: t0, eventCount: 3, lastSeenAtMs: t0 + 62_000 });
-    // A resolve without endsAt (PagerDuty, Vigil JSON) is at its arrival: the same holds.
-    const resolvedAtArrival = applyAlertEvent(firing, event({ status: 'resolved', receivedAtMs: t0 + 61_000 }));
-    expect(applyAlertEvent(resolvedAtArrival, late).status).toBe('resolved');
-  });
-
-  it('a late resolved notice of an earlier period leaves the current one firing, with its lease, and stores a state row', () => {
-    const first = applyAlertEvent(undefined, event({ endsAtMs: t0 + 240_000 }));
-    const resolved = applyAlertEvent(first, event({ status: 'resolved', endsAtMs: t0 + 60_000, receivedAtMs: t0 + 60_000 }));
-    const second = applyAlertEvent(resolved, event({ startsAtMs: t0 + 120_000, endsAtMs: t0 + 360_000, receivedAtMs: t0 + 120_000 }));
-    expect(second).toMatchObject({ status: 'firing', startsAtMs: t0 + 120_000 });
-    // The lagging peer's resolve of the first period, delivered after the second began.
-    const lateResolve = event({ status: 'resolved', endsAtMs: t0 + 60_000, receivedAtMs: t0 + 130_000 });
-    expect(isStaleEvent(second, lateResolve)).toBe(true);
-    const after = applyAlertEvent(second, lateResolve);
-    expect(after).toMatchObject({ status: 'firing', startsAtMs: t0 + 120_000, endsAtMs: t0 + 360_000, resolvedAtMs: null, eventCount: 4, lastSeenAtMs: t0 + 130_000 });
-    // Stored as its event alone, it would read back with the stale event's lease (in the past).
-    expect(needsStateRow(second, after, lateResolve)).toBe(true);
-    // The current period's re-sends keep it firing; its own resolve resolves it.
-    const resent = applyAlertEvent(after, event({ startsAtMs: t0 + 120_000, endsAtMs: t0 + 420_000, receivedAtMs: t0 + 180_000 }));
-    expect(resent.status).toBe('firing');
-    expect(applyAlertEvent(resent, event({ status: 'resolved', startsAtMs: t0 + 120_000, endsAtMs: t0 + 200_000, receivedAtMs: t0 + 200_000 })).status).toBe('resolved');
-  });
-
-  it('a resolve of the current period (same or later startsAt, or no end given) is followed', () => {
-    const firing = applyAlertEvent(undefined, event({ startsAtMs: t0 + 120_000, receivedAtMs: t0 + 120_000 }));
-    expect(isStaleEvent(firing, event({ status: 'resolved', startsAtMs: t0 + 120_000, endsAtMs: t0 + 130_000 }))).toBe(false);
-    // An HA peer whose own period began a little earlier but ended after this one began.
-    expect(isStaleEvent(firing, event({ status: 'resolved', startsAtMs: t0 + 100_000, endsAtMs: t0 + 130_000 }))).toBe(false);
-    // PagerDuty's resolve names no times.
-    expect(isStaleEvent(firing, event({ status: 'resolved', startsAtMs: t0 + 130_000, endsAtMs: null, receivedAtMs: t0 + 130_000 }))).toBe(false);
-  });
-
-  it('after a lease ran out, the same startsAt fires again (a restarted Prometheus restores activeAt)', () => {
-    const leased = applyAlertEvent(undefined, event({ source: 'prometheus', endsAtMs: t0 + 240_000 }));
-    const expired = expireAlert(leased, t0 + 240_000);
-    const again = event({ source: 'prometheus', endsAtMs: t0 + 900_000, receivedAtMs: t0 + 600_000 });
-    expect(repeatsResolvedPeriod(expired, again)).toBe(false);
-    expect(applyAlertEvent(expired, again)).toMatchObject({ status: 'firing', resolvedAtMs: null, startsAtMs: t0 });
-    // Without endsAt the lease is the resolve timeout after last seen: also after it.
-    const timedOut = expireAlert(applyAlertEvent(undefined, event({ source: 'prometheus' })), t0 + 300_000);
-    expect(applyAlertEvent(timedOut, again).status).toBe('firing');
   });
 });
 
