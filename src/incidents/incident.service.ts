@@ -72,11 +72,12 @@ export interface IncidentService {
   /**
    * At start, after start(): correlates again the firing alerts a crash may have left out of
    * the core (stored, but what they did to their incident not), and the members of open
-   * incidents (their severity may have changed meanwhile). A firing alert that already joined
-   * an incident since it began firing (a person resolved or closed that incident while it
+   * incidents (their severity may have changed meanwhile). A firing alert that joined an
+   * incident at or after its startsAt (a person resolved or closed that incident while it
    * fired) is left as it is: a restart is no new notice, and Alertmanager's webhook and
    * PagerDuty senders notify once, so such an alert opens a new incident only when its sender
-   * says it fires again, as without the restart.
+   * says it fires again, as without the restart. startsAt is the sender's clock and joins are
+   * Vigil's: a sender whose clock runs ahead is correlated again, as before this rule.
    */
   recorrelate(firing: readonly AlertState[]): Promise<void>;
   /** Stores writes that failed earlier, auto-resolves incidents past their hold, flags SLA breaches and escalates. */
