@@ -1,7 +1,13 @@
 import { decodeRemoteWrite } from '../../src/ingest/remote-write/decode-remote-write.js';
 import type { SampleBatch } from '../../src/ingest/sample-batch.js';
 import type { SeriesRegistry } from '../../src/ingest/series-registry.js';
-import type { Store } from '../../src/storage/store.js';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
+import { defaultConfig } from '../../src/config/index.js';
+import { ddlContextOf } from '../../src/main.js';
+import { migrate } from '../../src/storage/migrate.js';
+import { createStore, type Store } from '../../src/storage/store.js';
+import { makeDataDir } from './vigil.js';
 import { encodeWriteRequest, patchStaleMarkers } from './remote-write.js';
 
 /**
@@ -28,4 +34,22 @@ export async function storedSamplesOf(store: Store, metric: string): Promise<num
     { metric },
   );
   return Number(row?.n);
+}
+
+/**
+ * A store on the embedded engine in a fresh data directory, migrated before the file's tests
+ * and closed and deleted after them (chdb allows one data directory per process: one per file).
+ */
+export function useMigratedStore(prefix: string): { dataDir: string; store: Store } {
+  const dataDir = makeDataDir(prefix);
+  const config = { ...defaultConfig, storage: { ...defaultConfig.storage, dataDir } };
+  const store = createStore(config.storage);
+  beforeAll(async () => {
+    await migrate(store, ddlContextOf(config));
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return { dataDir, store };
 }

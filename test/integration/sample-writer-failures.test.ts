@@ -1,15 +1,10 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { defaultConfig } from '../../src/config/index.js';
+import { describe, expect, it, vi } from 'vitest';
 import { createSeriesRegistry } from '../../src/ingest/series-registry.js';
-import { ddlContextOf } from '../../src/main.js';
-import { migrate } from '../../src/storage/migrate.js';
 import { createSampleWriter } from '../../src/storage/sample-writer.js';
-import { createStore } from '../../src/storage/store.js';
-import { sampleBatchOf, storedSamplesOf } from '../helpers/sample-writer.js';
-import { makeDataDir } from '../helpers/vigil.js';
+import { sampleBatchOf, storedSamplesOf, useMigratedStore } from '../helpers/sample-writer.js';
 
 // The write-ahead log where the disk fails or the process dies at its worst moments, on the
 // real engine and real files. Only the folder fsync can be made to fail (an EIO), nothing else.
@@ -25,19 +20,9 @@ vi.mock('../../src/storage/journal-files.js', async (importOriginal) => {
   };
 });
 
-const dataDir = makeDataDir('vigil-sample-failures-');
-const config = { ...defaultConfig, storage: { ...defaultConfig.storage, dataDir } };
-const store = createStore(config.storage);
+const { dataDir, store } = useMigratedStore('vigil-sample-failures-');
 const logger = pino({ level: 'silent' });
 const registry = createSeriesRegistry();
-
-beforeAll(async () => {
-  await migrate(store, ddlContextOf(config));
-});
-afterAll(async () => {
-  await store.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 const batchOf = (metric: string, values: number[]) => sampleBatchOf(registry, { __name__: metric }, values);
 const writerAt = (walDir: string) => createSampleWriter({ store, walDir, maxBatchRows: 1_000_000, flushIntervalMs: 60_000, maxQueuedRows: 100_000, fsync: true, logger });

@@ -1,32 +1,17 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/config/index.js';
+import { describe, expect, it } from 'vitest';
 import { createSeriesRegistry } from '../../src/ingest/series-registry.js';
-import { ddlContextOf } from '../../src/main.js';
-import { migrate } from '../../src/storage/migrate.js';
 import { createSampleWriter } from '../../src/storage/sample-writer.js';
-import { createStore } from '../../src/storage/store.js';
 import { STALE_PLACEHOLDER } from '../helpers/remote-write.js';
-import { sampleBatchOf, storedSamplesOf } from '../helpers/sample-writer.js';
-import { makeDataDir } from '../helpers/vigil.js';
+import { sampleBatchOf, storedSamplesOf, useMigratedStore } from '../helpers/sample-writer.js';
 
 // The sample writer on the real engine and real files: two group commits at once, each into a
 // segment of its own, and values stored bit for bit.
-const dataDir = makeDataDir('vigil-sample-lanes-');
-const config = { ...defaultConfig, storage: { ...defaultConfig.storage, dataDir } };
-const store = createStore(config.storage);
+const { dataDir, store } = useMigratedStore('vigil-sample-lanes-');
 const logger = pino({ level: 'silent' });
 const registry = createSeriesRegistry();
-
-beforeAll(async () => {
-  await migrate(store, ddlContextOf(config));
-});
-afterAll(async () => {
-  await store.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 const batchOf = (metric: string, values: number[]) => sampleBatchOf(registry, { __name__: metric, lane: 'test' }, values);
 const samplesOf = (metric: string) => storedSamplesOf(store, metric);
