@@ -692,8 +692,9 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         const incident = memberOf === undefined ? undefined : incidents.get(memberOf);
         return !(incident && isOpen(incident.status));
       });
-      // Memberships stored by the process before: its journal is inserted before start.
-      await batcher.whenInserted(['incident_alerts_v1']);
+      // The journal a previous process left is inserted before start; this waits for rows this
+      // one stored since, and only when there is something to ask.
+      if (outside.length > 0) await batcher.whenInserted(['incident_alerts_v1']);
       const joined = await alertsJoinedSince(
         options.store,
         outside.map((alert) => ({ fingerprint: alert.fingerprint, sinceMs: alert.startsAtMs })),
