@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
+import { loadAlertsByFingerprint } from '../storage/alerts.queries.js';
 import {
   alertsJoinedSince,
   findIncident,
@@ -492,7 +493,21 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     await batcher.whenInserted(READ_TABLES.incidentList);
     const stored = await findIncident(options.store, id);
     if (!stored) throw new AppError('INCIDENT_NOT_FOUND', `no incident ${id}`, { httpStatus: 404 });
-    throw new AppError('INCIDENT_TRANSITION_ILLEGAL', `cannot ${action} an incident that is ${stored.status}; allowed: none`, { httpStatus: 409 });
+    throw closedIncidentError(action, stored.status);
+  }
+
+  /**
+   * For a change that is not a transition (comment, assignment): refused on a closed
+   * incident also while memory still holds it, as it is once the sweep has let go of it.
+   */
+  async function requireUnclosedIncident(id: string, action: string): Promise<Incident> {
+    const incident = await requireIncident(id, action);
+    if (incident.status === 'closed') throw closedIncidentError(action, incident.status);
+    return incident;
+  }
+
+  function closedIncidentError(action: string, status: string): AppError {
+    return new AppError('INCIDENT_TRANSITION_ILLEGAL', `cannot ${action} an incident that is ${status}; allowed: none`, { httpStatus: 409 });
   }
 
   function transition(incident: Incident, action: IncidentAction, actor: string, nowMs: number, events: IncidentEvent[], note?: string): void {
@@ -720,7 +735,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async assign(id, assignee, actor) {
-      const incident = await requireIncident(id, 'assign');
+      const incident = await requireUnclosedIncident(id, 'assign');
       // Assigning the assignee again changes nothing: a retry stores its first attempt, if that waits.
       if (incident.assignee === assignee) {
         await storeWaitingChange(id);
@@ -749,7 +764,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     },
 
     async comment(id, text, author) {
-      const incident = await requireIncident(id, 'comment on');
+      const incident = await requireUnclosedIncident(id, 'comment on');
       await persist([], [{ incidentId: id, atMs: clock.nowMs(), actor: author, kind: 'comment', detail: { text } }], 'caller');
       return incident;
     },
@@ -757,7 +772,19 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     async get(id) {
       const incident = incidents.get(id) ?? (await findIncident(options.store, id));
       if (!incident) throw new AppError('INCIDENT_NOT_FOUND', `no incident ${id}`, { httpStatus: 404 });
-      const alerts = incident.alertFingerprints.map((fp) => options.alertState(fp)).filter((a): a is AlertState => a !== undefined);
+      // Memory holds firing and recently resolved alerts; the others are read from storage.
+      const held = new Map<string, AlertState>();
+      const notHeld: string[] = [];
+      for (const fp of incident.alertFingerprints) {
+        const state = options.alertState(fp);
+        if (state) held.set(fp, state);
+        else notHeld.push(fp);
+      }
+      if (notHeld.length > 0) {
+        await batcher.whenInserted(READ_TABLES.alertList);
+        for (const state of await loadAlertsByFingerprint(options.store, notHeld)) held.set(state.fingerprint, state);
+      }
+      const alerts = incident.alertFingerprints.map((fp) => held.get(fp)).filter((a): a is AlertState => a !== undefined);
       return { incident, alerts, timeline: await loadTimeline(options.store, id) };
     },
 

@@ -201,6 +201,27 @@ export async function loadRecentAlerts(store: Store, sinceMs: number): Promise<A
   return rows.map(toState);
 }
 
+/**
+ * Fingerprints per query where a list of them travels as a parameter: @clickhouse/client sends
+ * parameters in the query's URL, which a ClickHouse server limits to 1 MiB (http_max_uri_size);
+ * 1,000 sender keys of 255 characters, percent-encoded, stay under it.
+ */
+export const FINGERPRINTS_PER_QUERY = 1_000;
+
+/** The current state of these alerts (those stored), in no particular order. */
+export async function loadAlertsByFingerprint(store: Store, fingerprints: readonly string[]): Promise<AlertState[]> {
+  const states: AlertState[] = [];
+  for (let at = 0; at < fingerprints.length; at += FINGERPRINTS_PER_QUERY) {
+    const rows = await store.query<StateRow>(
+      'alerts by fingerprint',
+      `SELECT ${STATE_COLUMNS} FROM ${currentAlerts('fingerprint IN {fingerprints:Array(String)}')}`,
+      { fingerprints: fingerprints.slice(at, at + FINGERPRINTS_PER_QUERY) },
+    );
+    for (const row of rows) states.push(toState(row));
+  }
+  return states;
+}
+
 /** A page of alerts, newest first, with the number of all matches. */
 export async function listAlerts(
   store: Store,

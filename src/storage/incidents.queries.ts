@@ -1,6 +1,7 @@
 import type { Severity } from '../incidents/alert.js';
 import type { Incident, IncidentEvent } from '../incidents/incident.js';
 import type { Store } from './store.js';
+import { FINGERPRINTS_PER_QUERY } from './alerts.queries.js';
 import { toClickHouseDateTime } from './clickhouse-time.js';
 import { queryPage } from './paged-query.js';
 import { column, rowBinaryLayout, type RowBinaryWriter } from './row-binary.js';
@@ -173,13 +174,13 @@ export async function loadUnclosedIncidents(store: Store): Promise<Incident[]> {
 
 /**
  * Of these alerts, those that joined some incident (closed ones included) at or after their
- * own `sinceMs`, in chunks (JOINED_SINCE_CHUNK). incident_alerts_v1 is sharded by incident,
+ * own `sinceMs`, in chunks (FINGERPRINTS_PER_QUERY). incident_alerts_v1 is sharded by incident,
  * so the alerts' list is joined as a subquery of literals, not looked up by key.
  */
 export async function alertsJoinedSince(store: Store, alerts: readonly { fingerprint: string; sinceMs: number }[]): Promise<Set<string>> {
   const joined = new Set<string>();
-  for (let at = 0; at < alerts.length; at += JOINED_SINCE_CHUNK) {
-    const chunk = alerts.slice(at, at + JOINED_SINCE_CHUNK);
+  for (let at = 0; at < alerts.length; at += FINGERPRINTS_PER_QUERY) {
+    const chunk = alerts.slice(at, at + FINGERPRINTS_PER_QUERY);
     const rows = await store.query<{ fingerprint: string }>(
       'alerts joined since',
       `SELECT DISTINCT m.fingerprint AS fingerprint
@@ -193,13 +194,6 @@ export async function alertsJoinedSince(store: Store, alerts: readonly { fingerp
   }
   return joined;
 }
-
-/**
- * Alerts per query: the lists travel in the query's URL (@clickhouse/client's parameters),
- * which a ClickHouse server limits to 1 MiB (http_max_uri_size); 1,000 sender keys of 255
- * characters percent-encoded stay under it.
- */
-const JOINED_SINCE_CHUNK = 1_000;
 
 /** Per group key, its newest incident created since `sinceMs` (closed ones too): what a recurrence links to. */
 export async function loadLatestIncidentPerGroup(store: Store, sinceMs: number): Promise<{ groupKey: string; id: string; createdAtMs: number }[]> {

@@ -27,7 +27,7 @@ interface IncidentJson {
   resolutionDueAt: string;
   relatedIncidentId?: string;
   timeline?: { kind: string; actor: string; action?: string }[];
-  alerts?: { fingerprint: string }[];
+  alerts?: { fingerprint: string; labels: Record<string, string>; status: string }[];
 }
 
 const post = (path: string, body?: unknown) =>
@@ -146,6 +146,11 @@ describe('alerts become incidents', () => {
     const incident = (await incidents('open')).find((i) => i.title.startsWith('ClosedCase'))!;
     expect((await post(`/api/v1/incidents/${incident.id}/resolve`)).status).toBe(200);
     expect((await post(`/api/v1/incidents/${incident.id}/close`)).status).toBe(200);
+    // Closed is final, also before the sweep has let go of it.
+    const early = await post(`/api/v1/incidents/${incident.id}/comments`, { text: 'early note', author: 'bob' });
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { detail: string }).detail).toBe('cannot comment on an incident that is closed; allowed: none');
+    expect((await post(`/api/v1/incidents/${incident.id}/assign`, { assignee: 'bob' })).status).toBe(409);
     // The sweep (every second) lets go of closed incidents.
     await new Promise((r) => setTimeout(r, 1_500));
     const reopen = await post(`/api/v1/incidents/${incident.id}/reopen`);
@@ -174,5 +179,21 @@ describe('alerts become incidents', () => {
     expect((await incidents('open')).find((i) => i.id === incident.id)?.alertCount).toBe(2);
     await post('/api/v1/alerts', [alert('ReopenCase', 'db-2', 'resolved')]);
     expect((await incidents('all')).find((i) => i.id === incident.id)?.status).toBe('resolved');
+  });
+
+  it('lists the alerts of an incident in its detail also once they have left memory', async () => {
+    await post('/api/v1/alerts', [alert('GoneCase', 'cache-1', 'firing'), alert('GoneCase', 'cache-2', 'firing')]);
+    const incident = (await incidents('open')).find((i) => i.title.startsWith('GoneCase'))!;
+    await post('/api/v1/alerts', [alert('GoneCase', 'cache-1', 'resolved')]);
+    // Resolved alerts stay in memory for keepResolvedMs (1 h); the sweep (every second) then lets go of them.
+    clock.advance(vigil.config.alerts.keepResolvedMs + 60_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${incident.id}`)).json()) as Required<IncidentJson>;
+    expect(detail.alertCount).toBe(2);
+    // cache-1 is read from storage; cache-2's lease (5 min) ran out meanwhile, so it is resolved and held.
+    expect(detail.alerts.map((a) => [a.labels.instance, a.status])).toEqual([
+      ['cache-1', 'resolved'],
+      ['cache-2', 'resolved'],
+    ]);
   });
 });
