@@ -1,5 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+/** What a notification route can subscribe to (`notifications.routes[].kinds`). */
+export const NOTIFICATION_KINDS = ['created', 'acknowledged', 'escalated', 'priority_changed', 'reopened', 'resolved'] as const;
+
 /** `host:port`; the default keeps Vigil on loopback until an operator opens it. */
 // Port 0-65535: 99999 would pass a plain five-digit pattern and fail only at listen().
 const ListenAddress = Type.String({
@@ -143,7 +146,7 @@ export const ConfigSchema = Type.Object(
               name: Type.String({ minLength: 1 }),
               url: Type.String({ pattern: '^https?://' }),
               format: Type.Union([Type.Literal('json'), Type.Literal('slack')]),
-              kinds: Type.Array(Type.Union(['created', 'escalated', 'priority_changed', 'resolved'].map((k) => Type.Literal(k)))),
+              kinds: Type.Array(Type.Union(NOTIFICATION_KINDS.map((k) => Type.Literal(k)))),
             },
             { additionalProperties: false },
           ),

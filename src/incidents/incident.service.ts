@@ -32,7 +32,7 @@ import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js'
 import type { Incident, IncidentEvent } from './incident.js';
 import { applyTransition, isOpen, statusAfter, type IncidentAction } from './incident-lifecycle.js';
 import { computeResponseStatistics, type ResponseStatistics } from './incident-statistics.js';
-import { computePriority } from './priority.js';
+import { computePriority, type Priority } from './priority.js';
 import type { Delivery, Notice, NotificationKind, Notifier } from './notification.service.js';
 import { computeSlaState, DEFAULT_SLA_TARGETS, type BusinessCalendar } from './sla-timers.js';
 
@@ -244,28 +244,36 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
 
   /**
    * The notices stored events call for: one per incident and kind (a new incident's first
-   * priority is no "change"), and one per escalation level reached.
+   * priority is no "change"), with the first such event's actor, note and previous priority,
+   * and one per escalation level reached. A person taking an incident (acknowledge, or start
+   * on a new or reopened one) is `acknowledged`.
    */
   function noticesOf(events: readonly IncidentEvent[]): Notice[] {
-    const kinds = new Map<string, Set<NotificationKind>>();
+    const byIncident = new Map<string, Map<NotificationKind, Notice>>();
     const notices: Notice[] = [];
     for (const event of events) {
       const incident = incidents.get(event.incidentId);
       if (!incident) continue;
-      const set = kinds.get(event.incidentId) ?? new Set<NotificationKind>();
-      kinds.set(event.incidentId, set);
-      if (event.kind === 'created') set.add('created');
-      else if (event.kind === 'priority_changed') set.add('priority_changed');
-      else if (event.kind === 'transition' && event.detail.to === 'resolved') set.add('resolved');
-      else if (event.kind === 'escalated') {
+      let kinds = byIncident.get(event.incidentId);
+      if (!kinds) byIncident.set(event.incidentId, (kinds = new Map()));
+      const detail = event.detail as { action?: string; from?: string; to?: string; note?: string };
+      const add = (kind: NotificationKind, extra: Partial<Notice> = {}) => {
+        if (!kinds.has(kind)) kinds.set(kind, { kind, incident, actor: event.actor, ...(detail.note !== undefined ? { note: detail.note } : {}), ...extra });
+      };
+      if (event.kind === 'created') add('created');
+      else if (event.kind === 'priority_changed') add('priority_changed', { previousPriority: detail.from as Priority });
+      else if (event.kind === 'transition') {
+        if (detail.to === 'resolved') add('resolved');
+        else if (detail.action === 'reopen') add('reopened');
+        else if (detail.to === 'acknowledged' || (detail.action === 'start' && (detail.from === 'new' || detail.from === 'reopened'))) add('acknowledged');
+      } else if (event.kind === 'escalated') {
         const { level, reason, routes } = event.detail as { level: number; reason: 'not_acknowledged' | 'sla_breached'; routes: string[] };
-        notices.push({ kind: 'escalated', incident, escalation: { level, reason, routes } });
+        notices.push({ kind: 'escalated', incident, actor: event.actor, escalation: { level, reason, routes } });
       }
     }
-    for (const [id, set] of kinds) {
-      const incident = incidents.get(id)!;
-      if (set.has('created')) set.delete('priority_changed');
-      for (const kind of set) notices.push({ kind, incident });
+    for (const kinds of byIncident.values()) {
+      if (kinds.has('created')) kinds.delete('priority_changed');
+      notices.push(...kinds.values());
     }
     return notices;
   }

@@ -60,3 +60,32 @@ export interface IncidentEvent {
     | 'resumed';
   detail: Record<string, unknown>;
 }
+
+const isoOrAbsent = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+
+/** api.md's `Incident` shape: what the API answers and notifications carry. */
+export function toIncidentJson(incident: Incident) {
+  return {
+    id: incident.id,
+    title: incident.title,
+    status: incident.status,
+    priority: incident.priority,
+    severity: incident.severity,
+    services: incident.services,
+    cis: incident.cis,
+    alertCount: incident.alertCount,
+    createdAt: isoOrAbsent(incident.createdAtMs),
+    acknowledgedAt: isoOrAbsent(incident.acknowledgedAtMs),
+    resolvedAt: isoOrAbsent(incident.resolvedAtMs),
+    closedAt: isoOrAbsent(incident.closedAtMs),
+    responseDueAt: isoOrAbsent(incident.responseDueAtMs),
+    resolutionDueAt: isoOrAbsent(incident.resolutionDueAtMs),
+    slaBreached: incident.slaBreached,
+    responseBreached: incident.responseBreached,
+    resolutionBreached: incident.resolutionBreached,
+    escalationLevel: incident.escalationLevel,
+    paused: incident.pauses.at(-1)?.endMs === null,
+    ...(incident.assignee ? { assignee: incident.assignee } : {}),
+    ...(incident.relatedIncidentId ? { relatedIncidentId: incident.relatedIncidentId } : {}),
+  };
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { CatalogIndex } from '../catalog/catalog-index.js';
+import type { NOTIFICATION_KINDS } from '../config/config.schema.js';
 import type { Clock } from '../shared/clock.js';
 import {
   attemptRow,
@@ -16,9 +17,9 @@ import {
 import type { RowBatcher } from '../storage/row-batcher.js';
 import type { Store } from '../storage/store.js';
 import type { EscalationReason } from './escalation.js';
-import type { Incident } from './incident.js';
+import { toIncidentJson, type Incident } from './incident.js';
+import type { Priority } from './priority.js';
 
-export const NOTIFICATION_KINDS = ['created', 'escalated', 'priority_changed', 'resolved'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export interface NotificationRoute {
@@ -36,6 +37,12 @@ export interface Notice {
   incident: Incident;
   /** For `escalated`: the level reached, why, and the level's own routes (told besides the routes subscribing to `escalated`). */
   escalation?: { level: number; reason: EscalationReason; routes: readonly string[] };
+  /** Who made the change (a person's name from the API, `vigil` for the core's own). */
+  actor?: string;
+  /** For `priority_changed`: the priority before the change. */
+  previousPriority?: Priority;
+  /** The note given with a transition (`{"note": ...}` on an action). */
+  note?: string;
 }
 
 export type Delivery = DeliveryRecord;
@@ -86,32 +93,30 @@ const RESUME_WINDOW_MS = 7 * 86_400_000;
 export const DELIVERY_ID_HEADER = 'x-vigil-delivery';
 
 function render(route: NotificationRoute, notice: Notice, deliveryId: string): string {
-  const { incident, kind, escalation } = notice;
+  const { incident, kind, escalation, actor, previousPriority, note } = notice;
   if (route.format === 'slack') {
+    const by = actor && actor !== 'vigil' ? ` by ${slackEscape(actor)}` : '';
     const verb = {
       created: 'New',
+      acknowledged: `Acknowledged${by}`,
       escalated: escalation ? `Escalated to level ${escalation.level} (${escalation.reason === 'sla_breached' ? 'SLA breached' : 'not acknowledged'})` : 'Escalated',
-      priority_changed: 'Priority changed',
-      resolved: 'Resolved',
+      priority_changed: previousPriority ? `Priority changed from ${previousPriority}` : 'Priority changed',
+      reopened: `Reopened${by}`,
+      resolved: `Resolved${by}`,
     }[kind];
+    const services = incident.services.length > 0 ? ` — services: ${slackEscape(incident.services.join(', '))}` : '';
     // Slack reads &, < and > as markup (<!channel> notifies everyone): escape the sender's text.
-    return JSON.stringify({ text: `[${incident.priority}] ${verb}: ${slackEscape(incident.title)} (${incident.id})` });
+    return JSON.stringify({ text: `[${incident.priority}] ${verb}: ${slackEscape(incident.title)} (${incident.id})${services}` });
   }
-  const summary = {
-    id: incident.id,
-    title: incident.title,
-    status: incident.status,
-    priority: incident.priority,
-    severity: incident.severity,
-    alertCount: incident.alertCount,
-    createdAt: new Date(incident.createdAtMs).toISOString(),
-    slaBreached: incident.slaBreached,
-    responseBreached: incident.responseBreached,
-    resolutionBreached: incident.resolutionBreached,
-    escalationLevel: incident.escalationLevel,
-    ...(incident.assignee ? { assignee: incident.assignee } : {}),
-  };
-  return JSON.stringify({ deliveryId, kind, ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason } } : {}), incident: summary });
+  return JSON.stringify({
+    deliveryId,
+    kind,
+    ...(actor !== undefined ? { actor } : {}),
+    ...(note !== undefined ? { note } : {}),
+    ...(previousPriority !== undefined ? { previousPriority } : {}),
+    ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason } } : {}),
+    incident: toIncidentJson(incident),
+  });
 }
 
 /**

@@ -28,6 +28,8 @@ beforeAll(async () => {
           { name: 'ops-json', url: `${base}/ok`, format: 'json', kinds: ['created', 'resolved'] },
           { name: 'ops-slack', url: `${base}/flaky`, format: 'slack', kinds: ['created'] },
           { name: 'black-hole', url: `${base}/slow`, format: 'json', kinds: ['created'] },
+          { name: 'people-json', url: `${base}/people`, format: 'json', kinds: ['acknowledged', 'priority_changed', 'reopened'] },
+          { name: 'people-slack', url: `${base}/people-slack`, format: 'slack', kinds: ['acknowledged', 'reopened'] },
         ],
         maxAttempts: 3,
         retryBaseDelayMs: 50,
@@ -96,5 +98,38 @@ describe('incident notifications', () => {
     const bad = await fetch(`${vigil.url}/api/v1/notifications/deliveries?state=lost`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: 'REQUEST_INVALID', detail: expect.stringContaining('pending, delivered, failed') as unknown });
+  });
+
+  it('tells who acknowledged, resolved and reopened, the priority before a change, and the incident as the API shows it', async () => {
+    const post = (path: string, body: unknown) => fetch(`${vigil.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const certAlert = (severity: string) => [{ labels: { alertname: 'CertExpiry', instance: 'lb-1' }, status: 'firing', severity, startsAt: new Date().toISOString() }];
+    const people = (kind: string) => until(`the ${kind} notice`, async () => received.find((r) => r.path === '/people' && (r.body as { kind: string }).kind === kind)?.body as Record<string, unknown> | undefined);
+    expect((await post('/api/v1/alerts', certAlert('warning'))).status).toBe(200);
+    const created = await until('the created notice', async () => received.find((r) => r.path === '/ok' && (r.body as { incident: { title: string } }).incident.title.startsWith('CertExpiry')));
+    const { id, title } = (created.body as { incident: { id: string; title: string } }).incident;
+    // The member reports a worse severity: the priority moves up, and the notice says from what.
+    await post('/api/v1/alerts', certAlert('critical'));
+    expect(await people('priority_changed')).toMatchObject({ actor: 'vigil', previousPriority: 'P4', incident: { id, priority: 'P3' } });
+
+    expect((await post(`/api/v1/incidents/${id}/acknowledge`, { actor: 'alice' })).status).toBe(200);
+    const acknowledged = await people('acknowledged');
+    expect(acknowledged).toMatchObject({ actor: 'alice', incident: { id, status: 'acknowledged', services: [], cis: [] } });
+    // The incident in a notice is the API's Incident shape, with the same fields.
+    const shown = (await (await fetch(`${vigil.url}/api/v1/incidents/${id}`)).json()) as Record<string, unknown>;
+    expect(Object.keys(acknowledged.incident as object).sort()).toEqual(Object.keys(shown).filter((k) => k !== 'alerts' && k !== 'timeline').sort());
+    expect((acknowledged.incident as { acknowledgedAt: string }).acknowledgedAt).toBe(shown['acknowledgedAt']);
+
+    expect((await post(`/api/v1/incidents/${id}/resolve`, { actor: 'alice', note: 'certificate renewed' })).status).toBe(200);
+    const resolved = await until('the resolved notice', async () => received.find((r) => r.path === '/ok' && (r.body as { kind: string; incident: { id: string } }).kind === 'resolved' && (r.body as { incident: { id: string } }).incident.id === id));
+    expect(resolved.body).toMatchObject({ actor: 'alice', note: 'certificate renewed', incident: { status: 'resolved' } });
+
+    expect((await post(`/api/v1/incidents/${id}/reopen`, { actor: 'bob', note: 'still expired on lb-2' })).status).toBe(200);
+    expect(await people('reopened')).toMatchObject({ actor: 'bob', note: 'still expired on lb-2', incident: { id, status: 'reopened' } });
+    const slack = await until('the Slack reopened notice', async () => received.find((r) => r.path === '/people-slack' && (r.body as { text: string }).text.includes('Reopened')));
+    expect((slack.body as { text: string }).text).toBe(`[P3] Reopened by bob: ${title} (${id})`);
+    expect(received.filter((r) => r.path === '/people-slack').map((r) => (r.body as { text: string }).text)).toEqual([
+      `[P3] Acknowledged by alice: ${title} (${id})`,
+      `[P3] Reopened by bob: ${title} (${id})`,
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Incident } from '../../incidents/incident.js';
+import { toIncidentJson } from '../../incidents/incident.js';
 import type { IncidentService } from '../../incidents/incident.service.js';
 import type { NotificationService } from '../../incidents/notification.service.js';
 import { INCIDENT_ACTIONS, type IncidentAction } from '../../incidents/incident-lifecycle.js';
@@ -10,35 +10,6 @@ import { READ_TABLES } from '../../storage/read-tables.js';
 import { parsePaging } from '../paging.js';
 import { parseTimeParam } from '../time-params.js';
 import { toAlertJson } from './alerts.routes.js';
-
-const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
-
-/** api.md's `Incident` shape. */
-export function toIncidentJson(incident: Incident) {
-  return {
-    id: incident.id,
-    title: incident.title,
-    status: incident.status,
-    priority: incident.priority,
-    severity: incident.severity,
-    services: incident.services,
-    cis: incident.cis,
-    alertCount: incident.alertCount,
-    createdAt: iso(incident.createdAtMs),
-    acknowledgedAt: iso(incident.acknowledgedAtMs),
-    resolvedAt: iso(incident.resolvedAtMs),
-    closedAt: iso(incident.closedAtMs),
-    responseDueAt: iso(incident.responseDueAtMs),
-    resolutionDueAt: iso(incident.resolutionDueAtMs),
-    slaBreached: incident.slaBreached,
-    responseBreached: incident.responseBreached,
-    resolutionBreached: incident.resolutionBreached,
-    escalationLevel: incident.escalationLevel,
-    paused: incident.pauses.at(-1)?.endMs === null,
-    ...(incident.assignee ? { assignee: incident.assignee } : {}),
-    ...(incident.relatedIncidentId ? { relatedIncidentId: incident.relatedIncidentId } : {}),
-  };
-}
 
 /** Optional body of an action: who acts and why. Unknown fields are refused. */
 function actionBody(body: unknown, allowed: string[]): Record<string, string> {
