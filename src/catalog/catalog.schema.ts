@@ -193,7 +193,8 @@ export type Catalog = Static<typeof CatalogSchema>;
 
 /**
  * Used when a catalog has no `alertMapping`: exporters' `instance` (port dropped), then
- * `host` and `device` labels, to a CI by id then by name; last, a `service` label names a
+ * `host` and `device` labels, then `source` (PagerDuty's payload.source, "preferably a hostname
+ * or FQDN"; port dropped), to a CI by id then by name; last, a `service` label names a
  * service directly. CI rules come first so an alert carrying both lands on its CI.
  */
 export const DEFAULT_ALERT_MAPPING: readonly AlertMappingRule[] = Object.freeze([
@@ -203,5 +204,7 @@ export const DEFAULT_ALERT_MAPPING: readonly AlertMappingRule[] = Object.freeze(
   { label: 'host', match: 'ci.name' },
   { label: 'device', match: 'ci.id' },
   { label: 'device', match: 'ci.name' },
+  { label: 'source', transform: 'strip_port', match: 'ci.id' },
+  { label: 'source', transform: 'strip_port', match: 'ci.name' },
   { label: 'service', match: 'service.id' },
 ] satisfies AlertMappingRule[]);

@@ -194,6 +194,18 @@ describe('mapAlertToCatalog', () => {
     });
   });
 
+  it('without rules of its own, maps exporters’ instance, host, device and PagerDuty’s source, then a service label', () => {
+    const { alertMapping: _ownRules, ...withoutRules } = CATALOG;
+    const defaults = indexOf(withoutRules);
+    expect(mapAlertToCatalog({ instance: 'sw-2:9116' }, defaults)).toMatchObject({ ciIds: ['sw-2'], rule: 'alertMapping[0]: instance strip_port → ci.id' });
+    // PagerDuty's payload.source, stored as the label `source`: by id, then by name.
+    expect(mapAlertToCatalog({ source: 'db-1.example.net', severity: 'critical' }, defaults)).toMatchObject({ ciIds: ['db-1.example.net'], rule: 'alertMapping[6]: source strip_port → ci.id' });
+    expect(mapAlertToCatalog({ source: 'Core-Switch-1' }, defaults)).toMatchObject({ ciIds: ['sw-1'], rule: 'alertMapping[7]: source strip_port → ci.name' });
+    // A host label comes before it.
+    expect(mapAlertToCatalog({ host: 'sw-2', source: 'db-1.example.net' }, defaults)).toMatchObject({ ciIds: ['sw-2'] });
+    expect(mapAlertToCatalog({ service: 'checkout' }, defaults)).toMatchObject({ serviceIds: ['checkout'], rule: 'alertMapping[8]: service → service.id' });
+  });
+
   it('maps nothing with an empty rule list', () => {
     const noRules = indexOf({ ...CATALOG, alertMapping: [] });
     expect(mapAlertToCatalog({ instance: 'sw-1:161', service: 'checkout' }, noRules)).toEqual({ ciIds: [], serviceIds: [] });
