@@ -105,6 +105,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     batcher,
     clock,
     logger,
+    ...(config.notifications.incidentUrl !== undefined ? { incidentUrl: config.notifications.incidentUrl } : {}),
     maxAttempts: config.notifications.maxAttempts,
     retryBaseDelayMs: config.notifications.retryBaseDelayMs,
     timeoutMs: config.notifications.timeoutMs,

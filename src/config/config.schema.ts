@@ -151,6 +151,11 @@ export const ConfigSchema = Type.Object(
             { additionalProperties: false },
           ),
         ),
+        /**
+         * Where people open an incident, `{id}` standing for its id (Vigil's API, a Grafana
+         * dashboard with the id as a variable, a ticket tool): given, notifications link to it.
+         */
+        incidentUrl: Type.Optional(Type.String()),
         /** Attempts per delivery before it is logged as failed. */
         maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
         /** First retry delay; doubles each attempt, up to 5 minutes. */

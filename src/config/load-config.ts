@@ -40,7 +40,7 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
   return deepFreeze(candidate as Config);
 }
 
-/** Checks across keys, on a config of the right shape: route names unique, escalation levels sound. */
+/** Checks across keys, on a config of the right shape: route names unique, escalation levels sound, the incident URL template. */
 function crossChecks(config: Config): string[] {
   const problems: string[] = [];
   const names = config.notifications.routes.map((r) => r.name);
@@ -48,6 +48,10 @@ function crossChecks(config: Config): string[] {
     if (names.indexOf(name) !== index) problems.push(`notifications.routes.${index}.name: duplicate route name ${JSON.stringify(name)}`);
   });
   for (const problem of validateEscalationLevels(config.incidents.escalation.levels, names)) problems.push(`incidents.escalation.${problem}`);
+  const { incidentUrl } = config.notifications;
+  if (incidentUrl !== undefined && !/^https?:\/\/[^{}]*\{id\}[^{}]*$/.test(incidentUrl)) {
+    problems.push(`notifications.incidentUrl: must be an http(s) URL with {id} where the incident's id goes, and no other braces; got ${JSON.stringify(incidentUrl)}`);
+  }
   return problems;
 }
 

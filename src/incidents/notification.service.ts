@@ -61,6 +61,8 @@ export interface NotificationServiceOptions {
   batcher: RowBatcher;
   clock: Clock;
   logger: Logger;
+  /** Where people open an incident, `{id}` standing for its id; given, notifications link to it. */
+  incidentUrl?: string;
   /** Attempts per delivery before it is logged as failed (counted across restarts). */
   maxAttempts: number;
   /** First retry delay; doubles each attempt (capped at 5 minutes). */
@@ -92,8 +94,9 @@ const RESUME_WINDOW_MS = 7 * 86_400_000;
 /** Header (and JSON field `deliveryId`) receivers dedup on: at-least-once delivery sends a delivery again after a crash. */
 export const DELIVERY_ID_HEADER = 'x-vigil-delivery';
 
-function render(route: NotificationRoute, notice: Notice, deliveryId: string): string {
+function render(route: NotificationRoute, notice: Notice, deliveryId: string, incidentUrl: string | undefined): string {
   const { incident, kind, escalation, actor, previousPriority, note } = notice;
+  const url = incidentUrl?.replaceAll('{id}', encodeURIComponent(incident.id));
   if (route.format === 'slack') {
     const by = actor && actor !== 'vigil' ? ` by ${slackEscape(actor)}` : '';
     const verb = {
@@ -106,7 +109,8 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string): s
     }[kind];
     const services = incident.services.length > 0 ? ` — services: ${slackEscape(incident.services.join(', '))}` : '';
     // Slack reads &, < and > as markup (<!channel> notifies everyone): escape the sender's text.
-    return JSON.stringify({ text: `[${incident.priority}] ${verb}: ${slackEscape(incident.title)} (${incident.id})${services}` });
+    const id = url ? `<${url}|${incident.id}>` : incident.id;
+    return JSON.stringify({ text: `[${incident.priority}] ${verb}: ${slackEscape(incident.title)} (${id})${services}` });
   }
   return JSON.stringify({
     deliveryId,
@@ -115,6 +119,7 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string): s
     ...(note !== undefined ? { note } : {}),
     ...(previousPriority !== undefined ? { previousPriority } : {}),
     ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason } } : {}),
+    ...(url !== undefined ? { url } : {}),
     incident: toIncidentJson(incident),
   });
 }
@@ -258,7 +263,7 @@ export function createNotificationService(options: NotificationServiceOptions): 
           route: name,
           incidentId: notice.incident.id,
           kind: notice.kind,
-          body: render(routesByName.get(name)!, notice, id),
+          body: render(routesByName.get(name)!, notice, id, options.incidentUrl),
           state: 'pending',
           attempts: 0,
         };

@@ -31,6 +31,7 @@ beforeAll(async () => {
           { name: 'people-json', url: `${base}/people`, format: 'json', kinds: ['acknowledged', 'priority_changed', 'reopened'] },
           { name: 'people-slack', url: `${base}/people-slack`, format: 'slack', kinds: ['acknowledged', 'reopened'] },
         ],
+        incidentUrl: 'https://vigil.example.net/api/v1/incidents/{id}',
         maxAttempts: 3,
         retryBaseDelayMs: 50,
         timeoutMs: 500,
@@ -124,12 +125,14 @@ describe('incident notifications', () => {
     expect(resolved.body).toMatchObject({ actor: 'alice', note: 'certificate renewed', incident: { status: 'resolved' } });
 
     expect((await post(`/api/v1/incidents/${id}/reopen`, { actor: 'bob', note: 'still expired on lb-2' })).status).toBe(200);
-    expect(await people('reopened')).toMatchObject({ actor: 'bob', note: 'still expired on lb-2', incident: { id, status: 'reopened' } });
+    expect(await people('reopened')).toMatchObject({ actor: 'bob', note: 'still expired on lb-2', url: `https://vigil.example.net/api/v1/incidents/${id}`, incident: { id, status: 'reopened' } });
     const slack = await until('the Slack reopened notice', async () => received.find((r) => r.path === '/people-slack' && (r.body as { text: string }).text.includes('Reopened')));
-    expect((slack.body as { text: string }).text).toBe(`[P3] Reopened by bob: ${title} (${id})`);
+    // Slack's link syntax on the id, to notifications.incidentUrl.
+    const link = `<https://vigil.example.net/api/v1/incidents/${id}|${id}>`;
+    expect((slack.body as { text: string }).text).toBe(`[P3] Reopened by bob: ${title} (${link})`);
     expect(received.filter((r) => r.path === '/people-slack').map((r) => (r.body as { text: string }).text)).toEqual([
-      `[P3] Acknowledged by alice: ${title} (${id})`,
-      `[P3] Reopened by bob: ${title} (${id})`,
+      `[P3] Acknowledged by alice: ${title} (${link})`,
+      `[P3] Reopened by bob: ${title} (${link})`,
     ]);
   });
 });

@@ -202,6 +202,14 @@ storage:
     expect(problemsOf(() => validateConfig(withDefaults((c) => (c.ingest.maxDecompressedBytes = 2 ** 32)))).join('\n')).toMatch(/ingest\.maxDecompressedBytes/);
   });
 
+  it('takes notifications.incidentUrl only as an http(s) URL with one {id} in it', () => {
+    const url = 'https://grafana.example.net/d/incidents?var-incident={id}';
+    expect(validateConfig(withDefaults((c) => (c.notifications.incidentUrl = url))).notifications.incidentUrl).toBe(url);
+    for (const bad of ['https://vigil.example.net/incidents', 'vigil.example.net/{id}', 'https://x/{id}/{title}']) {
+      expect(problemsOf(() => validateConfig(withDefaults((c) => (c.notifications.incidentUrl = bad)))).join('\n')).toMatch(/notifications\.incidentUrl/);
+    }
+  });
+
   it('ignores __proto__ keys in the file instead of writing them into Object.prototype', () => {
     const path = writeConfig('server:\n  __proto__:\n    polluted: yes\n');
     loadConfig({ VIGIL_CONFIG: path });
