@@ -8,7 +8,7 @@ import type { DecodeResult, DecodedSeries } from './decoded-series.js';
 import { decodeRemoteWrite } from './remote-write/decode-remote-write.js';
 import { SampleBatchBuilder, type SampleBatch } from './sample-batch.js';
 import { canonicalSeriesKey, type SeriesRegistry } from './series-registry.js';
-import { validateSeries } from './validate-series.js';
+import { validateSeries, type TimestampBounds } from './validate-series.js';
 
 export type Protocol = 'prometheus' | 'otlp' | 'influx';
 
@@ -29,6 +29,8 @@ export interface IngestDeps {
   writer: SampleWriter;
   registry: SeriesRegistry;
   limits: Config['ingest'];
+  /** storage.retentionDays: samples older than this are refused (the TTL would drop them at once). */
+  retentionDays: number;
   clock: Clock;
   metrics: Metrics;
 }
@@ -50,6 +52,10 @@ const SNAPPY_MAX_EXPANSION = 24;
 
 export function createIngestService(deps: IngestDeps): IngestService {
   const { writer, registry, limits, clock, metrics } = deps;
+  const timestampBounds = (): TimestampBounds => {
+    const nowMs = clock.nowMs();
+    return { minTimestampMs: nowMs - deps.retentionDays * 86_400_000, maxTimestampMs: nowMs + limits.maxFutureMs };
+  };
 
   async function store(protocol: Protocol, batch: SampleBatch, series: number, skipped: Record<string, number>): Promise<IngestSummary> {
     try {
@@ -91,7 +97,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
         maxLabelsPerSeries: limits.maxLabelsPerSeries,
         maxLabelValueBytes: limits.maxLabelValueBytes,
         maxLabelBytesPerSeries: limits.maxLabelBytesPerSeries,
-        maxTimestampMs: clock.nowMs() + limits.maxFutureMs,
+        ...timestampBounds(),
       });
       if (!result.ok) reject('prometheus', 'INGEST_PAYLOAD_INVALID', result.detail, 400);
       return store('prometheus', result.batch, result.seriesCount, result.skipped);
@@ -102,8 +108,12 @@ export function createIngestService(deps: IngestDeps): IngestService {
         const status = decoded.code === 'INGEST_PAYLOAD_TOO_LARGE' ? 413 : decoded.code === 'INGEST_UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
         reject(protocol, decoded.code, decoded.detail, status);
       }
-      const problem = validateAll(decoded.series, limits, clock.nowMs() + limits.maxFutureMs);
-      if (problem) reject(protocol, 'INGEST_PAYLOAD_INVALID', problem, 400);
+      const problem = validateAll(decoded.series, limits, timestampBounds());
+      if (problem) {
+        // Telegraf or a script sending seconds or milliseconds without saying so lands in 1970.
+        const hint = protocol === 'influx' && problem.includes('older than the retention') ? '; line protocol times are nanoseconds unless ?precision= (s, ms, us) says otherwise' : '';
+        reject(protocol, 'INGEST_PAYLOAD_INVALID', problem + hint, 400);
+      }
       let sampleCount = 0;
       for (const s of decoded.series) sampleCount += s.values.length;
       const builder = new SampleBatchBuilder(sampleCount, protocol);
@@ -117,9 +127,9 @@ export function createIngestService(deps: IngestDeps): IngestService {
   };
 }
 
-function validateAll(series: readonly DecodedSeries[], limits: Config['ingest'], maxTimestampMs: number): string | null {
+function validateAll(series: readonly DecodedSeries[], limits: Config['ingest'], bounds: TimestampBounds): string | null {
   for (let i = 0; i < series.length; i++) {
-    const problem = validateSeries(series[i]!, limits, maxTimestampMs);
+    const problem = validateSeries(series[i]!, limits, bounds);
     if (problem) return `series ${i}: ${problem}`;
   }
   return null;

@@ -10,7 +10,13 @@ const TWO_POW_53 = 2 ** 53;
  * Checks a decoded series against the rules every stored series obeys (Prometheus naming,
  * unique labels, limits, timestamps in range). Returns the problem, or null when valid.
  */
-export function validateSeries(series: DecodedSeries, limits: Config['ingest'], maxTimestampMs: number): string | null {
+/** The times samples may have: not past the retention, not too far ahead (ms since epoch). */
+export interface TimestampBounds {
+  minTimestampMs: number;
+  maxTimestampMs: number;
+}
+
+export function validateSeries(series: DecodedSeries, limits: Config['ingest'], bounds: TimestampBounds): string | null {
   if (series.labels.length > limits.maxLabelsPerSeries) return `${series.labels.length} labels, the limit is ${limits.maxLabelsPerSeries}`;
   const seen = new Set<string>();
   let metricName: string | undefined;
@@ -35,7 +41,10 @@ export function validateSeries(series: DecodedSeries, limits: Config['ingest'], 
   if (series.timestampsMs.length !== series.values.length) return 'timestamps and values differ in count';
   for (const ts of series.timestampsMs) {
     if (!Number.isInteger(ts) || ts < 0 || ts >= TWO_POW_53) return `timestamp ${ts} is not a valid time in milliseconds since 1970`;
-    if (ts > maxTimestampMs) return `timestamp ${new Date(ts).toISOString()} of ${metricName} is too far in the future`;
+    if (ts > bounds.maxTimestampMs) return `timestamp ${new Date(ts).toISOString()} of ${metricName} is too far in the future`;
+    if (ts < bounds.minTimestampMs) {
+      return `timestamp ${new Date(ts).toISOString()} of ${metricName} is older than the retention (${new Date(bounds.minTimestampMs).toISOString()}) and would be dropped at once`;
+    }
   }
   return null;
 }

@@ -12,7 +12,7 @@ import { markSeriesCommitted } from '../../src/ingest/sample-batch.js';
 import { createSeriesRegistry } from '../../src/ingest/series-registry.js';
 import { encodeWriteRequest, type TestSeries } from '../helpers/remote-write.js';
 
-const limits = { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Number.MAX_SAFE_INTEGER };
+const limits = { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Number.MAX_SAFE_INTEGER, minTimestampMs: 0 };
 
 function generatorBodies(): Buffer[] {
   const families = ['node_cpu_seconds_total', 'node_memory_MemAvailable_bytes', 'node_filesystem_avail_bytes', 'node_network_receive_bytes_total', 'node_load1', 'ifHCInOctets', 'probe_success', 'up'];

@@ -20,7 +20,7 @@ export function sampleBatchOf(registry: SeriesRegistry, labels: Record<string, s
   const decoded = decodeRemoteWrite(
     patchStaleMarkers(encodeWriteRequest([{ labels, samples: values.map((value, i) => ({ value, timestamp: now + i })) }])),
     registry,
-    { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000 },
+    { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000, minTimestampMs: 0 },
   );
   if (!decoded.ok) throw new Error(decoded.detail);
   return decoded.batch;

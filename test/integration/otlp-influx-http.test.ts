@@ -60,6 +60,15 @@ describe('Influx line protocol over HTTP, as Telegraf sends it', () => {
     expect((await exportSeries('disk_used_percent'))[0]).toMatchObject({ values: [81.5], timestamps: [seconds * 1000] });
   });
 
+  it('refuses seconds sent without precision (read as ns: 1970, past the retention) with 400 and a hint, storing nothing', async () => {
+    const seconds = Math.floor(Date.now() / 1000) - 30;
+    const response = await fetch(`${vigil.url}/write?db=telegraf`, { method: 'POST', body: `wrong_unit,path=/var used_percent=81.5 ${seconds}` });
+    expect(response.status).toBe(400);
+    const { detail } = (await response.json()) as { detail: string };
+    expect(detail).toMatch(/^series 0: timestamp 1970-01-\d\dT.* of wrong_unit_used_percent is older than the retention \(.*\) and would be dropped at once; line protocol times are nanoseconds unless \?precision=/);
+    expect(await exportSeries('wrong_unit_used_percent')).toEqual([]);
+  });
+
   it('rejects a bad line whole with 400 naming the line, storing nothing', async () => {
     const response = await fetch(`${vigil.url}/api/v2/write`, { method: 'POST', body: `good_one value=1\nbad_line value=12x` });
     expect(response.status).toBe(400);

@@ -51,7 +51,7 @@ describe('a read waiting for acknowledged rows, while ClickHouse refuses their i
     const decoded = decodeRemoteWrite(
       encodeWriteRequest([{ labels: { __name__: 'read_wait_test', i: '1' }, samples: [{ value: 7, timestamp: Date.now() - 1000 }] }]),
       createSeriesRegistry(),
-      { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000 },
+      { maxLabelsPerSeries: 64, maxLabelValueBytes: 16_384, maxLabelBytesPerSeries: 32_768, maxTimestampMs: Date.now() + 60_000, minTimestampMs: 0 },
     );
     if (!decoded.ok) throw new Error(decoded.detail);
     await store.command('detach', 'DETACH TABLE metric_samples_v1');

@@ -10,7 +10,9 @@ const payloadDir = join(import.meta.dirname, '../../../shared/data/payloads/prom
 
 let vigil: TestVigil;
 beforeAll(async () => {
-  vigil = await startTestVigil();
+  // The captured bodies hold the times Prometheus sent them (2026-11-22): a retention long
+  // enough to keep them, since samples older than the retention are refused.
+  vigil = await startTestVigil({ overrides: (c) => (c.storage.retentionDays = 3650) });
 });
 afterAll(async () => {
   await vigil?.stop();
@@ -156,6 +158,21 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { detail: string }).detail).toMatch(/timeseries\[1\].*__name__/);
     expect(await exportSeries('partial_good')).toEqual([]);
+  });
+
+  it('answers 400 for a sample older than the retention, naming it, and stores nothing of the body', async () => {
+    const nowMs = Date.now();
+    const tooOld = nowMs - (vigil.config.storage.retentionDays + 1) * 86_400_000;
+    const body = snappyWriteRequest([
+      { labels: { __name__: 'retention_fresh' }, samples: [{ value: 1, timestamp: nowMs }] },
+      { labels: { __name__: 'retention_old', job: 'backfill' }, samples: [{ value: 2, timestamp: nowMs }, { value: 3, timestamp: tooOld }] },
+    ]);
+    const response = await write(body);
+    expect(response.status).toBe(400);
+    const { detail } = (await response.json()) as { detail: string };
+    expect(detail.startsWith(`timeseries[1].samples[1]: timestamp ${new Date(tooOld).toISOString()} is older than the retention (`)).toBe(true);
+    expect(detail.endsWith(') and would be dropped at once (series retention_old{job="backfill"})')).toBe(true);
+    expect(await exportSeries('{__name__=~"retention_.*"}', 0)).toEqual([]);
   });
 
   it.each([

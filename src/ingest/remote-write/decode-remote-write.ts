@@ -22,6 +22,12 @@ export interface RemoteWriteLimits {
   maxLabelBytesPerSeries: number;
   /** Samples later than this (ms since epoch) are refused, as Prometheus refuses >10 min ahead. */
   maxTimestampMs: number;
+  /**
+   * Samples earlier than this are refused: they are past the retention, and storing them
+   * would only acknowledge what the TTL drops at once (Prometheus' receiver refuses samples
+   * out of its head's bounds with 400 too).
+   */
+  minTimestampMs: number;
 }
 
 export type RemoteWriteResult =
@@ -268,6 +274,11 @@ function decodeSample(
   if (timestamp > limits.maxTimestampMs) {
     throw new DecodeFailure(
       `timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp ${describeTime(timestamp)} is too far in the future (series ${describeSeries(entry)})`,
+    );
+  }
+  if (timestamp < limits.minTimestampMs) {
+    throw new DecodeFailure(
+      `timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp ${describeTime(timestamp)} is older than the retention (${describeTime(limits.minTimestampMs)}) and would be dropped at once (series ${describeSeries(entry)})`,
     );
   }
   if (valueOffset < 0) builder.addSample(entry, timestamp, 0); // proto3 default: absent double is 0
