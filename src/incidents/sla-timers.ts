@@ -306,7 +306,11 @@ export function computeSlaState(input: SlaInput, nowMs: number): SlaState {
   const target = input.targets[input.priority];
   // Open pauses end now: the clock is stopped until this instant, due times are as if resumed now.
   const pauses = input.pauses.map((p) => ({ startMs: p.startMs, endMs: p.endMs ?? Math.max(nowMs, p.startMs) }));
-  const responseDueAtMs = addBusinessTime(input.createdAtMs, target.responseMs, input.calendar, pauses);
+  // The response clock stopped at the response: a pause after it does not move its due time.
+  const respondedMs = input.acknowledgedAtMs ?? input.resolvedAtMs;
+  const responsePauses =
+    respondedMs === undefined ? pauses : pauses.filter((p) => p.startMs < respondedMs).map((p) => ({ startMs: p.startMs, endMs: Math.min(p.endMs, respondedMs) }));
+  const responseDueAtMs = addBusinessTime(input.createdAtMs, target.responseMs, input.calendar, responsePauses);
   const resolutionDueAtMs = addBusinessTime(input.createdAtMs, target.resolutionMs, input.calendar, pauses);
   const respondedAtMs = input.acknowledgedAtMs ?? input.resolvedAtMs ?? nowMs;
   const resolutionStopMs = input.resolvedAtMs ?? nowMs;

@@ -123,6 +123,17 @@ describe('pauses', () => {
     expect(state.resolutionBreached).toBe(false);
   });
 
+  it('a pause after the acknowledgement leaves the response due time where it was (that clock had stopped)', () => {
+    const acknowledged = { createdAtMs: t0, priority: 'P1' as const, acknowledgedAtMs: t0 + 5 * MIN, calendar: null, targets: DEFAULT_SLA_TARGETS };
+    const after = computeSlaState({ ...acknowledged, pauses: [{ startMs: t0 + 10 * MIN, endMs: t0 + 2 * HOUR }] }, t0 + 3 * HOUR);
+    expect(after.responseDueAtMs).toBe(t0 + 15 * MIN);
+    expect(after.resolutionDueAtMs).toBe(t0 + 4 * HOUR + 110 * MIN);
+    // A pause running across the acknowledgement counts up to it.
+    const across = computeSlaState({ ...acknowledged, pauses: [{ startMs: t0 + 2 * MIN, endMs: null }] }, t0 + HOUR);
+    expect(across.responseDueAtMs).toBe(t0 + 18 * MIN);
+    expect(across.responseBreached).toBe(false);
+  });
+
   it('a running pause ends now for the projection', () => {
     const state = computeSlaState(
       { createdAtMs: t0, priority: 'P1', acknowledgedAtMs: t0 + 5 * MIN, pauses: [{ startMs: t0 + HOUR, endMs: null }], calendar: null, targets: DEFAULT_SLA_TARGETS },
