@@ -85,12 +85,6 @@ export interface IncidentService {
   sweep(): Promise<void>;
   /** Applies a lifecycle action. Throws AppError 404 (unknown id) or 409 (illegal, naming the allowed actions). */
   act(id: string, action: IncidentAction, actor: string, note?: string): Promise<Incident>;
-  /**
-   * A sender's acknowledgement of these alerts (PagerDuty's `acknowledge` event): each open
-   * incident holding one of them that is `new` or `reopened` is acknowledged by `actor`, as
-   * PagerDuty's incident is. Others (already taken, resolved, no incident yet) are left as they are.
-   */
-  acknowledgeAlerts(fingerprints: readonly string[], actor: string): Promise<void>;
   assign(id: string, assignee: string, actor: string): Promise<Incident>;
   /** Stops (pause) or restarts (resume) the SLA clocks while waiting on a third party. 409 when already so. */
   pause(id: string, actor: string, reason: string | undefined, resume: boolean): Promise<Incident>;
@@ -746,20 +740,6 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       transition(incident, action, actor, clock.nowMs(), events, note);
       await persist([incident], events);
       return incident;
-    },
-
-    async acknowledgeAlerts(fingerprints, actor) {
-      const nowMs = clock.nowMs();
-      const acknowledged = new Set<Incident>();
-      const events: IncidentEvent[] = [];
-      for (const fp of fingerprints) {
-        const id = incidentOfAlert.get(fp);
-        const incident = id === undefined ? undefined : incidents.get(id);
-        if (!incident || acknowledged.has(incident) || !applyTransition(incident.status, 'acknowledge').ok) continue;
-        transition(incident, 'acknowledge', actor, nowMs, events, 'acknowledged by its sender');
-        acknowledged.add(incident);
-      }
-      if (acknowledged.size > 0) await persist(acknowledged, events);
     },
 
     async assign(id, assignee, actor) {
