@@ -94,7 +94,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const { store, writer, batcher } = await openStorage(config, logger, metrics);
-  const ingest = createIngestService({ writer, registry: createSeriesRegistry(), limits: config.ingest, retentionDays: config.storage.retentionDays, clock, metrics });
+  const ingest = createIngestService({ writer, registry: createSeriesRegistry(), limits: config.ingest, keptDays: Math.max(config.storage.retentionDays, config.storage.rollupRetentionDays), clock, metrics });
   const catalog = createCatalogService({ file: config.catalog.file, store, clock, logger, routeNames: config.notifications.routes.map((r) => r.name) });
   await catalog.start();
   // The two halves of the core know each other: alerts report changes, incidents read alert state.

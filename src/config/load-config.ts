@@ -49,8 +49,9 @@ function crossChecks(config: Config): string[] {
   });
   for (const problem of validateEscalationLevels(config.incidents.escalation.levels, names)) problems.push(`incidents.escalation.${problem}`);
   const { incidentUrl } = config.notifications;
-  if (incidentUrl !== undefined && !/^https?:\/\/[^{}]*\{id\}[^{}]*$/.test(incidentUrl)) {
-    problems.push(`notifications.incidentUrl: must be an http(s) URL with {id} where the incident's id goes, and no other braces; got ${JSON.stringify(incidentUrl)}`);
+  // No spaces, |, < or >: Slack's link syntax <url|text> could not hold them.
+  if (incidentUrl !== undefined && !/^https?:\/\/[^{}\s|<>]*\{id\}[^{}\s|<>]*$/.test(incidentUrl)) {
+    problems.push(`notifications.incidentUrl: must be an http(s) URL with {id} where the incident's id goes, and no other braces, spaces, |, < or >; got ${JSON.stringify(incidentUrl)}`);
   }
   return problems;
 }

@@ -6,8 +6,9 @@
  *
  * - Both clocks start at `createdAtMs` and keep it when priority changes ("retroactive
  *   start": a P3 that becomes P1 after 3 h is measured against P1's targets from creation).
- * - Pauses stop both clocks; a pause still running (`endMs: null`) is taken to end at
- *   `nowMs`, so due times are projections that move out while the pause lasts.
+ * - Pauses stop both clocks (the response clock only until the response: a pause after the
+ *   acknowledgement leaves its due time); a pause still running (`endMs: null`) is taken to
+ *   end at `nowMs`, so due times are projections that move out while the pause lasts.
  * - A target is breached when the clock stops (acknowledgement, resolution) or `nowMs` is
  *   strictly after the due time; meeting it to the millisecond is not a breach.
  *

@@ -7,8 +7,8 @@ import type { SampleWriter } from '../storage/sample-writer.js';
 import type { DecodeResult, DecodedSeries } from './decoded-series.js';
 import { decodeRemoteWrite } from './remote-write/decode-remote-write.js';
 import { SampleBatchBuilder, type SampleBatch } from './sample-batch.js';
-import { canonicalSeriesKey, type SeriesRegistry } from './series-registry.js';
-import { validateSeries, type TimestampBounds } from './validate-series.js';
+import { canonicalSeriesKey, MS_PER_DAY, type SeriesRegistry } from './series-registry.js';
+import { OLDER_THAN_RETENTION, validateSeries, type TimestampBounds } from './validate-series.js';
 
 export type Protocol = 'prometheus' | 'otlp' | 'influx';
 
@@ -29,8 +29,11 @@ export interface IngestDeps {
   writer: SampleWriter;
   registry: SeriesRegistry;
   limits: Config['ingest'];
-  /** storage.retentionDays: samples older than this are refused (the TTL would drop them at once). */
-  retentionDays: number;
+  /**
+   * The longest any sample is kept, in days (raw samples or their rollups): samples older
+   * than this are refused, since every table's TTL would drop them at once.
+   */
+  keptDays: number;
   clock: Clock;
   metrics: Metrics;
 }
@@ -54,7 +57,10 @@ export function createIngestService(deps: IngestDeps): IngestService {
   const { writer, registry, limits, clock, metrics } = deps;
   const timestampBounds = (): TimestampBounds => {
     const nowMs = clock.nowMs();
-    return { minTimestampMs: nowMs - deps.retentionDays * 86_400_000, maxTimestampMs: nowMs + limits.maxFutureMs };
+    // Up to the next UTC midnight: series rows expire by whole days (day + N days), so a sample
+    // in the first, partial day inside the bound would have its series row dropped at once.
+    const minTimestampMs = Math.ceil((nowMs - deps.keptDays * MS_PER_DAY) / MS_PER_DAY) * MS_PER_DAY;
+    return { minTimestampMs, maxTimestampMs: nowMs + limits.maxFutureMs };
   };
 
   async function store(protocol: Protocol, batch: SampleBatch, series: number, skipped: Record<string, number>): Promise<IngestSummary> {
@@ -111,7 +117,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
       const problem = validateAll(decoded.series, limits, timestampBounds());
       if (problem) {
         // Telegraf or a script sending seconds or milliseconds without saying so lands in 1970.
-        const hint = protocol === 'influx' && problem.includes('older than the retention') ? '; line protocol times are nanoseconds unless ?precision= (s, ms, us) says otherwise' : '';
+        const hint = protocol === 'influx' && problem.includes(OLDER_THAN_RETENTION) ? '; line protocol times are nanoseconds unless ?precision= (s, ms, us) says otherwise' : '';
         reject(protocol, 'INGEST_PAYLOAD_INVALID', problem + hint, 400);
       }
       let sampleCount = 0;

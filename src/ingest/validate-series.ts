@@ -6,15 +6,19 @@ export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TWO_POW_53 = 2 ** 53;
 
-/**
- * Checks a decoded series against the rules every stored series obeys (Prometheus naming,
- * unique labels, limits, timestamps in range). Returns the problem, or null when valid.
- */
-/** The times samples may have: not past the retention, not too far ahead (ms since epoch). */
+/** The times samples may have: not older than anything is kept, not too far ahead (ms since epoch). */
 export interface TimestampBounds {
   minTimestampMs: number;
   maxTimestampMs: number;
 }
+
+/** How a refusal of a sample older than the retention reads (every decoder words it so). */
+export const OLDER_THAN_RETENTION = 'is older than the retention';
+
+/**
+ * Checks a decoded series against the rules every stored series obeys (Prometheus naming,
+ * unique labels, limits, timestamps in range). Returns the problem, or null when valid.
+ */
 
 export function validateSeries(series: DecodedSeries, limits: Config['ingest'], bounds: TimestampBounds): string | null {
   if (series.labels.length > limits.maxLabelsPerSeries) return `${series.labels.length} labels, the limit is ${limits.maxLabelsPerSeries}`;
@@ -43,7 +47,7 @@ export function validateSeries(series: DecodedSeries, limits: Config['ingest'], 
     if (!Number.isInteger(ts) || ts < 0 || ts >= TWO_POW_53) return `timestamp ${ts} is not a valid time in milliseconds since 1970`;
     if (ts > bounds.maxTimestampMs) return `timestamp ${new Date(ts).toISOString()} of ${metricName} is too far in the future`;
     if (ts < bounds.minTimestampMs) {
-      return `timestamp ${new Date(ts).toISOString()} of ${metricName} is older than the retention (${new Date(bounds.minTimestampMs).toISOString()}) and would be dropped at once`;
+      return `timestamp ${new Date(ts).toISOString()} of ${metricName} ${OLDER_THAN_RETENTION} (${new Date(bounds.minTimestampMs).toISOString()}) and would be dropped at once`;
     }
   }
   return null;

@@ -160,9 +160,10 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
     expect(await exportSeries('partial_good')).toEqual([]);
   });
 
-  it('answers 400 for a sample older than the retention, naming it, and stores nothing of the body', async () => {
+  it('answers 400 for a sample older than raw samples and rollups are kept, naming it, and stores nothing of the body', async () => {
     const nowMs = Date.now();
-    const tooOld = nowMs - (vigil.config.storage.retentionDays + 1) * 86_400_000;
+    const { retentionDays, rollupRetentionDays } = vigil.config.storage;
+    const tooOld = nowMs - (Math.max(retentionDays, rollupRetentionDays) + 1) * 86_400_000;
     const body = snappyWriteRequest([
       { labels: { __name__: 'retention_fresh' }, samples: [{ value: 1, timestamp: nowMs }] },
       { labels: { __name__: 'retention_old', job: 'backfill' }, samples: [{ value: 2, timestamp: nowMs }, { value: 3, timestamp: tooOld }] },

@@ -205,7 +205,7 @@ storage:
   it('takes notifications.incidentUrl only as an http(s) URL with one {id} in it', () => {
     const url = 'https://grafana.example.net/d/incidents?var-incident={id}';
     expect(validateConfig(withDefaults((c) => (c.notifications.incidentUrl = url))).notifications.incidentUrl).toBe(url);
-    for (const bad of ['https://vigil.example.net/incidents', 'vigil.example.net/{id}', 'https://x/{id}/{title}']) {
+    for (const bad of ['https://vigil.example.net/incidents', 'vigil.example.net/{id}', 'https://x/{id}/{title}', 'https://x/{id} y', 'https://x/a|b/{id}']) {
       expect(problemsOf(() => validateConfig(withDefaults((c) => (c.notifications.incidentUrl = bad)))).join('\n')).toMatch(/notifications\.incidentUrl/);
     }
   });

@@ -1,7 +1,7 @@
 import type { Label } from '../decoded-series.js';
 import { SampleBatchBuilder, type SampleBatch } from '../sample-batch.js';
 import type { SeriesEntry, SeriesRegistry } from '../series-registry.js';
-import { LABEL_NAME, METRIC_NAME } from '../validate-series.js';
+import { LABEL_NAME, METRIC_NAME, OLDER_THAN_RETENTION } from '../validate-series.js';
 
 /**
  * Remote-write 1.0 decoder (prompb WriteRequest), hand-written for speed: samples go straight
@@ -23,9 +23,9 @@ export interface RemoteWriteLimits {
   /** Samples later than this (ms since epoch) are refused, as Prometheus refuses >10 min ahead. */
   maxTimestampMs: number;
   /**
-   * Samples earlier than this are refused: they are past the retention, and storing them
-   * would only acknowledge what the TTL drops at once (Prometheus' receiver refuses samples
-   * out of its head's bounds with 400 too).
+   * Samples earlier than this are refused: past the longest retention (raw samples or
+   * rollups), storing them would only acknowledge what every TTL drops at once (Prometheus'
+   * receiver refuses samples out of its head's bounds with 400 too).
    */
   minTimestampMs: number;
 }
@@ -278,7 +278,7 @@ function decodeSample(
   }
   if (timestamp < limits.minTimestampMs) {
     throw new DecodeFailure(
-      `timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp ${describeTime(timestamp)} is older than the retention (${describeTime(limits.minTimestampMs)}) and would be dropped at once (series ${describeSeries(entry)})`,
+      `timeseries[${seriesIndex}].samples[${sampleIndex}]: timestamp ${describeTime(timestamp)} ${OLDER_THAN_RETENTION} (${describeTime(limits.minTimestampMs)}) and would be dropped at once (series ${describeSeries(entry)})`,
     );
   }
   if (valueOffset < 0) builder.addSample(entry, timestamp, 0); // proto3 default: absent double is 0
