@@ -63,7 +63,9 @@ export function applyAlertEvent(state: AlertState | undefined, event: AlertEvent
     resolvedAtMs: state.resolvedAtMs,
     eventCount: state.eventCount + 1,
   };
-  if (event.status === 'firing' && state.status === 'resolved') {
+  // An acknowledgement says someone saw the alert, not that it fires again (PagerDuty ignores
+  // one for a resolved alert).
+  if (event.status === 'firing' && state.status === 'resolved' && event.acknowledged !== true) {
     next.status = 'firing';
     next.startsAtMs = event.startsAtMs;
     next.resolvedAtMs = null;

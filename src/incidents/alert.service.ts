@@ -232,8 +232,10 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     receive(received) {
       // A bare event (a PagerDuty acknowledge or resolve without payload) of an alert Vigil
       // does not know names nothing to make one from: a firing alert with no labels that no
-      // sender would ever resolve.
-      const events = received.some((e) => e.bare === true) ? received.filter((e) => e.bare !== true || alerts.has(e.fingerprint)) : received;
+      // sender would ever resolve. An acknowledge of an unknown alert is dropped, as
+      // PagerDuty drops it, also with a payload: seeing an alert is not raising one.
+      const ignorable = (e: AlertEvent) => e.bare === true || e.acknowledged === true;
+      const events = received.some(ignorable) ? received.filter((e) => !ignorable(e) || alerts.has(e.fingerprint)) : received;
       return exclusive(
         events.map((e) => e.fingerprint),
         async (entries) => {

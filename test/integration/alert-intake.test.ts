@@ -219,13 +219,20 @@ describe("Vigil's own JSON and PagerDuty events", () => {
     expect(unknownField.status).toBe(400);
   });
 
-  it('an acknowledge without payload keeps the alert as it was, and makes no alert of a key it does not know', async () => {
+  it('an acknowledge keeps the alert as it was, fires no resolved alert again, and makes no alert of a key it does not know', async () => {
     const enqueue = (body: object) => post('/v2/enqueue', JSON.stringify({ routing_key: 'r'.repeat(32), ...body }));
     await enqueue({ event_action: 'trigger', dedup_key: 'pd-ack', payload: { summary: 'queue stuck', source: 'mq-1', severity: 'critical' } });
     expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack' })).status).toBe(202);
     const acked = (await alerts('firing')).alerts.find((a) => a.fingerprint === 'pd-ack');
     expect(acked).toMatchObject({ severity: 'critical', annotations: { summary: 'queue stuck' } });
     expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-never-triggered' })).status).toBe(202);
+    // Nor with a payload: PagerDuty drops an acknowledge of an alert it does not hold.
+    const withPayload = { summary: 'never raised', source: 'mq-9', severity: 'critical' };
+    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-never-triggered', payload: withPayload })).status).toBe(202);
     expect((await alerts('all')).alerts.map((a) => a.fingerprint)).not.toContain('pd-never-triggered');
+    // An acknowledge after the resolve leaves the alert resolved (it used to fire it again).
+    expect((await enqueue({ event_action: 'resolve', dedup_key: 'pd-ack' })).status).toBe(202);
+    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack' })).status).toBe(202);
+    expect((await alerts('all')).alerts.find((a) => a.fingerprint === 'pd-ack')).toMatchObject({ status: 'resolved' });
   });
 });

@@ -59,6 +59,11 @@ describe('severity', () => {
     expect(acknowledged).toMatchObject({ status: 'firing', severity: 'critical', annotations: { summary: 'disk full' }, labels: critical.labels });
     const resolved = applyAlertEvent(acknowledged, event({ status: 'resolved', severity: 'warning', annotations: {}, bare: true, receivedAtMs: t0 + 2000 }));
     expect(resolved).toMatchObject({ status: 'resolved', severity: 'critical', annotations: { summary: 'disk full' } });
+    // An acknowledge of the resolved alert (bare or with its payload) does not fire it again.
+    for (const bare of [true, false]) {
+      const late = applyAlertEvent(resolved, event({ acknowledged: true, ...(bare ? { bare } : {}), receivedAtMs: t0 + 3000 }));
+      expect(late).toMatchObject({ status: 'resolved', resolvedAtMs: resolved.resolvedAtMs, startsAtMs: resolved.startsAtMs, eventCount: 4 });
+    }
   });
 });
 
