@@ -202,20 +202,40 @@ export async function loadRecentAlerts(store: Store, sinceMs: number): Promise<A
 }
 
 /**
- * Fingerprints per query where a list of them travels as a parameter: @clickhouse/client sends
- * parameters in the query's URL, which a ClickHouse server limits to 1 MiB (http_max_uri_size);
- * 1,000 sender keys of 255 characters, percent-encoded, stay under it.
+ * Splits `items` into lists that each fit one query's URL: @clickhouse/client sends query
+ * parameters in the URL, which a ClickHouse server limits to 1 MiB (http_max_uri_size). A
+ * sender key is at most 255 characters, but percent-encoded a non-ASCII one takes up to 9
+ * bytes a character, so lists are cut by encoded size (half the limit), not by count.
  */
-export const FINGERPRINTS_PER_QUERY = 1_000;
+export function chunksForUrl<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    // Quotes, the separator and escapes around the key, and a number beside it (sinceMs).
+    const cost = encodeURIComponent(keyOf(item)).length + 64;
+    if (chunk.length > 0 && bytes + cost > URL_PARAMETER_BYTES) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(item);
+    bytes += cost;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+const URL_PARAMETER_BYTES = 512 * 1024;
 
 /** The current state of these alerts (those stored), in no particular order. */
 export async function loadAlertsByFingerprint(store: Store, fingerprints: readonly string[]): Promise<AlertState[]> {
   const states: AlertState[] = [];
-  for (let at = 0; at < fingerprints.length; at += FINGERPRINTS_PER_QUERY) {
+  for (const chunk of chunksForUrl(fingerprints, (fp) => fp)) {
     const rows = await store.query<StateRow>(
       'alerts by fingerprint',
       `SELECT ${STATE_COLUMNS} FROM ${currentAlerts('fingerprint IN {fingerprints:Array(String)}')}`,
-      { fingerprints: fingerprints.slice(at, at + FINGERPRINTS_PER_QUERY) },
+      { fingerprints: chunk },
     );
     for (const row of rows) states.push(toState(row));
   }

@@ -1,7 +1,7 @@
 import type { Severity } from '../incidents/alert.js';
 import type { Incident, IncidentEvent } from '../incidents/incident.js';
 import type { Store } from './store.js';
-import { FINGERPRINTS_PER_QUERY } from './alerts.queries.js';
+import { chunksForUrl } from './alerts.queries.js';
 import { toClickHouseDateTime } from './clickhouse-time.js';
 import { queryPage } from './paged-query.js';
 import { column, rowBinaryLayout, type RowBinaryWriter } from './row-binary.js';
@@ -174,13 +174,12 @@ export async function loadUnclosedIncidents(store: Store): Promise<Incident[]> {
 
 /**
  * Of these alerts, those that joined some incident (closed ones included) at or after their
- * own `sinceMs`, in chunks (FINGERPRINTS_PER_QUERY). incident_alerts_v1 is sharded by incident,
+ * own `sinceMs`, in chunks that fit a URL (chunksForUrl). incident_alerts_v1 is sharded by incident,
  * so the alerts' list is joined as a subquery of literals, not looked up by key.
  */
 export async function alertsJoinedSince(store: Store, alerts: readonly { fingerprint: string; sinceMs: number }[]): Promise<Set<string>> {
   const joined = new Set<string>();
-  for (let at = 0; at < alerts.length; at += FINGERPRINTS_PER_QUERY) {
-    const chunk = alerts.slice(at, at + FINGERPRINTS_PER_QUERY);
+  for (const chunk of chunksForUrl(alerts, (a) => a.fingerprint)) {
     const rows = await store.query<{ fingerprint: string }>(
       'alerts joined since',
       `SELECT DISTINCT m.fingerprint AS fingerprint
