@@ -340,6 +340,7 @@ export const openApiDocument = {
           acknowledgedAt: { type: 'string', format: 'date-time', nullable: true },
           resolvedAt: { type: 'string', format: 'date-time', nullable: true },
           closedAt: { type: 'string', format: 'date-time', nullable: true },
+          reopenedAt: { type: 'string', format: 'date-time', nullable: true, description: 'when it was last reopened; escalation starts over from there' },
           responseDueAt: { type: 'string', format: 'date-time', nullable: true },
           resolutionDueAt: { type: 'string', format: 'date-time', nullable: true },
           slaBreached: { type: 'boolean', description: 'a response or resolution target was breached' },

@@ -2,23 +2,26 @@
  * Escalation policy, pure: which levels an incident has newly reached by `nowMs`.
  *
  * A policy is an ordered list of levels (PagerDuty's escalation policy, reduced). A level is
- * reached when its condition holds; the incident's level is the highest reached and never
- * goes down, so a lower level whose condition comes true later is not told any more (with
- * `[10 min, 30 min, breach]`, an incident acknowledged at 20 min and breaching its
- * resolution target later goes from level 1 to level 3). A level's condition is either or both of:
- * - `afterMs`: the incident is still not acknowledged `afterMs` after its creation (wall
- *   clock; support hours and pauses do not apply: they are the SLA's business, not paging's);
+ * reached when its condition holds; the incident's level is the highest reached and does not
+ * go down while it stays open, so a lower level whose condition comes true later is not told
+ * any more (with `[10 min, 30 min, breach]`, an incident acknowledged at 20 min and breaching
+ * its resolution target later goes from level 1 to level 3). A level's condition is either or both of:
+ * - `afterMs`: nobody has taken the incident (it is `new`, or `reopened` and not acknowledged
+ *   since) `afterMs` after it opened: its creation, or its last reopening (wall clock;
+ *   support hours and pauses do not apply: they are the SLA's business, not paging's);
  * - `onBreach`: a response or resolution target is breached (the incident's `slaBreached`).
  * Nothing escalates once the incident is resolved or closed; acknowledgement (or `start`)
  * stops the `afterMs` conditions, while a later resolution breach still reaches an
  * `onBreach` level (ITIL's hierarchical escalation: management hears of breaches).
- * The level never goes down, also not on reopen.
+ * A reopen starts the policy over (the core sets the level to 0): the incident needs someone
+ * to take it again. A breached incident is still breached when reopened, so it reaches its
+ * `onBreach` levels again at once: open and in breach is news to the same people.
  */
 import type { Incident } from './incident.js';
 import { isOpen } from './incident-lifecycle.js';
 
 export interface EscalationLevel {
-  /** Reached once the incident is this long past creation without acknowledgement, ms. */
+  /** Reached once the incident is this long past its creation (or last reopening) with nobody having taken it, ms. */
   afterMs?: number;
   /** Reached once a response or resolution target is breached while the incident is open. */
   onBreach?: boolean;
@@ -43,15 +46,18 @@ export interface EscalationStep {
  * Idempotent: once the caller records the last step's level, the same call returns nothing.
  */
 export function dueEscalations(
-  incident: Pick<Incident, 'status' | 'createdAtMs' | 'acknowledgedAtMs' | 'slaBreached' | 'escalationLevel'>,
+  incident: Pick<Incident, 'status' | 'createdAtMs' | 'reopenedAtMs' | 'slaBreached' | 'escalationLevel'>,
   levels: readonly EscalationLevel[],
   nowMs: number,
 ): EscalationStep[] {
   const steps: EscalationStep[] = [];
   if (!isOpen(incident.status)) return steps;
+  // Acknowledge (and start) move an incident out of these two: nobody has taken it since it opened.
+  const untaken = incident.status === 'new' || incident.status === 'reopened';
+  const openedAtMs = incident.reopenedAtMs ?? incident.createdAtMs;
   for (let index = incident.escalationLevel; index < levels.length; index++) {
     const level = levels[index]!;
-    const unacknowledged = level.afterMs !== undefined && incident.acknowledgedAtMs === null && nowMs >= incident.createdAtMs + level.afterMs;
+    const unacknowledged = level.afterMs !== undefined && untaken && nowMs >= openedAtMs + level.afterMs;
     if (unacknowledged) steps.push({ level: index + 1, reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes });
     else if (level.onBreach === true && incident.slaBreached) steps.push({ level: index + 1, reason: 'sla_breached', routes: level.routes });
   }

@@ -473,6 +473,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       acknowledgedAtMs: null,
       resolvedAtMs: null,
       closedAtMs: null,
+      reopenedAtMs: null,
       assignee: null,
       responseDueAtMs: nowMs,
       resolutionDueAtMs: nowMs,
@@ -539,6 +540,9 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     if (action === 'close') incident.closedAtMs = nowMs;
     if (action === 'reopen') {
       incident.resolvedAtMs = null;
+      // It needs someone to take it again: the escalation policy starts over (escalation.ts).
+      incident.reopenedAtMs = nowMs;
+      incident.escalationLevel = 0;
       // Members that fire now, from the alerts themselves: resolves of members arriving
       // while the incident was resolved were not counted.
       const firing = firingOf(incident.id);

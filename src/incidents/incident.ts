@@ -24,6 +24,8 @@ export interface Incident {
   acknowledgedAtMs: number | null;
   resolvedAtMs: number | null;
   closedAtMs: number | null;
+  /** When it was last reopened (null: never): escalation starts over from there. */
+  reopenedAtMs: number | null;
   assignee: string | null;
   responseDueAtMs: number;
   resolutionDueAtMs: number;
@@ -78,6 +80,7 @@ export function toIncidentJson(incident: Incident) {
     acknowledgedAt: isoOrAbsent(incident.acknowledgedAtMs),
     resolvedAt: isoOrAbsent(incident.resolvedAtMs),
     closedAt: isoOrAbsent(incident.closedAtMs),
+    reopenedAt: isoOrAbsent(incident.reopenedAtMs),
     responseDueAt: isoOrAbsent(incident.responseDueAtMs),
     resolutionDueAt: isoOrAbsent(incident.resolutionDueAtMs),
     slaBreached: incident.slaBreached,

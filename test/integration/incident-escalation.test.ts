@@ -159,6 +159,39 @@ describe('escalation policy', () => {
       expect(escalations(incident)).toEqual([]);
     }
   });
+
+  it('a reopened incident escalates again from its reopening, until someone takes it', async () => {
+    const start = clock.nowMs();
+    await fire('WebDown', 'web-1', 'critical');
+    const { id } = await incidentTitled('WebDown');
+    clock.set(start + 5 * MIN);
+    expect((await post(`/api/v1/incidents/${id}/acknowledge`, { actor: 'alice' })).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${id}/resolve`, { actor: 'alice' })).status).toBe(200);
+    clock.set(start + 20 * MIN);
+    const reopened = (await (await post(`/api/v1/incidents/${id}/reopen`, { actor: 'bob' })).json()) as { reopenedAt: string; escalationLevel: number };
+    expect(reopened).toMatchObject({ reopenedAt: new Date(start + 20 * MIN).toISOString(), escalationLevel: 0 });
+    // As stored (the list of all incidents reads ClickHouse).
+    const stored = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=all&limit=100000`)).json()) as { incidents: { id: string; reopenedAt?: string }[] }).incidents;
+    expect(stored.find((i) => i.id === id)?.reopenedAt).toBe(reopened.reopenedAt);
+
+    // 10 min after creation is long past, but not 10 min after the reopening.
+    clock.set(start + 29 * MIN);
+    await sleep(1_500);
+    expect((await detail(id)).escalationLevel).toBe(0);
+    clock.set(start + 30 * MIN);
+    const level1 = await until('level 1 after the reopening', async () => {
+      const incident = await detail(id);
+      return incident.escalationLevel === 1 && escalations(incident).length === 1 ? incident : undefined;
+    });
+    expect(escalations(level1)[0]).toMatchObject({ at: new Date(start + 30 * MIN).toISOString(), level: 1, reason: 'not_acknowledged' });
+    await until('the lead told again', () => received.find((r) => r.path === '/lead' && r.body.incident.id === id));
+
+    // Taken again: the time-based levels stop.
+    expect((await post(`/api/v1/incidents/${id}/acknowledge`, { actor: 'carol' })).status).toBe(200);
+    clock.set(start + 60 * MIN);
+    await sleep(1_500);
+    expect((await detail(id)).escalationLevel).toBe(1);
+  });
 });
 
 describe('a member alert changing severity', () => {

@@ -98,7 +98,7 @@ describe('migrate on the embedded engine', () => {
     );
     await store.command('state before 015', `INSERT INTO alerts_v1 (fingerprint, labels, annotations, version) VALUES ('fp-maps', map('alertname', 'Maps'), map('summary', 's'), 1)`);
     expect(await migrate(store, ctx, undefined, migrations.slice(0, 15))).toEqual([15]);
-    expect(await migrate(store, ctx)).toEqual([16]);
+    expect(await migrate(store, ctx)).toEqual([16, 17]);
     // As after a start cut short between 012's statements and its record.
     for (const statement of migrations[11]!.statements(ctx)) await store.command('012 again', statement);
     afterFirst = await tables();
@@ -137,9 +137,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [14, 'alert-event-ttl'], [15, 'alert-map-columns'], [16, 'alert-event-repeats'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [14, 'alert-event-ttl'], [15, 'alert-map-columns'], [16, 'alert-event-repeats'], [17, 'incident-reopened-at'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(16);
+    expect(Number(all[0]!.n)).toBe(17);
   });
 
   it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
@@ -155,6 +155,10 @@ describe('migrate on the embedded engine', () => {
     expect(incidents).toContain("`severity` LowCardinality(String) DEFAULT ''");
   });
 
+  it('017 adds when an incident was last reopened, null for older rows', async () => {
+    expect(await createQuery('incidents_v1')).toContain("`reopened_at` Nullable(DateTime64(3, 'UTC'))");
+  });
+
   it('011 tells response and resolution breaches apart; rows from before it read back with the breached target inferred', async () => {
     const incidents = await createQuery('incidents_v1');
     expect(incidents).toContain('`response_breached` Bool DEFAULT false');
@@ -165,7 +169,7 @@ describe('migrate on the embedded engine', () => {
           {
             id, title: id, status: resolvedAt ? 'resolved' : 'acknowledged', priority: 'P3', severity: 'major', escalationLevel: 0, groupKey: id, services: [], cis: [],
             alertFingerprints: [], alertCount: 1, createdAtMs: Date.parse('2026-11-20T10:00:00Z'),
-            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null,
+            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null, reopenedAtMs: null,
             assignee: null, responseDueAtMs: Date.parse('2026-11-20T14:00:00Z'), resolutionDueAtMs: Date.parse('2026-11-21T10:00:00Z'),
             slaBreached: true, responseBreached: false, resolutionBreached: false, relatedIncidentId: null, allAlertsResolvedAtMs: null, pauses: [],
           },

@@ -14,10 +14,11 @@ import { viewDedupMigration } from './013-view-dedup.js';
 import { alertEventTtlMigration } from './014-alert-event-ttl.js';
 import { alertMapColumnsMigration } from './015-alert-map-columns.js';
 import { alertEventRepeatsMigration } from './016-alert-event-repeats.js';
+import { incidentReopenedAtMigration } from './017-incident-reopened-at.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration, slaBreachTargetsMigration, alertActivityMigration, viewDedupMigration, alertEventTtlMigration, alertMapColumnsMigration, alertEventRepeatsMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration, slaBreachTargetsMigration, alertActivityMigration, viewDedupMigration, alertEventTtlMigration, alertMapColumnsMigration, alertEventRepeatsMigration, incidentReopenedAtMigration];
 
 export type { Migration } from './migration.js';
 export { retentionTtl } from './retention.js';
