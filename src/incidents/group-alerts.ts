@@ -13,12 +13,21 @@ export const DEFAULT_GROUPING_RULE: GroupingRule = { name: 'by-alertname', group
 
 /**
  * The group an alert belongs to under a rule, as a stable key, plus the label values that
- * made it (the membership's "why"). A missing label counts as empty, as in Alertmanager.
+ * made it (the membership's "why"). A missing label counts as empty, as in Alertmanager. An
+ * alert with none of the labels (PagerDuty events carry no alertname) has nothing in common
+ * with any other: it is a group of its own (`alone`), as PagerDuty makes an incident per
+ * dedup_key, instead of sharing one incident with every such alert of every sender.
  */
-export function groupKeyOf(labels: Readonly<Record<string, string>>, rule: GroupingRule): { key: string; values: Record<string, string> } {
+export function groupKeyOf(labels: Readonly<Record<string, string>>, rule: GroupingRule, fingerprint: string): { key: string; values: Record<string, string>; alone: boolean } {
   const values: Record<string, string> = {};
-  for (const name of rule.groupBy) values[name] = labels[name] ?? '';
-  return { key: `${rule.name}:${JSON.stringify(rule.groupBy.map((n) => values[n]))}`, values };
+  let present = 0;
+  for (const name of rule.groupBy) {
+    const value = labels[name] ?? '';
+    values[name] = value;
+    if (value !== '') present++;
+  }
+  if (present === 0 && rule.groupBy.length > 0) return { key: `${rule.name}:alert:${JSON.stringify(fingerprint)}`, values, alone: true };
+  return { key: `${rule.name}:${JSON.stringify(rule.groupBy.map((n) => values[n]))}`, values, alone: false };
 }
 
 /**

@@ -663,7 +663,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           if (changeMemberSeverity(member, alert, nowMs, events)) changed.add(member);
           continue;
         }
-        const { key, values } = groupKeyOf(alert.labels, rule);
+        const { key, values, alone } = groupKeyOf(alert.labels, rule, alert.fingerprint);
         if (alert.status === 'firing') {
           const openId = openByGroup.get(key);
           const target = openId ? incidents.get(openId) : undefined;
@@ -683,13 +683,14 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           waiting.set(alert.fingerprint, Math.min(alert.lastSeenAtMs, nowMs));
           for (const [fp, at] of waiting) if (at < nowMs - rule.windowMs || options.alertState(fp)?.status !== 'firing') waiting.delete(fp);
           pending.set(key, waiting);
-          if (waiting.size < rule.minFiringAlerts) continue;
+          // An alert alone in its group (none of the grouping labels) cannot wait for others.
+          if (waiting.size < (alone ? 1 : rule.minFiringAlerts)) continue;
           const recurring = recurrenceOf(key, nowMs);
           if (recurring) transition(recurring, 'reopen', 'vigil', nowMs, events, 'its alerts fire again');
           const incident = recurring ?? open(key, alert, values, nowMs, events);
           for (const fp of waiting.keys()) {
             const state = options.alertState(fp) ?? (fp === alert.fingerprint ? alert : undefined);
-            if (state) addMember(incident, state, groupKeyOf(state.labels, rule).values, nowMs, events);
+            if (state) addMember(incident, state, groupKeyOf(state.labels, rule, fp).values, nowMs, events);
           }
           pending.delete(key);
           grown.add(incident);

@@ -234,4 +234,17 @@ describe('a member alert changing severity', () => {
     expect((await post('/v2/enqueue', event('critical'))).status).toBeLessThan(300);
     expect(await detail(id)).toMatchObject({ severity: 'critical', priority: 'P3' });
   });
+
+  it('PagerDuty events (no alertname to group by) open an incident each, as PagerDuty does per dedup_key', async () => {
+    const trigger = (dedupKey: string, summary: string, source: string) => post('/v2/enqueue', { routing_key: 'r', event_action: 'trigger', dedup_key: dedupKey, payload: { summary, source, severity: 'error' } });
+    expect((await trigger('pd-backup-1', 'backup failed on nas-2', 'nas-2')).status).toBe(202);
+    expect((await trigger('pd-cert-1', 'certificate expires on lb-3', 'lb-3')).status).toBe(202);
+    const open = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: IncidentJson[] }).incidents;
+    const backup = open.find((i) => i.title === 'backup failed on nas-2');
+    const cert = open.find((i) => i.title === 'certificate expires on lb-3');
+    expect(backup).toBeDefined();
+    expect(cert).toBeDefined();
+    expect(backup!.id).not.toBe(cert!.id);
+    expect((await detail(cert!.id)).timeline.filter((e) => e.kind === 'alert_joined').map((e) => e.fingerprint)).toEqual(['pd-cert-1']);
+  });
 });

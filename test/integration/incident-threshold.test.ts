@@ -71,4 +71,15 @@ describe('grouping with a window and an N-alert threshold', () => {
     vigil = await startTestVigil({ clock, dataDir, overrides: (c) => void (c.incidents.grouping = config.incidents.grouping) });
     expect(await none()).toEqual([]);
   });
+
+  it('opens an incident at once for an alert with none of the grouping labels: it has no group to wait for', async () => {
+    const response = await fetch(`${vigil.url}/v2/enqueue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ routing_key: 'r', event_action: 'trigger', dedup_key: 'pd-ups-1', payload: { summary: 'UPS on battery in fra', source: 'ups-1', severity: 'critical' } }),
+    });
+    expect(response.status).toBe(202);
+    const titles = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: { title: string; alertCount: number }[] }).incidents;
+    expect(titles.find((i) => i.title === 'UPS on battery in fra')).toMatchObject({ alertCount: 1 });
+  });
 });
