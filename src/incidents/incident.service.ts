@@ -85,6 +85,13 @@ export interface IncidentService {
   sweep(): Promise<void>;
   /** Applies a lifecycle action. Throws AppError 404 (unknown id) or 409 (illegal, naming the allowed actions). */
   act(id: string, action: IncidentAction, actor: string, note?: string): Promise<Incident>;
+  /**
+   * A sender's acknowledgement of these alerts (PagerDuty's `acknowledge` event): each open
+   * incident holding one of them, still firing, that is `new` or `reopened` is acknowledged by
+   * `actor`, as PagerDuty's incident is. Others (already taken, resolved, no incident yet:
+   * below the grouping threshold) are left as they are.
+   */
+  acknowledgeAlerts(fingerprints: readonly string[], actor: string): Promise<void>;
   assign(id: string, assignee: string, actor: string): Promise<Incident>;
   /** Stops (pause) or restarts (resume) the SLA clocks while waiting on a third party. 409 when already so. */
   pause(id: string, actor: string, reason: string | undefined, resume: boolean): Promise<Incident>;
@@ -745,6 +752,29 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       transition(incident, action, actor, clock.nowMs(), events, note);
       await persist([incident], events);
       return incident;
+    },
+
+    async acknowledgeAlerts(fingerprints, actor) {
+      const nowMs = clock.nowMs();
+      const acknowledged = new Set<Incident>();
+      const events: IncidentEvent[] = [];
+      const already = new Set<string>();
+      for (const fp of fingerprints) {
+        // PagerDuty ignores an acknowledge of a resolved alert: its incident may be someone else's concern by now.
+        if (options.alertState(fp)?.status !== 'firing') continue;
+        const id = incidentOfAlert.get(fp);
+        const incident = id === undefined ? undefined : incidents.get(id);
+        if (!incident || acknowledged.has(incident)) continue;
+        if (!applyTransition(incident.status, 'acknowledge').ok) {
+          if (incident.status === 'acknowledged') already.add(incident.id);
+          continue;
+        }
+        transition(incident, 'acknowledge', actor, nowMs, events, 'acknowledged by its sender');
+        acknowledged.add(incident);
+      }
+      // A sender's retry of an acknowledge whose store failed: the change waits in memory, store it now.
+      for (const id of already) await storeWaitingChange(id);
+      if (acknowledged.size > 0) await persist(acknowledged, events);
     },
 
     async assign(id, assignee, actor) {

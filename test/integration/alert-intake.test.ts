@@ -219,12 +219,28 @@ describe("Vigil's own JSON and PagerDuty events", () => {
     expect(unknownField.status).toBe(400);
   });
 
-  it('an acknowledge keeps the alert as it was, fires no resolved alert again, and makes no alert of a key it does not know', async () => {
+  it('an acknowledge acknowledges the incident of a firing alert, fires no resolved alert again, and makes no alert of a key it does not know', async () => {
     const enqueue = (body: object) => post('/v2/enqueue', JSON.stringify({ routing_key: 'r'.repeat(32), ...body }));
     await enqueue({ event_action: 'trigger', dedup_key: 'pd-ack', payload: { summary: 'queue stuck', source: 'mq-1', severity: 'critical' } });
-    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack' })).status).toBe(202);
+    const incidentOf = async (fingerprint: string) => {
+      const open = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=all`)).json()) as { incidents: { id: string }[] }).incidents;
+      for (const { id } of open) {
+        const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${id}`)).json()) as { status: string; alerts: { fingerprint: string }[]; timeline: { kind: string; actor: string; to?: string }[] };
+        if (detail.alerts.some((a) => a.fingerprint === fingerprint)) return detail;
+      }
+      return undefined;
+    };
+    expect((await incidentOf('pd-ack'))?.status).toBe('new');
+    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack', client: 'Zabbix' })).status).toBe(202);
     const acked = (await alerts('firing')).alerts.find((a) => a.fingerprint === 'pd-ack');
     expect(acked).toMatchObject({ severity: 'critical', annotations: { summary: 'queue stuck' } });
+    // As PagerDuty's: the acknowledge event acknowledges the incident, by the sending client.
+    const incident = await incidentOf('pd-ack');
+    expect(incident?.status).toBe('acknowledged');
+    expect(incident?.timeline.filter((e) => e.kind === 'transition')).toEqual([expect.objectContaining({ actor: 'Zabbix', to: 'acknowledged' })]);
+    // Again: harmless (already acknowledged).
+    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack' })).status).toBe(202);
+    expect((await incidentOf('pd-ack'))?.timeline.filter((e) => e.kind === 'transition')).toHaveLength(1);
     expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-never-triggered' })).status).toBe(202);
     // Nor with a payload: PagerDuty drops an acknowledge of an alert it does not hold.
     const withPayload = { summary: 'never raised', source: 'mq-9', severity: 'critical' };
@@ -234,5 +250,10 @@ describe("Vigil's own JSON and PagerDuty events", () => {
     expect((await enqueue({ event_action: 'resolve', dedup_key: 'pd-ack' })).status).toBe(202);
     expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack' })).status).toBe(202);
     expect((await alerts('all')).alerts.find((a) => a.fingerprint === 'pd-ack')).toMatchObject({ status: 'resolved' });
+    // Nor does it acknowledge the incident of an alert that resolved (its auto-resolve hold still runs).
+    await enqueue({ event_action: 'trigger', dedup_key: 'pd-ack-2', payload: { summary: 'queue slow', source: 'mq-2', severity: 'warning' } });
+    expect((await enqueue({ event_action: 'resolve', dedup_key: 'pd-ack-2' })).status).toBe(202);
+    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack-2' })).status).toBe(202);
+    expect((await incidentOf('pd-ack-2'))?.status).toBe('new');
   });
 });

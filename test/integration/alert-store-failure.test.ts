@@ -296,4 +296,28 @@ describe('incident writes when the store fails', () => {
     expect((await incidents.get(id)).incident).toMatchObject({ status: 'acknowledged', assignee: 'bob' });
     await incidents.close();
   });
+
+  it("a sender's acknowledge whose store failed is stored by the sender's retry, once", async () => {
+    const clock = createFixedClock(t0 + 20_000);
+    const firing: AlertState = {
+      fingerprint: 'pd-sender-ack', source: 'pagerduty', status: 'firing', severity: 'critical', labels: { alertname: 'SenderAck' }, annotations: {},
+      startsAtMs: t0, endsAtMs: null, generatorUrl: '', firstSeenAtMs: t0, lastSeenAtMs: t0, resolvedAtMs: null, eventCount: 1,
+    };
+    const incidents = createIncidentService({
+      store, batcher, clock, logger,
+      rule: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 300_000, minFiringAlerts: 1 },
+      autoResolveHoldMs: 300_000,
+      alertState: (fp) => (fp === firing.fingerprint ? firing : undefined),
+    });
+    await incidents.onAlertsChanged([firing]);
+    const id = (await incidents.list({ status: 'open', limit: 10, offset: 0 })).incidents.find((i) => i.title.startsWith('SenderAck'))!.id;
+    batcher.failNext(1);
+    await expect(incidents.acknowledgeAlerts([firing.fingerprint], 'Zabbix')).rejects.toBeInstanceOf(AppError);
+    // No sweep runs here: the retry itself stores the waiting change.
+    await incidents.acknowledgeAlerts([firing.fingerprint], 'Zabbix');
+    await batcher.whenInserted();
+    const timeline = (await incidents.get(id)).timeline;
+    expect(timeline.filter((e) => e.kind === 'transition').map((e) => [e.actor, e.detail.to])).toEqual([['Zabbix', 'acknowledged']]);
+    await incidents.close();
+  });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AlertService } from '../../incidents/alert.service.js';
 import type { AlertState } from '../../incidents/alert-state.js';
+import type { IncidentService } from '../../incidents/incident.service.js';
 import {
   normalizeAlertmanagerV2Alerts,
   normalizeAlertmanagerWebhook,
@@ -17,6 +18,7 @@ import { mediaType } from '../request-body.js';
 
 export interface AlertRouteDeps {
   alerts: AlertService;
+  incidents: Pick<IncidentService, 'acknowledgeAlerts'>;
   clock: Clock;
   /** Resolves once every acknowledged row of these tables is queryable: listings read ClickHouse, writes are journaled first. */
   whenRowsVisible: (tables: readonly string[]) => Promise<void>;
@@ -59,7 +61,11 @@ export function toAlertJson(state: AlertState) {
 export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): Promise<void> {
   const intake = async (normalized: NormalizeResult) => {
     if (!normalized.ok) throw new AppError('ALERT_PAYLOAD_INVALID', normalized.detail, { httpStatus: 400 });
-    return deps.alerts.receive(normalized.alerts);
+    const result = await deps.alerts.receive(normalized.alerts);
+    // A PagerDuty acknowledge: stored as the alert's event above, and it acknowledges the incident.
+    const acknowledged = normalized.alerts.filter((a) => a.acknowledged === true);
+    if (acknowledged.length > 0) await deps.incidents.acknowledgeAlerts(acknowledged.map((a) => a.fingerprint), acknowledged[0]!.origin || acknowledged[0]!.source);
+    return result;
   };
   const options = {
     bodyLimit: ALERT_BODY_LIMIT_BYTES,
