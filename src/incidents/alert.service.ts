@@ -69,6 +69,11 @@ export interface AlertService {
   close(): Promise<void>;
 }
 
+/** An event that cannot make an alert of its own: an acknowledge, or one carrying only a status. */
+function isIgnorableWhenUnknown(event: AlertEvent): boolean {
+  return event.bare === true || event.acknowledged === true;
+}
+
 /**
  * Alert intake behind every sender: normalised events in, one alert per fingerprint, the
  * state kept in memory (rebuilt from ClickHouse at start) and every event and state change
@@ -181,15 +186,20 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
    * entry: its `next`) and writes the event's row into `rows`, for the persist() that follows
    * in the same synchronous run; should anything throw, the rows written are dropped.
    * Appends each entry changed to `changed`, once, in the order first seen (an alert may come
-   * twice in one body). Returns how many alerts are new.
+   * twice in one body). Returns how many alerts are new and how many event rows were written:
+   * an acknowledge or a bare event of an alert that does not exist (its first store failed
+   * while the event waited, see receive) is dropped here.
    */
-  function foldEvents(events: readonly AlertEvent[], entries: readonly AlertEntry[], changed: AlertEntry[]): number {
+  function foldEvents(events: readonly AlertEvent[], entries: readonly AlertEntry[], changed: AlertEntry[]): { created: number; written: number } {
     let created = 0;
+    let written = 0;
     try {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
         const entry = entries[i]!;
         const before = entry.next ?? entry.state;
+        if (!before && isIgnorableWhenUnknown(event)) continue;
+        written++;
         if (!before) created++;
         else shareMaps(event, before);
         // The event before this one, when stored here (or in this same write) on the same
@@ -213,7 +223,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       rows.take();
       throw error;
     }
-    return created;
+    return { created, written };
   }
 
   /** Tells the core of stored changes; on failure keeps them to tell again at the next sweep, and rethrows. */
@@ -234,8 +244,9 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       // does not know names nothing to make one from: a firing alert with no labels that no
       // sender would ever resolve. An acknowledge of an unknown alert is dropped, as
       // PagerDuty drops it, also with a payload: seeing an alert is not raising one.
-      const ignorable = (e: AlertEvent) => e.bare === true || e.acknowledged === true;
-      const events = received.some(ignorable) ? received.filter((e) => !ignorable(e) || alerts.has(e.fingerprint)) : received;
+      // Checked again under the alert's lock (foldEvents): the alert held here may be a new one
+      // whose first store is still in flight, and fails.
+      const events = received.some(isIgnorableWhenUnknown) ? received.filter((e) => !isIgnorableWhenUnknown(e) || alerts.has(e.fingerprint)) : received;
       return exclusive(
         events.map((e) => e.fingerprint),
         async (entries) => {
@@ -244,14 +255,15 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
           let created = 0;
           let stored = false;
           try {
-            created = foldEvents(events, entries, changed);
+            const folded = foldEvents(events, entries, changed);
+            created = folded.created;
             const stateRows: AlertState[] = [];
             for (const entry of changed) {
               states.push(entry.next!);
               if (needsStateRow(entry.state, entry.next!)) stateRows.push(entry.next!);
             }
             // Throws (retryable) with memory untouched: the sender's retry counts the event once.
-            await persist(events.length, stateRows);
+            await persist(folded.written, stateRows);
             stored = true;
           } finally {
             // Stored or not, what this change computed is no longer in progress.

@@ -9,13 +9,16 @@
  * - `afterMs`: nobody has taken the incident (it is `new`, or `reopened` and not acknowledged
  *   since) `afterMs` after it opened: its creation, or its last reopening (wall clock;
  *   support hours and pauses do not apply: they are the SLA's business, not paging's);
- * - `onBreach`: a response or resolution target is breached (the incident's `slaBreached`).
+ * - `onBreach`: a response or resolution target is breached (the incident's `slaBreached`),
+ *   and it was not already in breach when last reopened (that breach was told).
  * Nothing escalates once the incident is resolved or closed; acknowledgement (or `start`)
  * stops the `afterMs` conditions, while a later resolution breach still reaches an
  * `onBreach` level (ITIL's hierarchical escalation: management hears of breaches).
  * A reopen starts the policy over (the core sets the level to 0): the incident needs someone
- * to take it again. A breached incident is still breached when reopened, so it reaches its
- * `onBreach` levels again at once: open and in breach is news to the same people.
+ * to take it again, so its `afterMs` levels are reached again from the reopening; a breach
+ * told before the reopen is not told again (`breachedAtReopen`). A `reopened` incident
+ * stored before reopenings were (no `reopenedAtMs`) escalates as it did then: from its
+ * creation, and only if never acknowledged.
  */
 import type { Incident } from './incident.js';
 import { isOpen } from './incident-lifecycle.js';
@@ -46,20 +49,21 @@ export interface EscalationStep {
  * Idempotent: once the caller records the last step's level, the same call returns nothing.
  */
 export function dueEscalations(
-  incident: Pick<Incident, 'status' | 'createdAtMs' | 'reopenedAtMs' | 'slaBreached' | 'escalationLevel'>,
+  incident: Pick<Incident, 'status' | 'createdAtMs' | 'acknowledgedAtMs' | 'reopenedAtMs' | 'breachedAtReopen' | 'slaBreached' | 'escalationLevel'>,
   levels: readonly EscalationLevel[],
   nowMs: number,
 ): EscalationStep[] {
   const steps: EscalationStep[] = [];
   if (!isOpen(incident.status)) return steps;
   // Acknowledge (and start) move an incident out of these two: nobody has taken it since it opened.
-  const untaken = incident.status === 'new' || incident.status === 'reopened';
+  const untaken = incident.status === 'new' || (incident.status === 'reopened' && (incident.reopenedAtMs !== null || incident.acknowledgedAtMs === null));
   const openedAtMs = incident.reopenedAtMs ?? incident.createdAtMs;
+  const newBreach = incident.slaBreached && !incident.breachedAtReopen;
   for (let index = incident.escalationLevel; index < levels.length; index++) {
     const level = levels[index]!;
     const unacknowledged = level.afterMs !== undefined && untaken && nowMs >= openedAtMs + level.afterMs;
     if (unacknowledged) steps.push({ level: index + 1, reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes });
-    else if (level.onBreach === true && incident.slaBreached) steps.push({ level: index + 1, reason: 'sla_breached', routes: level.routes });
+    else if (level.onBreach === true && newBreach) steps.push({ level: index + 1, reason: 'sla_breached', routes: level.routes });
   }
   return steps;
 }

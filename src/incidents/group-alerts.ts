@@ -1,3 +1,5 @@
+import type { AlertState } from './alert-state.js';
+
 /** How alerts group into incidents (configurable). */
 export interface GroupingRule {
   name: string;
@@ -13,20 +15,23 @@ export const DEFAULT_GROUPING_RULE: GroupingRule = { name: 'by-alertname', group
 
 /**
  * The group an alert belongs to under a rule, as a stable key, plus the label values that
- * made it (the membership's "why"). A missing label counts as empty, as in Alertmanager. An
- * alert with none of the labels (PagerDuty events carry no alertname) has nothing in common
- * with any other: it is a group of its own (`alone`), as PagerDuty makes an incident per
- * dedup_key, instead of sharing one incident with every such alert of every sender.
+ * made it (the membership's "why"). A missing label counts as empty, as in Alertmanager, so
+ * alerts of a storm that lack the labels still make one incident. A PagerDuty event with none
+ * of the labels (its labels are source, severity, component, group, class: no alertname) is
+ * a group of its own (`alone`), as PagerDuty makes an incident per dedup_key, instead of
+ * sharing one incident with every PagerDuty event of every sender.
  */
-export function groupKeyOf(labels: Readonly<Record<string, string>>, rule: GroupingRule, fingerprint: string): { key: string; values: Record<string, string>; alone: boolean } {
+export function groupKeyOf(alert: Pick<AlertState, 'labels' | 'fingerprint' | 'source'>, rule: GroupingRule): { key: string; values: Record<string, string>; alone: boolean } {
   const values: Record<string, string> = {};
   let present = 0;
   for (const name of rule.groupBy) {
-    const value = labels[name] ?? '';
+    const value = alert.labels[name] ?? '';
     values[name] = value;
     if (value !== '') present++;
   }
-  if (present === 0 && rule.groupBy.length > 0) return { key: `${rule.name}:alert:${JSON.stringify(fingerprint)}`, values, alone: true };
+  if (present === 0 && rule.groupBy.length > 0 && alert.source === 'pagerduty') {
+    return { key: `${rule.name}:alert:${JSON.stringify(alert.fingerprint)}`, values, alone: true };
+  }
   return { key: `${rule.name}:${JSON.stringify(rule.groupBy.map((n) => values[n]))}`, values, alone: false };
 }
 

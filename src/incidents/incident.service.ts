@@ -86,9 +86,9 @@ export interface IncidentService {
   /** Applies a lifecycle action. Throws AppError 404 (unknown id) or 409 (illegal, naming the allowed actions). */
   act(id: string, action: IncidentAction, actor: string, note?: string): Promise<Incident>;
   /**
-   * A sender's acknowledgement of these alerts (PagerDuty's `acknowledge` event): each open
-   * incident holding one of them, still firing, that is `new` or `reopened` is acknowledged by
-   * `actor`, as PagerDuty's incident is. Others (already taken, resolved, no incident yet:
+   * A sender's acknowledgement of these alerts (PagerDuty's `acknowledge` event): the incident
+   * each of them, still firing, is in now (its latest, should a person have reopened an older
+   * one), when `new` or `reopened`, is acknowledged by `actor`, as PagerDuty's incident is. Others (already taken, resolved, no incident yet:
    * below the grouping threshold) are left as they are.
    */
   acknowledgeAlerts(fingerprints: readonly string[], actor: string): Promise<void>;
@@ -481,6 +481,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       resolvedAtMs: null,
       closedAtMs: null,
       reopenedAtMs: null,
+      breachedAtReopen: false,
       assignee: null,
       responseDueAtMs: nowMs,
       resolutionDueAtMs: nowMs,
@@ -549,6 +550,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       incident.resolvedAtMs = null;
       // It needs someone to take it again: the escalation policy starts over (escalation.ts).
       incident.reopenedAtMs = nowMs;
+      incident.breachedAtReopen = incident.slaBreached;
       incident.escalationLevel = 0;
       // Members that fire now, from the alerts themselves: resolves of members arriving
       // while the incident was resolved were not counted.
@@ -670,7 +672,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           if (changeMemberSeverity(member, alert, nowMs, events)) changed.add(member);
           continue;
         }
-        const { key, values, alone } = groupKeyOf(alert.labels, rule, alert.fingerprint);
+        const { key, values, alone } = groupKeyOf(alert, rule);
         if (alert.status === 'firing') {
           const openId = openByGroup.get(key);
           const target = openId ? incidents.get(openId) : undefined;
@@ -697,7 +699,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
           const incident = recurring ?? open(key, alert, values, nowMs, events);
           for (const fp of waiting.keys()) {
             const state = options.alertState(fp) ?? (fp === alert.fingerprint ? alert : undefined);
-            if (state) addMember(incident, state, groupKeyOf(state.labels, rule, fp).values, nowMs, events);
+            if (state) addMember(incident, state, groupKeyOf(state, rule).values, nowMs, events);
           }
           pending.delete(key);
           grown.add(incident);

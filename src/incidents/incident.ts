@@ -26,6 +26,8 @@ export interface Incident {
   closedAtMs: number | null;
   /** When it was last reopened (null: never): escalation starts over from there. */
   reopenedAtMs: number | null;
+  /** Whether it was in breach when last reopened: the breach levels were told then, not again. */
+  breachedAtReopen: boolean;
   assignee: string | null;
   responseDueAtMs: number;
   resolutionDueAtMs: number;

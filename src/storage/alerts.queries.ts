@@ -204,16 +204,16 @@ export async function loadRecentAlerts(store: Store, sinceMs: number): Promise<A
 /**
  * Splits `items` into lists that each fit one query's URL: @clickhouse/client sends query
  * parameters in the URL, which a ClickHouse server limits to 1 MiB (http_max_uri_size). A
- * sender key is at most 255 characters, but percent-encoded a non-ASCII one takes up to 9
- * bytes a character, so lists are cut by encoded size (half the limit), not by count.
+ * sender key is at most 255 characters, but escaped and percent-encoded one takes up to 9
+ * bytes a character (a quote, 6), so lists are cut by encoded size (half the limit), not by count.
  */
 export function chunksForUrl<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
   const chunks: T[][] = [];
   let chunk: T[] = [];
   let bytes = 0;
   for (const item of items) {
-    // Quotes, the separator and escapes around the key, and a number beside it (sinceMs).
-    const cost = encodeURIComponent(keyOf(item)).length + 64;
+    // Plus room for a number beside it (sinceMs).
+    const cost = urlBytesOf(keyOf(item)) + 32;
     if (chunk.length > 0 && bytes + cost > URL_PARAMETER_BYTES) {
       chunks.push(chunk);
       chunk = [];
@@ -227,6 +227,14 @@ export function chunksForUrl<T>(items: readonly T[], keyOf: (item: T) => string)
 }
 
 const URL_PARAMETER_BYTES = 512 * 1024;
+
+const ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', "'": "\\'", '\\': '\\\\' };
+
+/** Bytes a string takes in an Array(String) parameter's URL: escaped and quoted as @clickhouse/client writes it, then form-encoded. */
+function urlBytesOf(key: string): number {
+  const escaped = key.replace(/[\t\n\r'\\]/g, (c) => ESCAPES[c]!);
+  return new URLSearchParams([['', `'${escaped}',`]]).toString().length - 1;
+}
 
 /** The current state of these alerts (those stored), in no particular order. */
 export async function loadAlertsByFingerprint(store: Store, fingerprints: readonly string[]): Promise<AlertState[]> {

@@ -146,6 +146,19 @@ describe('alert intake when the store fails', () => {
     expect(alerts.active().some((a) => a.fingerprint === 'fp-e')).toBe(false);
     expect(await alerts.expireLeases()).toBe(0);
   });
+
+  it('an acknowledge waiting on a new alert whose first store fails makes no alert of it', async () => {
+    const clock = createFixedClock(t0);
+    const alerts = createAlertService({ store, batcher, clock, logger, resolveTimeoutMs: 300_000, keepResolvedMs: 3_600_000 });
+    batcher.failNext(1);
+    const trigger = alerts.receive([event('pd-f', clock.nowMs(), { source: 'pagerduty' })]);
+    // Sent while the trigger's store is in flight: the alert is held then, but not stored yet.
+    const acknowledge = alerts.receive([event('pd-f', clock.nowMs() + 1, { source: 'pagerduty', acknowledged: true, bare: true })]);
+    await expect(trigger).rejects.toBeInstanceOf(AppError);
+    await expect(acknowledge).resolves.toEqual({ alerts: 0, new: 0 });
+    expect(alerts.get('pd-f')).toBeUndefined();
+    expect(await stored('pd-f')).toEqual({ events: 0, eventCount: null, status: null });
+  });
 });
 
 describe('lease expiry when the store or the core fails', () => {

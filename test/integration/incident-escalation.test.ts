@@ -192,6 +192,30 @@ describe('escalation policy', () => {
     await sleep(1_500);
     expect((await detail(id)).escalationLevel).toBe(1);
   });
+
+  it('a breached incident reopened: the delays page again, and the breach told before is not told twice', async () => {
+    const start = clock.nowMs();
+    await fire('ApiDown', 'api-1', 'critical');
+    const { id } = await incidentTitled('ApiDown');
+    // Past 10 min, 30 min and the P3 response target (4 h), nobody acknowledging: levels 1 to 3.
+    clock.set(start + 5 * 60 * MIN);
+    await until('level 3', async () => ((await detail(id)).escalationLevel === 3 ? true : undefined));
+    expect((await post(`/api/v1/incidents/${id}/resolve`, { actor: 'alice' })).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${id}/reopen`, { actor: 'bob' })).status).toBe(200);
+    await sleep(1_500);
+    expect((await detail(id)).escalationLevel).toBe(0);
+    clock.set(start + 5 * 60 * MIN + 30 * MIN);
+    const again = await until('levels 1 and 2 again', async () => {
+      const incident = await detail(id);
+      return incident.escalationLevel === 2 && escalations(incident).length === 5 ? incident : undefined;
+    });
+    expect(escalations(again).map((e) => [e.level, e.reason])).toEqual([
+      [1, 'not_acknowledged'], [2, 'not_acknowledged'], [3, 'sla_breached'],
+      [1, 'not_acknowledged'], [2, 'not_acknowledged'],
+    ]);
+    await sleep(1_500);
+    expect((await detail(id)).escalationLevel).toBe(2);
+  });
 });
 
 describe('a member alert changing severity', () => {

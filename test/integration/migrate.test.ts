@@ -155,8 +155,10 @@ describe('migrate on the embedded engine', () => {
     expect(incidents).toContain("`severity` LowCardinality(String) DEFAULT ''");
   });
 
-  it('017 adds when an incident was last reopened, null for older rows', async () => {
-    expect(await createQuery('incidents_v1')).toContain("`reopened_at` Nullable(DateTime64(3, 'UTC'))");
+  it('017 adds when an incident was last reopened and whether it was in breach then (nullable, false by default)', async () => {
+    const incidents = await createQuery('incidents_v1');
+    expect(incidents).toContain("`reopened_at` Nullable(DateTime64(3, 'UTC'))");
+    expect(incidents).toContain('`breached_at_reopen` Bool DEFAULT false');
   });
 
   it('011 tells response and resolution breaches apart; rows from before it read back with the breached target inferred', async () => {
@@ -169,7 +171,7 @@ describe('migrate on the embedded engine', () => {
           {
             id, title: id, status: resolvedAt ? 'resolved' : 'acknowledged', priority: 'P3', severity: 'major', escalationLevel: 0, groupKey: id, services: [], cis: [],
             alertFingerprints: [], alertCount: 1, createdAtMs: Date.parse('2026-11-20T10:00:00Z'),
-            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null, reopenedAtMs: null,
+            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null, reopenedAtMs: null, breachedAtReopen: false,
             assignee: null, responseDueAtMs: Date.parse('2026-11-20T14:00:00Z'), resolutionDueAtMs: Date.parse('2026-11-21T10:00:00Z'),
             slaBreached: true, responseBreached: false, resolutionBreached: false, relatedIncidentId: null, allAlertsResolvedAtMs: null, pauses: [],
           },

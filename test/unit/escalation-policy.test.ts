@@ -4,8 +4,12 @@ import type { Incident } from '../../src/incidents/incident.js';
 
 const t0 = Date.parse('2026-11-23T09:00:00Z');
 const MIN = 60_000;
-type Subject = Pick<Incident, 'status' | 'createdAtMs' | 'reopenedAtMs' | 'slaBreached' | 'escalationLevel'>;
-const incident = (over: Partial<Subject> = {}): Subject => ({ status: 'new', createdAtMs: t0, reopenedAtMs: null, slaBreached: false, escalationLevel: 0, ...over });
+type Subject = Pick<Incident, 'status' | 'createdAtMs' | 'acknowledgedAtMs' | 'reopenedAtMs' | 'breachedAtReopen' | 'slaBreached' | 'escalationLevel'>;
+const incident = (over: Partial<Subject> = {}): Subject => ({
+  status: 'new', createdAtMs: t0, acknowledgedAtMs: null, reopenedAtMs: null, breachedAtReopen: false, slaBreached: false, escalationLevel: 0, ...over,
+});
+/** Acknowledged at 5 min, resolved, reopened at 2 h. */
+const reopened = (over: Partial<Subject> = {}) => incident({ status: 'reopened', acknowledgedAtMs: t0 + 5 * MIN, reopenedAtMs: t0 + 120 * MIN, ...over });
 
 // 10 min and 30 min without acknowledgement, then management on a breach.
 const policy: EscalationLevel[] = [
@@ -21,17 +25,20 @@ describe('dueEscalations', () => {
     ['exactly at the first delay', incident(), t0 + 10 * MIN, ['1:not_acknowledged']],
     ['level 1 already reached', incident({ escalationLevel: 1 }), t0 + 29 * MIN, []],
     ['both delays passed at once (e.g. after a restart)', incident(), t0 + 31 * MIN, ['1:not_acknowledged', '2:not_acknowledged']],
-    ['acknowledged: delays stop counting', incident({ status: 'acknowledged' }), t0 + 60 * MIN, []],
-    ['in progress (start acknowledges)', incident({ status: 'in_progress' }), t0 + 60 * MIN, []],
-    ['acknowledged at level 1, then a breach: straight to level 3', incident({ status: 'acknowledged', slaBreached: true, escalationLevel: 1 }), t0 + 25 * 3_600_000, ['3:sla_breached']],
+    ['acknowledged: delays stop counting', incident({ status: 'acknowledged', acknowledgedAtMs: t0 + MIN }), t0 + 60 * MIN, []],
+    ['in progress (start acknowledges)', incident({ status: 'in_progress', acknowledgedAtMs: t0 + MIN }), t0 + 60 * MIN, []],
+    ['acknowledged at level 1, then a breach: straight to level 3', incident({ status: 'acknowledged', acknowledgedAtMs: t0 + 20 * MIN, slaBreached: true, escalationLevel: 1 }), t0 + 25 * 3_600_000, ['3:sla_breached']],
     ['breach without acknowledgement at 5 min: level 3 only, lower ones skipped', incident({ slaBreached: true }), t0 + 5 * MIN, ['3:sla_breached']],
     ['resolved: nothing escalates', incident({ status: 'resolved', slaBreached: true }), t0 + 60 * MIN, []],
     ['closed: nothing escalates', incident({ status: 'closed' }), t0 + 60 * MIN, []],
-    ['reopened (stored before reopenings were): delays count from creation', incident({ status: 'reopened' }), t0 + 11 * MIN, ['1:not_acknowledged']],
-    ['reopened at 2 h: delays count from the reopening', incident({ status: 'reopened', reopenedAtMs: t0 + 120 * MIN }), t0 + 129 * MIN, []],
-    ['reopened at 2 h, 10 min later: level 1 again', incident({ status: 'reopened', reopenedAtMs: t0 + 120 * MIN }), t0 + 130 * MIN, ['1:not_acknowledged']],
-    ['reopened, then acknowledged: delays stop counting', incident({ status: 'acknowledged', reopenedAtMs: t0 + 120 * MIN }), t0 + 200 * MIN, []],
-    ['reopened while breached: the breach level at once', incident({ status: 'reopened', reopenedAtMs: t0 + 120 * MIN, slaBreached: true }), t0 + 120 * MIN, ['3:sla_breached']],
+    ['reopened, stored before reopenings were, never acknowledged: delays count from creation', incident({ status: 'reopened' }), t0 + 11 * MIN, ['1:not_acknowledged']],
+    ['reopened, stored before reopenings were, acknowledged once: no delays (as then)', incident({ status: 'reopened', acknowledgedAtMs: t0 + 5 * MIN }), t0 + 3 * 86_400_000, []],
+    ['reopened at 2 h: delays count from the reopening', reopened(), t0 + 129 * MIN, []],
+    ['reopened at 2 h, 10 min later: level 1 again', reopened(), t0 + 130 * MIN, ['1:not_acknowledged']],
+    ['reopened, then acknowledged: delays stop counting', reopened({ status: 'acknowledged' }), t0 + 200 * MIN, []],
+    ['reopened in breach: the breach told before is not told again', reopened({ slaBreached: true, breachedAtReopen: true }), t0 + 120 * MIN, []],
+    ['reopened in breach, nobody takes it: the delays still page', reopened({ slaBreached: true, breachedAtReopen: true }), t0 + 150 * MIN, ['1:not_acknowledged', '2:not_acknowledged']],
+    ['reopened, then breached: the breach level', reopened({ slaBreached: true }), t0 + 125 * MIN, ['3:sla_breached']],
     ['at the top level already', incident({ escalationLevel: 3, slaBreached: true }), t0 + 60 * MIN, []],
   ] as const)('%s', (_name, subject, nowMs, expected) => {
     expect(levelsOf(subject, nowMs)).toEqual(expected);
@@ -50,7 +57,7 @@ describe('dueEscalations', () => {
   it('the default policy (one level on breach) escalates only on a breach', () => {
     const defaults: EscalationLevel[] = [{ onBreach: true, routes: [] }];
     expect(levelsOf(incident(), t0 + 100 * 3_600_000, defaults)).toEqual([]);
-    expect(levelsOf(incident({ status: 'acknowledged', slaBreached: true }), t0 + 100 * 3_600_000, defaults)).toEqual(['1:sla_breached']);
+    expect(levelsOf(incident({ status: 'acknowledged', acknowledgedAtMs: t0, slaBreached: true }), t0 + 100 * 3_600_000, defaults)).toEqual(['1:sla_breached']);
   });
 
   it('no levels: never escalates', () => {

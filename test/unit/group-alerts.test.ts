@@ -5,29 +5,35 @@ describe('groupKeyOf', () => {
   const rule = { name: 'by-dc', groupBy: ['alertname', 'dc'], windowMs: 300_000, minFiringAlerts: 3 };
 
   it('groups by the values of the rule\'s labels, a missing one counting as empty', () => {
-    const a = groupKeyOf({ alertname: 'HostDown', dc: 'fra1', instance: 'a' }, rule, 'fp-a');
-    const b = groupKeyOf({ alertname: 'HostDown', dc: 'fra1', instance: 'b' }, rule, 'fp-b');
+    const am = (labels: Record<string, string>, fingerprint: string) => ({ labels, fingerprint, source: 'alertmanager' as const });
+    const a = groupKeyOf(am({ alertname: 'HostDown', dc: 'fra1', instance: 'a' }, 'fp-a'), rule);
+    const b = groupKeyOf(am({ alertname: 'HostDown', dc: 'fra1', instance: 'b' }, 'fp-b'), rule);
     expect(a).toEqual({ key: b.key, values: { alertname: 'HostDown', dc: 'fra1' }, alone: false });
-    const noDc = groupKeyOf({ alertname: 'HostDown', instance: 'c' }, rule, 'fp-c');
+    const noDc = groupKeyOf(am({ alertname: 'HostDown', instance: 'c' }, 'fp-c'), rule);
     expect(noDc).toMatchObject({ values: { alertname: 'HostDown', dc: '' }, alone: false });
-    expect(groupKeyOf({ alertname: 'HostDown', instance: 'd' }, rule, 'fp-d').key).toBe(noDc.key);
+    expect(groupKeyOf(am({ alertname: 'HostDown', instance: 'd' }, 'fp-d'), rule).key).toBe(noDc.key);
+    // Alerts of other senders lacking every label still share a group (a storm stays one incident).
+    expect(groupKeyOf(am({ instance: 'e' }, 'fp-e'), rule)).toEqual({ key: groupKeyOf(am({ instance: 'f' }, 'fp-f'), rule).key, values: { alertname: '', dc: '' }, alone: false });
   });
 
-  it('puts an alert with none of the labels (a PagerDuty event) in a group of its own', () => {
-    const disk = groupKeyOf({ source: 'nas-1', severity: 'critical' }, DEFAULT_GROUPING_RULE, 'pd-disk');
-    const queue = groupKeyOf({ source: 'mq-1', severity: 'critical' }, DEFAULT_GROUPING_RULE, 'pd-queue');
+  it('puts a PagerDuty event with none of the labels in a group of its own', () => {
+    const pd = (labels: Record<string, string>, fingerprint: string) => ({ labels, fingerprint, source: 'pagerduty' as const });
+    const disk = groupKeyOf(pd({ source: 'nas-1', severity: 'critical' }, 'pd-disk'), DEFAULT_GROUPING_RULE);
+    const queue = groupKeyOf(pd({ source: 'mq-1', severity: 'critical' }, 'pd-queue'), DEFAULT_GROUPING_RULE);
     expect(disk.alone).toBe(true);
     expect(disk.key).not.toBe(queue.key);
-    expect(groupKeyOf({ source: 'nas-1' }, DEFAULT_GROUPING_RULE, 'pd-disk').key).toBe(disk.key);
+    expect(groupKeyOf(pd({ source: 'nas-1' }, 'pd-disk'), DEFAULT_GROUPING_RULE).key).toBe(disk.key);
+    // With one of the labels, it groups as any alert does.
+    expect(groupKeyOf(pd({ alertname: 'Disk', source: 'nas-1' }, 'pd-x'), DEFAULT_GROUPING_RULE).alone).toBe(false);
     // No grouping labels at all: one group, as configured.
     const none = { ...DEFAULT_GROUPING_RULE, groupBy: [] };
-    expect(groupKeyOf({ a: '1' }, none, 'x').key).toBe(groupKeyOf({ b: '2' }, none, 'y').key);
+    expect(groupKeyOf(pd({ a: '1' }, 'x'), none).key).toBe(groupKeyOf(pd({ b: '2' }, 'y'), none).key);
   });
 });
 
 describe('incidentTitle', () => {
   const labels = { alertname: 'DiskFull', instance: 'db-1' };
-  const { values } = groupKeyOf(labels, DEFAULT_GROUPING_RULE, 'fp-1');
+  const { values } = groupKeyOf({ labels, fingerprint: 'fp-1', source: 'alertmanager' }, DEFAULT_GROUPING_RULE);
 
   it("is the alert's summary, else its description, else its alertname and group values", () => {
     expect(incidentTitle(labels, { summary: '/var above 95%', description: 'long' }, values)).toBe('/var above 95%');
