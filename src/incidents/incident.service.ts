@@ -265,7 +265,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       if (!kinds) byIncident.set(event.incidentId, (kinds = new Map()));
       const detail = event.detail as { action?: string; from?: string; to?: string; note?: string };
       const add = (kind: NotificationKind, extra: Partial<Notice> = {}) => {
-        if (!kinds.has(kind)) kinds.set(kind, { kind, incident, actor: event.actor, ...(detail.note !== undefined ? { note: detail.note } : {}), ...extra });
+        if (!kinds.has(kind)) kinds.set(kind, { kind, incident, atMs: event.atMs, actor: event.actor, ...(detail.note !== undefined ? { note: detail.note } : {}), ...extra });
       };
       if (event.kind === 'created') add('created');
       else if (event.kind === 'priority_changed') add('priority_changed', { previousPriority: detail.from as Priority });
@@ -275,7 +275,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         else if (detail.to === 'acknowledged' || (detail.action === 'start' && (detail.from === 'new' || detail.from === 'reopened'))) add('acknowledged');
       } else if (event.kind === 'escalated') {
         const { level, reason, routes } = event.detail as { level: number; reason: 'not_acknowledged' | 'sla_breached'; routes: string[] };
-        notices.push({ kind: 'escalated', incident, actor: event.actor, escalation: { level, reason, routes } });
+        notices.push({ kind: 'escalated', incident, atMs: event.atMs, actor: event.actor, escalation: { level, reason, routes } });
       }
     }
     for (const kinds of byIncident.values()) {

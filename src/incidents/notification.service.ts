@@ -37,6 +37,8 @@ export interface Notice {
   incident: Incident;
   /** For `escalated`: the level reached, why, and the level's own routes (told besides the routes subscribing to `escalated`). */
   escalation?: { level: number; reason: EscalationReason; routes: readonly string[] };
+  /** When the change happened (the delivery may be sent much later, after retries). */
+  atMs?: number;
   /** Who made the change (a person's name from the API, `vigil` for the core's own). */
   actor?: string;
   /** For `priority_changed`: the priority before the change. */
@@ -95,7 +97,7 @@ const RESUME_WINDOW_MS = 7 * 86_400_000;
 export const DELIVERY_ID_HEADER = 'x-vigil-delivery';
 
 function render(route: NotificationRoute, notice: Notice, deliveryId: string, incidentUrl: string | undefined): string {
-  const { incident, kind, escalation, actor, previousPriority, note } = notice;
+  const { incident, kind, escalation, atMs, actor, previousPriority, note } = notice;
   const url = incidentUrl?.replaceAll('{id}', encodeURIComponent(incident.id));
   if (route.format === 'slack') {
     const by = actor && actor !== 'vigil' ? ` by ${slackEscape(actor)}` : '';
@@ -115,6 +117,7 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string, in
   return JSON.stringify({
     deliveryId,
     kind,
+    ...(atMs !== undefined ? { at: new Date(atMs).toISOString() } : {}),
     ...(actor !== undefined ? { actor } : {}),
     ...(note !== undefined ? { note } : {}),
     ...(previousPriority !== undefined ? { previousPriority } : {}),
