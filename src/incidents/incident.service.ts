@@ -257,6 +257,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
    */
   function noticesOf(events: readonly IncidentEvent[]): Notice[] {
     const byIncident = new Map<string, Map<NotificationKind, Notice>>();
+    const joinedServices = new Map<string, { services: string[]; atMs: number }>();
     const notices: Notice[] = [];
     for (const event of events) {
       const incident = incidents.get(event.incidentId);
@@ -269,6 +270,12 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       };
       if (event.kind === 'created') add('created');
       else if (event.kind === 'priority_changed') add('priority_changed', { previousPriority: detail.from as Priority });
+      else if (event.kind === 'services_joined') {
+        // Told as `created` to the routes of the services that joined, unless the incident is new in this write (its `created` tells them).
+        const joined = joinedServices.get(event.incidentId) ?? { services: [], atMs: event.atMs };
+        joined.services.push(...(event.detail['services'] as string[]));
+        joinedServices.set(event.incidentId, joined);
+      }
       else if (event.kind === 'transition') {
         if (detail.to === 'resolved') add('resolved');
         else if (detail.action === 'reopen') add('reopened');
@@ -278,8 +285,10 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         notices.push({ kind: 'escalated', incident, atMs: event.atMs, actor: event.actor, escalation: { level, reason, routes } });
       }
     }
-    for (const kinds of byIncident.values()) {
+    for (const [id, kinds] of byIncident) {
+      const joined = joinedServices.get(id);
       if (kinds.has('created')) kinds.delete('priority_changed');
+      else if (joined) notices.push({ kind: 'created', incident: incidents.get(id)!, atMs: joined.atMs, actor: 'vigil', newServices: joined.services });
       notices.push(...kinds.values());
     }
     return notices;
@@ -434,9 +443,14 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     incidentOfAlert.set(alert.fingerprint, incident.id);
     countMember(incident, alert.fingerprint, alert.severity);
     if (alert.status === 'firing') firingOf(incident.id).add(alert.fingerprint);
+    const servicesBefore = incident.services.length;
     mapToCatalog(incident, alert);
     incident.allAlertsResolvedAtMs = null;
     events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'alert_joined', detail: { fingerprint: alert.fingerprint, rule: rule.name, groupBy: values } });
+    // Services the incident now affects too: their teams' routes have not heard of it (noticesOf).
+    if (incident.services.length > servicesBefore && incident.alertCount > 1) {
+      events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'services_joined', detail: { fingerprint: alert.fingerprint, services: incident.services.slice(servicesBefore) } });
+    }
   }
 
   /** join(), or for an alert already a member (of a reopened incident) marks it firing again. */

@@ -53,6 +53,7 @@ export interface IncidentEvent {
   kind:
     | 'created'
     | 'alert_joined'
+    | 'services_joined'
     | 'transition'
     | 'priority_changed'
     | 'severity_changed'

@@ -45,6 +45,11 @@ export interface Notice {
   previousPriority?: Priority;
   /** The note given with a transition (`{"note": ...}` on an action). */
   note?: string;
+  /**
+   * For a `created` sent because these services joined an open incident: only the routes
+   * they name that no other service of the incident names are told (the rest heard of it).
+   */
+  newServices?: readonly string[];
 }
 
 export type Delivery = DeliveryRecord;
@@ -97,7 +102,7 @@ const RESUME_WINDOW_MS = 7 * 86_400_000;
 export const DELIVERY_ID_HEADER = 'x-vigil-delivery';
 
 function render(route: NotificationRoute, notice: Notice, deliveryId: string, incidentUrl: string | undefined): string {
-  const { incident, kind, escalation, atMs, actor, previousPriority, note } = notice;
+  const { incident, kind, escalation, atMs, actor, previousPriority, note, newServices } = notice;
   const url = incidentUrl?.replaceAll('{id}', encodeURIComponent(incident.id));
   if (route.format === 'slack') {
     const by = actor && actor !== 'vigil' ? ` by ${slackEscape(actor)}` : '';
@@ -121,6 +126,7 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string, in
     ...(actor !== undefined ? { actor } : {}),
     ...(note !== undefined ? { note } : {}),
     ...(previousPriority !== undefined ? { previousPriority } : {}),
+    ...(newServices !== undefined ? { newServices } : {}),
     ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason } } : {}),
     ...(url !== undefined ? { url } : {}),
     incident: toIncidentJson(incident),
@@ -250,10 +256,15 @@ export function createNotificationService(options: NotificationServiceOptions): 
     plan(notice) {
       const names = new Set<string>();
       const index = options.catalog?.();
-      const ofIncident = new Set(notice.incident.services.flatMap((id) => index?.serviceById.get(id)?.notificationRoutes ?? []));
+      const routesOf = (services: readonly string[]) => new Set(services.flatMap((id) => index?.serviceById.get(id)?.notificationRoutes ?? []));
+      const ofIncident = routesOf(notice.incident.services);
+      const { newServices } = notice;
+      const toldBefore = newServices ? routesOf(notice.incident.services.filter((s) => !newServices.includes(s))) : null;
       for (const route of options.routes) {
         if (!route.kinds.includes(notice.kind)) continue;
-        if (!index?.routesNamedByServices.has(route.name) || ofIncident.has(route.name)) names.add(route.name);
+        if (newServices && toldBefore) {
+          if (routesOf(newServices).has(route.name) && !toldBefore.has(route.name)) names.add(route.name);
+        } else if (!index?.routesNamedByServices.has(route.name) || ofIncident.has(route.name)) names.add(route.name);
       }
       for (const name of notice.escalation?.routes ?? []) if (routesByName.has(name)) names.add(name);
       const nowMs = clock.nowMs();

@@ -98,4 +98,24 @@ describe('notification routing', () => {
     expect(log.every((a) => a.outcome === 'failed' && a.error === 'HTTP 301 redirect to /elsewhere, not followed (give the final URL)')).toBe(true);
     expect(received.some((r) => r.path === '/elsewhere')).toBe(false);
   });
+
+  it('tells the routes of a service that joins an open incident, once, and no route twice', async () => {
+    expect((await fire('Outage', 'web-1:9100', 'checkout outage')).status).toBe(200);
+    // Both catch-all routes (one answers with a redirect) have had it before counting starts.
+    await until('the new incident on the catch-all routes', async () =>
+      received.filter((r) => (r.path === '/everyone' || r.path === '/moved') && r.body.includes('checkout outage')).length === 2 ? true : undefined,
+    );
+    const before = received.length;
+    // Same group (alertname), on the payments database: the incident now affects Payments too.
+    expect((await fire('Outage', 'pay-db:5432', 'checkout outage')).status).toBe(200);
+    const told = await until('payments-oncall told', async () => received.find((r) => r.path === '/payments' && r.body.includes('checkout outage')));
+    expect(JSON.parse(told.body)).toMatchObject({ kind: 'created', newServices: ['pay'], incident: { services: ['shop', 'pay'] } });
+    // A further alert of the same services tells nobody; the catch-all route heard of it already.
+    expect((await fire('Outage', 'pay-db:5433', 'checkout outage')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(received.slice(before).filter((r) => r.body.includes('checkout outage')).map((r) => r.path)).toEqual(['/payments']);
+    const incidents = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: { id: string; title: string }[] }).incidents;
+    const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${incidents.find((i) => i.title === 'checkout outage')!.id}`)).json()) as { timeline: { kind: string; services?: string[] }[] };
+    expect(detail.timeline.filter((e) => e.kind === 'services_joined')).toEqual([expect.objectContaining({ services: ['pay'] })]);
+  });
 });
