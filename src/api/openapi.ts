@@ -236,7 +236,7 @@ export const openApiDocument = {
           required: false,
           ...json({
             type: 'object',
-            description: 'assign: { assignee, actor? }; comments: { text, author? }; pause/resume: { actor?, reason? }; transitions: { actor?, note? }',
+            description: 'assign: { assignee, actor? }; comments: { text, author? or actor? }; pause/resume: { actor?, reason? }; transitions: { actor?, note? }',
             properties: { actor: { type: 'string' }, note: { type: 'string' }, reason: { type: 'string' }, assignee: { type: 'string' }, text: { type: 'string' }, author: { type: 'string' } },
           }),
         },

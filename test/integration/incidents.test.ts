@@ -69,13 +69,17 @@ describe('alerts become incidents', () => {
     expect((await post(`/api/v1/incidents/${incident!.id}/assign`, { assignee: 'alice' })).status).toBe(200);
     expect((await post(`/api/v1/incidents/${incident!.id}/start`)).status).toBe(200);
     expect((await post(`/api/v1/incidents/${incident!.id}/comments`, { text: 'looking at the load balancer', author: 'alice' })).status).toBe(200);
+    // `actor`, as the other actions take it, names the author too.
+    expect((await post(`/api/v1/incidents/${incident!.id}/comments`, { text: 'lb restarted', actor: 'bob' })).status).toBe(200);
+    expect((await post(`/api/v1/incidents/${incident!.id}/comments`, { text: 'x', actor: 'bob', author: 'eve' })).status).toBe(400);
     const resolved = await post(`/api/v1/incidents/${incident!.id}/resolve`, { note: 'restarted lb' });
     expect(await resolved.json()).toMatchObject({ status: 'resolved' });
     expect((await post(`/api/v1/incidents/${incident!.id}/close`)).status).toBe(200);
     expect((await post(`/api/v1/incidents/${incident!.id}/reopen`)).status).toBe(409);
     const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${incident!.id}`)).json()) as IncidentJson & { acknowledgedAt: string; assignee: string };
     expect(detail).toMatchObject({ status: 'closed', assignee: 'alice', acknowledgedAt: new Date(clock.nowMs()).toISOString() });
-    expect(detail.timeline!.map((e) => e.kind)).toEqual(['created', 'alert_joined', 'transition', 'assigned', 'transition', 'comment', 'transition', 'transition']);
+    expect(detail.timeline!.map((e) => e.kind)).toEqual(['created', 'alert_joined', 'transition', 'assigned', 'transition', 'comment', 'comment', 'transition', 'transition']);
+    expect(detail.timeline!.filter((e) => e.kind === 'comment').map((e) => e.actor)).toEqual(['alice', 'bob']);
     expect(detail.alerts).toHaveLength(1);
     expect((await post(`/api/v1/incidents/${incident!.id}/explode`)).status).toBe(404);
     expect((await post(`/api/v1/incidents/${incident!.id}/assign`, { assignee: 'bob', colour: 'red' })).status).toBe(400);

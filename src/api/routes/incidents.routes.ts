@@ -128,9 +128,13 @@ export async function incidentRoutes(app: FastifyInstance, deps: IncidentRouteDe
       return toIncidentJson(await deps.incidents.pause(id, body.actor ?? 'api', body.reason, action === 'resume'));
     }
     if (action === 'comments') {
-      const body = actionBody(request.body, ['text', 'author']);
+      // `actor`, as every other action names who acts; `author` as comments always took.
+      const body = actionBody(request.body, ['text', 'author', 'actor']);
       if (!body.text) throw new AppError('REQUEST_INVALID', 'comments needs {"text": "..."}', { httpStatus: 400 });
-      return toIncidentJson(await deps.incidents.comment(id, body.text, body.author ?? 'api'));
+      if (body.author !== undefined && body.actor !== undefined && body.author !== body.actor) {
+        throw new AppError('REQUEST_INVALID', 'comments takes author or actor (the same thing), not two different names', { httpStatus: 400 });
+      }
+      return toIncidentJson(await deps.incidents.comment(id, body.text, body.author ?? body.actor ?? 'api'));
     }
     if (!(INCIDENT_ACTIONS as readonly string[]).includes(action)) {
       throw new AppError('NOT_FOUND', `no action ${action}; actions: ${[...INCIDENT_ACTIONS, 'assign', 'comments', 'pause', 'resume'].join(', ')}`, { httpStatus: 404 });
