@@ -288,11 +288,18 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     for (const [id, kinds] of byIncident) {
       const joined = joinedServices.get(id);
       if (kinds.has('created')) kinds.delete('priority_changed');
-      else if (joined) notices.push({ kind: 'created', incident: incidents.get(id)!, atMs: joined.atMs, actor: 'vigil', newServices: joined.services });
+      else if (joined) {
+        notices.push({ kind: 'created', incident: incidents.get(id)!, atMs: joined.atMs, actor: 'vigil', newServices: joined.services });
+        // Their routes hear of the incident through that `created`, not of this write's other changes too.
+        for (const notice of kinds.values()) notice.ignoredServices = joined.services;
+      }
       notices.push(...kinds.values());
     }
     return notices;
   }
+
+  /** Incidents opened while building a write, by the write's event list (join() asks). */
+  const openedIn = new WeakMap<IncidentEvent[], Set<string>>();
 
   /** Adds the CIs and services the alert maps to (catalog rules); true when something was added. */
   function mapToCatalog(incident: Incident, alert: AlertState): boolean {
@@ -448,7 +455,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     incident.allAlertsResolvedAtMs = null;
     events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'alert_joined', detail: { fingerprint: alert.fingerprint, rule: rule.name, groupBy: values } });
     // Services the incident now affects too: their teams' routes have not heard of it (noticesOf).
-    if (incident.services.length > servicesBefore && incident.alertCount > 1) {
+    // Not for an incident opened in this same write: its `created` is planned after every join.
+    if (incident.services.length > servicesBefore && !openedIn.get(events)?.has(incident.id)) {
       events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'services_joined', detail: { fingerprint: alert.fingerprint, services: incident.services.slice(servicesBefore) } });
     }
   }
@@ -510,6 +518,9 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     openByGroup.set(key, incident.id);
     lastByGroup.set(key, { id: incident.id, createdAtMs: nowMs });
     events.push({ incidentId: incident.id, atMs: nowMs, actor: 'vigil', kind: 'created', detail: { rule: rule.name, groupBy: values, relatedIncidentId: incident.relatedIncidentId } });
+    let opened = openedIn.get(events);
+    if (!opened) openedIn.set(events, (opened = new Set()));
+    opened.add(incident.id);
     return incident;
   }
 

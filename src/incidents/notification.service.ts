@@ -50,6 +50,8 @@ export interface Notice {
    * they name that no other service of the incident names are told (the rest heard of it).
    */
   newServices?: readonly string[];
+  /** Services whose routes this notice leaves out: they joined in the same write and are told by its `created`. */
+  ignoredServices?: readonly string[];
 }
 
 export type Delivery = DeliveryRecord;
@@ -107,7 +109,7 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string, in
   if (route.format === 'slack') {
     const by = actor && actor !== 'vigil' ? ` by ${slackEscape(actor)}` : '';
     const verb = {
-      created: 'New',
+      created: newServices ? `Now affects ${slackEscape(newServices.join(', '))}` : 'New',
       acknowledged: `Acknowledged${by}`,
       escalated: escalation ? `Escalated to level ${escalation.level} (${escalation.reason === 'sla_breached' ? 'SLA breached' : 'not acknowledged'})` : 'Escalated',
       priority_changed: previousPriority ? `Priority changed from ${previousPriority}` : 'Priority changed',
@@ -257,7 +259,8 @@ export function createNotificationService(options: NotificationServiceOptions): 
       const names = new Set<string>();
       const index = options.catalog?.();
       const routesOf = (services: readonly string[]) => new Set(services.flatMap((id) => index?.serviceById.get(id)?.notificationRoutes ?? []));
-      const ofIncident = routesOf(notice.incident.services);
+      const { ignoredServices } = notice;
+      const ofIncident = routesOf(ignoredServices ? notice.incident.services.filter((s) => !ignoredServices.includes(s)) : notice.incident.services);
       const { newServices } = notice;
       const toldBefore = newServices ? routesOf(notice.incident.services.filter((s) => !newServices.includes(s))) : null;
       for (const route of options.routes) {

@@ -20,7 +20,7 @@ beforeAll(async () => {
       c.notifications = {
         routes: [
           { name: 'everyone', url: `${base}/everyone`, format: 'slack', kinds: ['created'] },
-          { name: 'payments-oncall', url: `${base}/payments`, format: 'json', kinds: ['created'] },
+          { name: 'payments-oncall', url: `${base}/payments`, format: 'json', kinds: ['created', 'priority_changed'] },
           { name: 'moved', url: `${base}/moved`, format: 'json', kinds: ['created'] },
         ],
         maxAttempts: 1,
@@ -109,7 +109,8 @@ describe('notification routing', () => {
     // Same group (alertname), on the payments database: the incident now affects Payments too.
     expect((await fire('Outage', 'pay-db:5432', 'checkout outage')).status).toBe(200);
     const told = await until('payments-oncall told', async () => received.find((r) => r.path === '/payments' && r.body.includes('checkout outage')));
-    expect(JSON.parse(told.body)).toMatchObject({ kind: 'created', newServices: ['pay'], incident: { services: ['shop', 'pay'] } });
+    // One notice: the priority the high-criticality service raised in the same write is not a second one.
+    expect(JSON.parse(told.body)).toMatchObject({ kind: 'created', newServices: ['pay'], incident: { services: ['shop', 'pay'], priority: 'P2' } });
     // A further alert of the same services tells nobody; the catch-all route heard of it already.
     expect((await fire('Outage', 'pay-db:5433', 'checkout outage')).status).toBe(200);
     await new Promise((r) => setTimeout(r, 500));
@@ -117,5 +118,19 @@ describe('notification routing', () => {
     const incidents = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: { id: string; title: string }[] }).incidents;
     const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${incidents.find((i) => i.title === 'checkout outage')!.id}`)).json()) as { timeline: { kind: string; services?: string[] }[] };
     expect(detail.timeline.filter((e) => e.kind === 'services_joined')).toEqual([expect.objectContaining({ services: ['pay'] })]);
+
+    // A new incident opened with alerts of both services in one body: one `created`, no services_joined.
+    const both = await fetch(`${vigil.url}/api/v1/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(['web-1:9100', 'pay-db:5432'].map((instance) => ({ labels: { alertname: 'Twin', instance }, annotations: { summary: 'twin outage' }, status: 'firing', severity: 'critical', startsAt: new Date().toISOString() }))),
+    });
+    expect(both.status).toBe(200);
+    await until('payments-oncall told of the twin outage', async () => received.find((r) => r.path === '/payments' && r.body.includes('twin outage')));
+    const twin = ((await (await fetch(`${vigil.url}/api/v1/incidents?status=open`)).json()) as { incidents: { id: string; title: string }[] }).incidents.find((i) => i.title === 'twin outage')!;
+    const twinDetail = (await (await fetch(`${vigil.url}/api/v1/incidents/${twin.id}`)).json()) as { timeline: { kind: string }[] };
+    expect(twinDetail.timeline.map((e) => e.kind).filter((k) => k !== 'priority_changed')).toEqual(['created', 'alert_joined', 'alert_joined']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received.filter((r) => r.path === '/payments' && r.body.includes('twin outage')).map((r) => (JSON.parse(r.body) as { kind: string }).kind)).toEqual(['created']);
   });
 });
