@@ -276,20 +276,25 @@ describe('incident writes when the store fails', () => {
     await repaired.close();
   });
 
-  it("a person's comment, assignment or action whose store failed is stored once when the client retries", async () => {
-    const clock = createFixedClock(t0 + 10_000);
+  /** An incident core over the flaky batcher, with one incident opened for one firing alert. */
+  async function coreWithOneIncident(fingerprint: string, source: AlertState['source'], alertname: string, atMs: number) {
     const firing: AlertState = {
-      fingerprint: 'fp-retry', source: 'vigil', status: 'firing', severity: 'critical', labels: { alertname: 'RetryCase' }, annotations: {},
+      fingerprint, source, status: 'firing', severity: 'critical', labels: { alertname }, annotations: {},
       startsAtMs: t0, endsAtMs: null, generatorUrl: '', firstSeenAtMs: t0, lastSeenAtMs: t0, resolvedAtMs: null, eventCount: 1,
     };
     const incidents = createIncidentService({
-      store, batcher, clock, logger,
+      store, batcher, clock: createFixedClock(atMs), logger,
       rule: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 300_000, minFiringAlerts: 1 },
       autoResolveHoldMs: 300_000,
       alertState: (fp) => (fp === firing.fingerprint ? firing : undefined),
     });
     await incidents.onAlertsChanged([firing]);
-    const id = (await incidents.list({ status: 'open', limit: 10, offset: 0 })).incidents.find((i) => i.title.startsWith('RetryCase'))!.id;
+    const id = (await incidents.list({ status: 'open', limit: 10, offset: 0 })).incidents.find((i) => i.title.startsWith(alertname))!.id;
+    return { incidents, id, firing };
+  }
+
+  it("a person's comment, assignment or action whose store failed is stored once when the client retries", async () => {
+    const { incidents, id } = await coreWithOneIncident('fp-retry', 'vigil', 'RetryCase', t0 + 10_000);
     // Each first attempt fails to store and answers a retryable error; the retry succeeds.
     for (const change of [
       () => incidents.comment(id, 'rebooting db-1', 'bob'),
@@ -311,19 +316,7 @@ describe('incident writes when the store fails', () => {
   });
 
   it("a sender's acknowledge whose store failed is stored by the sender's retry, once", async () => {
-    const clock = createFixedClock(t0 + 20_000);
-    const firing: AlertState = {
-      fingerprint: 'pd-sender-ack', source: 'pagerduty', status: 'firing', severity: 'critical', labels: { alertname: 'SenderAck' }, annotations: {},
-      startsAtMs: t0, endsAtMs: null, generatorUrl: '', firstSeenAtMs: t0, lastSeenAtMs: t0, resolvedAtMs: null, eventCount: 1,
-    };
-    const incidents = createIncidentService({
-      store, batcher, clock, logger,
-      rule: { name: 'by-alertname', groupBy: ['alertname'], windowMs: 300_000, minFiringAlerts: 1 },
-      autoResolveHoldMs: 300_000,
-      alertState: (fp) => (fp === firing.fingerprint ? firing : undefined),
-    });
-    await incidents.onAlertsChanged([firing]);
-    const id = (await incidents.list({ status: 'open', limit: 10, offset: 0 })).incidents.find((i) => i.title.startsWith('SenderAck'))!.id;
+    const { incidents, id, firing } = await coreWithOneIncident('pd-sender-ack', 'pagerduty', 'SenderAck', t0 + 20_000);
     batcher.failNext(1);
     await expect(incidents.acknowledgeAlerts([firing.fingerprint], 'Zabbix')).rejects.toBeInstanceOf(AppError);
     // No sweep runs here: the retry itself stores the waiting change.
