@@ -59,6 +59,6 @@ function measure(name: string, bodies: Buffer[], passes: number): void {
   console.log(`${name}: decode ${(samples / decodeSeconds / 1e6).toFixed(2)} M samples/s; snappy (sync) + decode ${(snappySamples / bothSeconds / 1e6).toFixed(2)} M samples/s`);
 }
 
-const captured = resolve(import.meta.dirname, '../../../shared/data/payloads/prometheus-2.42-remote-write');
+const captured = resolve(import.meta.dirname, '../fixtures/prometheus-2.42-remote-write');
 measure('generator bodies (2,000 series each)', generatorBodies(), 20);
 measure('Prometheus 2.42 captured bodies', readdirSync(captured).filter((f) => f.endsWith('.bin')).map((f) => readFileSync(join(captured, f))), 300);

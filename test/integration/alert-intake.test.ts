@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../src/shared/clock.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
-const webhookDir = join(import.meta.dirname, '../../../shared/data/payloads/alertmanager-0.25-webhook');
+const webhookDir = join(import.meta.dirname, '../fixtures/alertmanager-0.25-webhook');
 const webhook = (n: number) => readFileSync(join(webhookDir, `webhook-${n}.json`), 'utf8');
 
 interface AlertJson {

@@ -6,7 +6,7 @@ import { patchStaleMarkers, referenceDecode, remoteWriteHeaders, snappyWriteRequ
 import { compressSync } from 'snappy';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
-const payloadDir = join(import.meta.dirname, '../../../shared/data/payloads/prometheus-2.42-remote-write');
+const payloadDir = join(import.meta.dirname, '../fixtures/prometheus-2.42-remote-write');
 
 let vigil: TestVigil;
 beforeAll(async () => {

@@ -24,7 +24,7 @@ function referenceFingerprint(labels: Record<string, string>): string {
 }
 
 // Label sets and fingerprints exactly as Alertmanager 0.25 sent them
-// (/work/shared/data/payloads/alertmanager-0.25-webhook/webhook-{1,2,3}.json).
+// (test/fixtures/alertmanager-0.25-webhook/webhook-{1,2,3}.json).
 const ALERTMANAGER_FINGERPRINTS: { file: string; labels: Record<string, string>; fingerprint: string }[] = [
   {
     file: 'webhook-1.json',

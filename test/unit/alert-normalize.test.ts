@@ -19,7 +19,7 @@ const STARTS_MS = Date.UTC(2026, 10, 22, 18, 40, 23);
 const HOST_DOWN_LABELS = { alertname: 'HostDown', instance: 'h1-3:9100', job: 'node', severity: 'critical' };
 
 // The three webhook bodies Alertmanager 0.25 sent, verbatim
-// (/work/shared/data/payloads/alertmanager-0.25-webhook/webhook-{1,2,3}.json).
+// (test/fixtures/alertmanager-0.25-webhook/webhook-{1,2,3}.json).
 const WEBHOOK_1 = {
   "receiver": "vigil",
   "status": "firing",

@@ -8,7 +8,7 @@ import { SAMPLE_ROW_BYTES } from '../../src/ingest/sample-batch.js';
 import { createSeriesRegistry, computeSeriesId } from '../../src/ingest/series-registry.js';
 import { encodeWriteRequest, patchStaleMarkers, referenceDecode, STALE_NAN, STALE_PLACEHOLDER, WriteRequest } from '../helpers/remote-write.js';
 
-const payloadDir = join(import.meta.dirname, '../../../shared/data/payloads/prometheus-2.42-remote-write');
+const payloadDir = join(import.meta.dirname, '../fixtures/prometheus-2.42-remote-write');
 const limits = { maxLabelsPerSeries: 64, maxLabelValueBytes: 16 * 1024, maxLabelBytesPerSeries: 32 * 1024, maxTimestampMs: Date.parse('2100-01-01'), minTimestampMs: 0 };
 
 interface Row {
