@@ -239,14 +239,11 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   }
 
   const service: AlertService = {
-    receive(received) {
+    receive(events) {
       // A bare event (a PagerDuty acknowledge or resolve without payload) of an alert Vigil
-      // does not know names nothing to make one from: a firing alert with no labels that no
-      // sender would ever resolve. An acknowledge of an unknown alert is dropped, as
-      // PagerDuty drops it, also with a payload: seeing an alert is not raising one.
-      // Checked again under the alert's lock (foldEvents): the alert held here may be a new one
-      // whose first store is still in flight, and fails.
-      const events = received.some(isIgnorableWhenUnknown) ? received.filter((e) => !isIgnorableWhenUnknown(e) || alerts.has(e.fingerprint)) : received;
+      // does not know names nothing to make one from, and an acknowledge of one is dropped, as
+      // PagerDuty drops it: foldEvents leaves them out, under the alert's lock, since the alert
+      // may be a new one whose first store is still in flight, and fails.
       return exclusive(
         events.map((e) => e.fingerprint),
         async (entries) => {

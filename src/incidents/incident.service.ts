@@ -88,8 +88,9 @@ export interface IncidentService {
   /**
    * A sender's acknowledgement of these alerts (PagerDuty's `acknowledge` event): the incident
    * each of them, still firing, is in now (its latest, should a person have reopened an older
-   * one), when `new` or `reopened`, is acknowledged by `actor`, as PagerDuty's incident is. Others (already taken, resolved, no incident yet:
-   * below the grouping threshold) are left as they are.
+   * one), when `new` or `reopened`, is acknowledged by `actor`, as PagerDuty's incident is.
+   * Others (already taken, resolved, no incident yet: below the grouping threshold) are left
+   * as they are.
    */
   acknowledgeAlerts(fingerprints: readonly string[], actor: string): Promise<void>;
   assign(id: string, assignee: string, actor: string): Promise<Incident>;
@@ -271,12 +272,12 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       if (event.kind === 'created') add('created');
       else if (event.kind === 'priority_changed') add('priority_changed', { previousPriority: detail.from as Priority });
       else if (event.kind === 'services_joined') {
-        // Told as `created` to the routes of the services that joined, unless the incident is new in this write (its `created` tells them).
+        // Told as `created` to the routes of the services that joined (below), unless the
+        // incident is new in this write: its own `created` tells them.
         const joined = joinedServices.get(event.incidentId) ?? { services: [], atMs: event.atMs };
         joined.services.push(...(event.detail['services'] as string[]));
         joinedServices.set(event.incidentId, joined);
-      }
-      else if (event.kind === 'transition') {
+      } else if (event.kind === 'transition') {
         if (detail.to === 'resolved') add('resolved');
         else if (detail.action === 'reopen') add('reopened');
         else if (detail.to === 'acknowledged' || (detail.action === 'start' && (detail.from === 'new' || detail.from === 'reopened'))) add('acknowledged');

@@ -113,11 +113,12 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], path: Jso
 function stringMap(value: unknown, path: JsonPath, opts: { labels: boolean }): Record<string, string> {
   const obj = expectObject(value, path);
   const names = Object.keys(obj);
+  const isAbsent = (v: unknown) => v === null || (opts.labels && v === '');
   let absent = 0;
   for (const name of names) {
     if (name === '') fail(path, 'names must not be empty');
     const v = obj[name];
-    if (v === null || (opts.labels && v === '')) absent++;
+    if (isAbsent(v)) absent++;
     else if (typeof v !== 'string') fail(child(path, name), `must be a string, got ${typeName(v)}`);
   }
   if (opts.labels && names.length - absent === 0) fail(path, 'must hold at least one label with a value');
@@ -125,7 +126,7 @@ function stringMap(value: unknown, path: JsonPath, opts: { labels: boolean }): R
   const kept: Record<string, string> = {};
   for (const name of names) {
     const v = obj[name];
-    if (v === null || (opts.labels && v === '')) continue;
+    if (isAbsent(v)) continue;
     Object.defineProperty(kept, name, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return kept;

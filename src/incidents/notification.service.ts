@@ -259,14 +259,15 @@ export function createNotificationService(options: NotificationServiceOptions): 
       const names = new Set<string>();
       const index = options.catalog?.();
       const routesOf = (services: readonly string[]) => new Set(services.flatMap((id) => index?.serviceById.get(id)?.notificationRoutes ?? []));
-      const { ignoredServices } = notice;
-      const ofIncident = routesOf(ignoredServices ? notice.incident.services.filter((s) => !ignoredServices.includes(s)) : notice.incident.services);
-      const { newServices } = notice;
-      const toldBefore = newServices ? routesOf(notice.incident.services.filter((s) => !newServices.includes(s))) : null;
+      // Services that joined in this write: their routes hear only of that (newServices), and
+      // are left out of the write's other notices (ignoredServices).
+      const joined = notice.newServices ?? notice.ignoredServices ?? [];
+      const ofIncident = routesOf(notice.incident.services.filter((s) => !joined.includes(s)));
+      const ofNewServices = notice.newServices ? routesOf(notice.newServices) : null;
       for (const route of options.routes) {
         if (!route.kinds.includes(notice.kind)) continue;
-        if (newServices && toldBefore) {
-          if (routesOf(newServices).has(route.name) && !toldBefore.has(route.name)) names.add(route.name);
+        if (ofNewServices) {
+          if (ofNewServices.has(route.name) && !ofIncident.has(route.name)) names.add(route.name);
         } else if (!index?.routesNamedByServices.has(route.name) || ofIncident.has(route.name)) names.add(route.name);
       }
       for (const name of notice.escalation?.routes ?? []) if (routesByName.has(name)) names.add(name);

@@ -313,7 +313,7 @@ export function computeSlaState(input: SlaInput, nowMs: number): SlaState {
     respondedMs === undefined ? pauses : pauses.filter((p) => p.startMs < respondedMs).map((p) => ({ startMs: p.startMs, endMs: Math.min(p.endMs, respondedMs) }));
   const responseDueAtMs = addBusinessTime(input.createdAtMs, target.responseMs, input.calendar, responsePauses);
   const resolutionDueAtMs = addBusinessTime(input.createdAtMs, target.resolutionMs, input.calendar, pauses);
-  const respondedAtMs = input.acknowledgedAtMs ?? input.resolvedAtMs ?? nowMs;
+  const respondedAtMs = respondedMs ?? nowMs;
   const resolutionStopMs = input.resolvedAtMs ?? nowMs;
   return {
     responseDueAtMs,

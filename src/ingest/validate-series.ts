@@ -19,7 +19,6 @@ export const OLDER_THAN_RETENTION = 'is older than the retention';
  * Checks a decoded series against the rules every stored series obeys (Prometheus naming,
  * unique labels, limits, timestamps in range). Returns the problem, or null when valid.
  */
-
 export function validateSeries(series: DecodedSeries, limits: Config['ingest'], bounds: TimestampBounds): string | null {
   if (series.labels.length > limits.maxLabelsPerSeries) return `${series.labels.length} labels, the limit is ${limits.maxLabelsPerSeries}`;
   const seen = new Set<string>();

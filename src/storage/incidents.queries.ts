@@ -181,8 +181,8 @@ export async function loadUnclosedIncidents(store: Store): Promise<Incident[]> {
 
 /**
  * Of these alerts, those that joined some incident (closed ones included) at or after their
- * own `sinceMs`, in chunks that fit a URL (chunksForUrl). incident_alerts_v1 is sharded by incident,
- * so the alerts' list is joined as a subquery of literals, not looked up by key.
+ * own `sinceMs`, in chunks that fit a URL (chunksForUrl). incident_alerts_v1 is sharded by
+ * incident, so the alerts' list is joined as a subquery of literals, not looked up by key.
  */
 export async function alertsJoinedSince(store: Store, alerts: readonly { fingerprint: string; sinceMs: number }[]): Promise<Set<string>> {
   const joined = new Set<string>();
