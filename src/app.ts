@@ -94,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxLabelValueBytes: deps.config.ingest.maxLabelValueBytes,
     maxLabelBytesPerSeries: deps.config.ingest.maxLabelBytesPerSeries,
   });
-  await app.register(alertRoutes, { alerts: deps.alerts, incidents: deps.incidents, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible });
+  await app.register(alertRoutes, { alerts: deps.alerts, incidents: deps.incidents, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible, metrics: deps.metrics });
   await app.register(incidentRoutes, { incidents: deps.incidents, notifications: deps.notifications, clock: deps.clock, whenRowsVisible: deps.whenRowsVisible });
   await app.register(serviceRoutes, { catalog: deps.catalog });
   await app.register(seriesRoutes, { store: deps.store, clock: deps.clock, whenWritesVisible: deps.whenWritesVisible });

@@ -5,6 +5,7 @@ import type { Config } from './config/index.js';
 import { createAlertService, type AlertService } from './incidents/alert.service.js';
 import { createCatalogService } from './catalog/catalog.service.js';
 import { createIncidentService } from './incidents/incident.service.js';
+import { isOpen } from './incidents/incident-lifecycle.js';
 import { createNotificationService, type NotificationRoute } from './incidents/notification.service.js';
 import { createIngestService, createSeriesRegistry } from './ingest/index.js';
 import { createLogger, createMetrics, type Logger } from './observability/index.js';
@@ -110,6 +111,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     retryBaseDelayMs: config.notifications.retryBaseDelayMs,
     timeoutMs: config.notifications.timeoutMs,
     catalog: () => catalog.index(),
+    metrics: metrics.notifications,
   });
   const incidents = createIncidentService({
     store,
@@ -124,6 +126,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     reopenWindowMs: config.incidents.reopenWindowMs,
     autoCloseAfterMs: config.incidents.autoCloseAfterMs,
     alertState: (fingerprint) => alertLookup(fingerprint),
+    metrics: metrics.incidents,
   });
   const alerts = createAlertService({
     store,
@@ -144,6 +147,20 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   // incident: correlate the firing alerts again.
   await incidents.recorrelate(alerts.active().filter((a) => a.status === 'firing'));
   alerts.startLeaseExpiry();
+  metrics.readCoreState({
+    alertsByStatus() {
+      const counts: Record<string, number> = { firing: 0, resolved: 0 };
+      for (const alert of alerts.active()) counts[alert.status] = (counts[alert.status] ?? 0) + 1;
+      return counts;
+    },
+    *incidents() {
+      for (const incident of incidents.held()) {
+        if (incident.status === 'closed') continue;
+        yield { status: incident.status, priority: incident.priority, openInBreach: incident.slaBreached && isOpen(incident.status) };
+      }
+    },
+    pendingNotifications: () => notifications.pending,
+  });
   let ready = true;
   const app = await buildApp({
     config,

@@ -27,7 +27,7 @@ import type { Store } from '../storage/store.js';
 import { mapAlertToCatalog, type CatalogIndex } from '../catalog/catalog-index.js';
 import { SEVERITIES, type Severity } from './alert.js';
 import type { AlertState } from './alert-state.js';
-import { dueEscalations, type EscalationLevel } from './escalation.js';
+import { dueEscalations, type EscalationLevel, type EscalationReason } from './escalation.js';
 import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
 import type { Incident, IncidentEvent } from './incident.js';
 import { applyTransition, isOpen, statusAfter, type IncidentAction } from './incident-lifecycle.js';
@@ -59,6 +59,13 @@ export interface IncidentServiceOptions {
   notifier?: Notifier;
   /** Escalation policy levels, in order (escalation.ts); none: never escalates. */
   escalationLevels?: readonly EscalationLevel[];
+  metrics?: IncidentMetrics;
+}
+
+/** What the core counts once a change is stored (src/observability/metrics.ts). */
+export interface IncidentMetrics {
+  created(priority: Priority): void;
+  escalated(reason: EscalationReason): void;
 }
 
 export interface IncidentDetail {
@@ -106,6 +113,8 @@ export interface IncidentService {
   list(filter: IncidentFilter): Promise<{ incidents: Incident[]; total: number }>;
   /** MTTA and MTTR per service and priority over [fromMs, toMs); incidents without a service count under "(none)". */
   statistics(fromMs: number, toMs: number): Promise<ResponseStatistics[]>;
+  /** The incidents in memory (every one not yet closed, and closed ones until the next sweep): live objects, not to be changed. */
+  held(): Iterable<Incident>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -158,6 +167,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     deliveries: Delivery[];
     /** The incidents whose rows or timeline it holds. */
     incidentIds: ReadonlySet<string>;
+    /** Counts what it did in the metrics; once, when stored. */
+    count: () => void;
   }
   /**
    * Writes that failed, oldest first: memory already holds their change, so the next sweep
@@ -168,6 +179,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
   async function store(write: Write): Promise<void> {
     // One call: every table of the change or none.
     await batcher.insertAll(write.parts);
+    write.count();
     options.notifier?.enqueue(write.deliveries);
   }
 
@@ -201,6 +213,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       ],
       deliveries,
       incidentIds: new Set([...changedIncidents.map((i) => i.id), ...events.map((e) => e.incidentId)]),
+      count: countingOf(events),
     };
     try {
       await store(write);
@@ -248,6 +261,26 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       const at = unsaved.indexOf(write);
       if (at >= 0) unsaved.splice(at, 1);
     }
+  }
+
+  /** What `events` count in the metrics, read now (a new incident's priority as this write leaves it). */
+  function countingOf(events: readonly IncidentEvent[]): () => void {
+    const metrics = options.metrics;
+    if (!metrics) return () => {};
+    const created: Priority[] = [];
+    const escalated: EscalationReason[] = [];
+    for (const event of events) {
+      if (event.kind === 'created') created.push(incidents.get(event.incidentId)?.priority ?? 'P4');
+      else if (event.kind === 'escalated') escalated.push((event.detail as { reason: EscalationReason }).reason);
+    }
+    let counted = false;
+    // Once: a write waiting in `unsaved` may be stored by the sweep and by a caller's retry.
+    return () => {
+      if (counted) return;
+      counted = true;
+      for (const priority of created) metrics.created(priority);
+      for (const reason of escalated) metrics.escalated(reason);
+    };
   }
 
   /**
@@ -864,6 +897,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       await batcher.whenInserted(READ_TABLES.incidentList);
       return listIncidents(options.store, filter);
     },
+
+    held: () => incidents.values(),
 
     async statistics(fromMs, toMs) {
       const stored = await loadIncidentsForPeriod(options.store, fromMs, toMs);

@@ -84,6 +84,13 @@ export interface NotificationServiceOptions {
    * a route no service names gets every incident's.
    */
   catalog?: () => CatalogIndex;
+  metrics?: NotificationMetrics;
+}
+
+/** What delivery counts (src/observability/metrics.ts). */
+export interface NotificationMetrics {
+  /** One attempt: `delivered`, `retrying` (failed, tried again later) or `failed` (given up). */
+  attempted(route: string, outcome: 'delivered' | 'retrying' | 'failed', seconds: number): void;
 }
 
 export interface NotificationService extends Notifier {
@@ -195,6 +202,7 @@ export function createNotificationService(options: NotificationServiceOptions): 
     let permanent = false;
     /** The receiver's Retry-After on a failed answer, in ms: the next attempt waits at least that long. */
     let askedDelayMs: number | null = null;
+    const startedAt = performance.now();
     if (!route) {
       error = `route ${delivery.route} is no longer configured`;
     } else {
@@ -229,6 +237,8 @@ export function createNotificationService(options: NotificationServiceOptions): 
     const givenUp = !delivered && (!route || permanent || number >= options.maxAttempts);
     const state: DeliveryState = delivered ? 'delivered' : givenUp ? 'failed' : 'pending';
     const nowMs = clock.nowMs();
+    const outcome = delivered ? 'delivered' : givenUp ? 'failed' : 'retrying';
+    options.metrics?.attempted(delivery.route, outcome, (performance.now() - startedAt) / 1000);
     Object.assign(delivery, { attempts: number, state, updatedAtMs: nowMs });
     try {
       // One call: the attempt and the delivery's state together or neither.
@@ -236,7 +246,7 @@ export function createNotificationService(options: NotificationServiceOptions): 
         {
           table: 'notification_attempts_v1',
           rows: [
-            attemptRow({ atMs: nowMs, deliveryId: delivery.id, route: delivery.route, incidentId: delivery.incidentId, kind: delivery.kind, attempt: number, outcome: delivered ? 'delivered' : givenUp ? 'failed' : 'retrying', httpStatus, error }),
+            attemptRow({ atMs: nowMs, deliveryId: delivery.id, route: delivery.route, incidentId: delivery.incidentId, kind: delivery.kind, attempt: number, outcome, httpStatus, error }),
           ],
         },
         { table: 'notification_deliveries_v1', rows: [deliveryRow(delivery)] },

@@ -1,6 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IncidentMetrics } from '../incidents/incident.service.js';
+import type { NotificationMetrics } from '../incidents/notification.service.js';
 import type { RowBatcherMetrics } from '../storage/row-batcher.js';
 import type { WriterMetrics } from '../storage/sample-writer.js';
+
+/** What the alert, incident and notification gauges read at each scrape (from memory, no I/O). */
+export interface CoreStateReaders {
+  /** Alerts held in memory by status (firing, and resolved ones kept for late repeats). */
+  alertsByStatus(): Readonly<Record<string, number>>;
+  /** Incidents held in memory (every one not yet closed); `openInBreach`: not resolved either, and a target is breached. */
+  incidents(): Iterable<{ status: string; priority: string; openInBreach: boolean }>;
+  /** Notification deliveries queued or in flight. */
+  pendingNotifications(): number;
+}
 
 /**
  * Vigil's own metrics, on a registry of its own (no global state, so tests can build
@@ -17,6 +29,18 @@ export interface Metrics {
   /** Data points not stored on purpose (string fields, native histograms), by reason. */
   ingestSkipped(protocol: string, reason: string, count: number): void;
   ingestNewSeries(protocol: string, count: number): void;
+  /**
+   * Counts an alert intake request by sender (`alertmanager`, `prometheus`, `vigil`,
+   * `pagerduty`) and outcome (`stored`, `invalid`, `too_large`, `unsupported`, `unavailable`,
+   * `failed`).
+   */
+  alertRequest(source: string, outcome: string): void;
+  /** Alert events stored, by sender and status (`firing`, `resolved`). */
+  alertEvents(source: string, status: string, count: number): void;
+  readonly incidents: IncidentMetrics;
+  readonly notifications: NotificationMetrics;
+  /** Sets what the alert, incident and notification gauges read; until then they read nothing. */
+  readCoreState(readers: CoreStateReaders): void;
 }
 
 export function createMetrics(options: { collectProcessMetrics: boolean } = { collectProcessMetrics: true }): Metrics {
@@ -91,7 +115,7 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
   });
   const journalQueueBytes = new Gauge({
     name: 'vigil_journal_queue_bytes',
-    help: 'Journal bytes (JSON lines) acknowledged or waiting but not yet inserted into ClickHouse.',
+    help: 'Journal bytes acknowledged or waiting but not yet inserted into ClickHouse.',
     registers: [registry],
   });
   const journalCommitRows = new Histogram({
@@ -131,6 +155,91 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     labelNames: ['reason'],
     registers: [registry],
   });
+  const alertRequests = new Counter({
+    name: 'vigil_alert_requests_total',
+    help: 'Alert intake requests by sender and outcome.',
+    labelNames: ['source', 'outcome'],
+    registers: [registry],
+  });
+  const alertEvents = new Counter({
+    name: 'vigil_alert_events_total',
+    help: 'Alert events accepted, by sender and status: every re-send counts (an acknowledge or bare status of an alert Vigil does not know is accepted, then dropped).',
+    labelNames: ['source', 'status'],
+    registers: [registry],
+  });
+  const incidentsCreated = new Counter({
+    name: 'vigil_incidents_created_total',
+    help: 'Incidents opened, by priority at opening.',
+    labelNames: ['priority'],
+    registers: [registry],
+  });
+  const escalations = new Counter({
+    name: 'vigil_incident_escalations_total',
+    help: 'Escalation levels reached, by reason (not_acknowledged, sla_breached).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const notificationAttempts = new Counter({
+    name: 'vigil_notification_attempts_total',
+    help: 'Webhook delivery attempts by route and outcome (delivered; retrying: failed, tried again later; failed: given up).',
+    labelNames: ['route', 'outcome'],
+    registers: [registry],
+  });
+  const notificationSeconds = new Histogram({
+    name: 'vigil_notification_attempt_duration_seconds',
+    help: 'Time of one webhook delivery attempt (request and answer), by route.',
+    labelNames: ['route'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  let readers: CoreStateReaders | null = null;
+  new Gauge({
+    name: 'vigil_alerts_active',
+    help: 'Alerts held in memory by status: firing, and resolved ones kept to recognise late repeats.',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (!readers) return;
+      for (const [status, count] of Object.entries(readers.alertsByStatus())) this.set({ status }, count);
+    },
+  });
+  new Gauge({
+    name: 'vigil_incidents',
+    help: 'Incidents held in memory (every one not yet closed), by status and priority.',
+    labelNames: ['status', 'priority'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (!readers) return;
+      const counts = new Map<string, { status: string; priority: string; count: number }>();
+      for (const { status, priority } of readers.incidents()) {
+        const key = `${status} ${priority}`;
+        const entry = counts.get(key) ?? { status, priority, count: 0 };
+        entry.count++;
+        counts.set(key, entry);
+      }
+      for (const { status, priority, count } of counts.values()) this.set({ status, priority }, count);
+    },
+  });
+  new Gauge({
+    name: 'vigil_incidents_sla_breached',
+    help: 'Incidents still open (not resolved or closed) whose response or resolution target is breached.',
+    registers: [registry],
+    collect() {
+      let breached = 0;
+      for (const incident of readers?.incidents() ?? []) if (incident.openInBreach) breached++;
+      this.set(breached);
+    },
+  });
+  new Gauge({
+    name: 'vigil_notifications_pending',
+    help: 'Notification deliveries queued or in flight (retries included).',
+    registers: [registry],
+    collect() {
+      this.set(readers ? readers.pendingNotifications() : 0);
+    },
+  });
   return {
     registry,
     journal: {
@@ -167,5 +276,20 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     ingestSamples: (protocol, count) => samples.inc({ protocol }, count),
     ingestSkipped: (protocol, reason, count) => skipped.inc({ protocol, reason }, count),
     ingestNewSeries: (protocol, count) => newSeries.inc({ protocol }, count),
+    alertRequest: (source, outcome) => alertRequests.inc({ source, outcome }),
+    alertEvents: (source, status, count) => alertEvents.inc({ source, status }, count),
+    incidents: {
+      created: (priority) => incidentsCreated.inc({ priority }),
+      escalated: (reason) => escalations.inc({ reason }),
+    },
+    notifications: {
+      attempted: (route, outcome, seconds) => {
+        notificationAttempts.inc({ route, outcome });
+        notificationSeconds.observe({ route }, seconds);
+      },
+    },
+    readCoreState: (r) => {
+      readers = r;
+    },
   };
 }

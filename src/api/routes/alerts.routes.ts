@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AlertService } from '../../incidents/alert.service.js';
 import type { AlertState } from '../../incidents/alert-state.js';
 import type { IncidentService } from '../../incidents/incident.service.js';
@@ -9,6 +9,8 @@ import {
   normalizeVigilAlerts,
   type NormalizeResult,
 } from '../../incidents/normalize-alerts.js';
+import type { AlertSource } from '../../incidents/alert.js';
+import type { Metrics } from '../../observability/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import type { AlertColumns, StoredAlertEvent } from '../../storage/alerts.queries.js';
@@ -22,6 +24,16 @@ export interface AlertRouteDeps {
   clock: Clock;
   /** Resolves once every acknowledged row of these tables is queryable: listings read ClickHouse, writes are journaled first. */
   whenRowsVisible: (tables: readonly string[]) => Promise<void>;
+  metrics: Pick<Metrics, 'alertRequest' | 'alertEvents'>;
+}
+
+/** An intake request's outcome, by the status it was answered with (the error handler chose it). */
+function outcomeOf(statusCode: number): string {
+  if (statusCode < 300) return 'stored';
+  if (statusCode === 413) return 'too_large';
+  if (statusCode === 415) return 'unsupported';
+  if (statusCode === 503) return 'unavailable';
+  return statusCode < 500 ? 'invalid' : 'failed';
 }
 
 /** Alert bodies can list thousands of alerts (an Alertmanager group in a storm). */
@@ -62,13 +74,25 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
   const intake = async (normalized: NormalizeResult) => {
     if (!normalized.ok) throw new AppError('ALERT_PAYLOAD_INVALID', normalized.detail, { httpStatus: 400 });
     const result = await deps.alerts.receive(normalized.alerts);
+    countEvents(normalized.alerts);
     // A PagerDuty acknowledge: stored as the alert's event above, and it acknowledges the incident.
     const acknowledged = normalized.alerts.filter((a) => a.acknowledged === true);
     if (acknowledged.length > 0) await deps.incidents.acknowledgeAlerts(acknowledged.map((a) => a.fingerprint), acknowledged[0]!.origin || acknowledged[0]!.source);
     return result;
   };
-  const options = {
+  /** Stored events by sender and status: one body comes from one sender. */
+  const countEvents = (events: readonly { source: AlertSource; status: string }[]) => {
+    let firing = 0;
+    for (const event of events) if (event.status === 'firing') firing++;
+    const source = events[0]?.source;
+    if (source === undefined) return;
+    if (firing > 0) deps.metrics.alertEvents(source, 'firing', firing);
+    if (events.length > firing) deps.metrics.alertEvents(source, 'resolved', events.length - firing);
+  };
+  const options = (sender: AlertSource) => ({
     bodyLimit: ALERT_BODY_LIMIT_BYTES,
+    // Every request counts by sender, whatever answered it (body parser, validation, storage).
+    onResponse: async (_request: FastifyRequest, reply: FastifyReply) => deps.metrics.alertRequest(sender, outcomeOf(reply.statusCode)),
     // Every sender posts JSON; a text/plain body would otherwise reach the normaliser as a string.
     preValidation: async (request: FastifyRequest) => {
       const type = mediaType(request.headers['content-type']);
@@ -76,26 +100,26 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
         throw new AppError('REQUEST_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type || 'none'} is not accepted by POST ${request.url.split('?')[0]}; send application/json`, { httpStatus: 415 });
       }
     },
-  };
+  });
 
-  app.post('/api/v1/alerts/alertmanager', options, async (request) => {
+  app.post('/api/v1/alerts/alertmanager', options('alertmanager'), async (request) => {
     await intake(normalizeAlertmanagerWebhook(request.body, deps.clock.nowMs()));
     return { status: 'success' };
   });
 
   // Alertmanager's own API answers 200 with an empty body; Prometheus needs only the 2xx.
-  app.post('/api/v2/alerts', options, async (request, reply) => {
+  app.post('/api/v2/alerts', options('prometheus'), async (request, reply) => {
     await intake(normalizeAlertmanagerV2Alerts(request.body, deps.clock.nowMs()));
     return reply.status(200).send();
   });
 
-  app.post('/api/v1/alerts', options, async (request) => {
+  app.post('/api/v1/alerts', options('vigil'), async (request) => {
     const result = await intake(normalizeVigilAlerts(request.body, deps.clock.nowMs()));
     return { status: 'success', alerts: result.alerts };
   });
 
   // PagerDuty Events API v2 answers 202 with the dedup key.
-  app.post('/v2/enqueue', options, async (request, reply) => {
+  app.post('/v2/enqueue', options('pagerduty'), async (request, reply) => {
     const normalized = normalizePagerDutyEvent(request.body, deps.clock.nowMs());
     await intake(normalized);
     const dedupKey = normalized.ok ? (normalized.alerts[0]?.groupKey ?? normalized.alerts[0]?.fingerprint) : undefined;
