@@ -89,6 +89,8 @@ export interface NotificationServiceOptions {
 
 /** What delivery counts (src/observability/metrics.ts). */
 export interface NotificationMetrics {
+  /** The configured routes, once at start: their series exist (at 0) before any attempt. */
+  routesConfigured(routes: readonly string[]): void;
   /** One attempt: `delivered`, `retrying` (failed, tried again later) or `failed` (given up). */
   attempted(route: string, outcome: 'delivered' | 'retrying' | 'failed', seconds: number): void;
 }
@@ -177,6 +179,7 @@ const RETRYABLE_CLIENT_ERRORS = new Set(['Request Timeout', 'Too Many Requests']
 export function createNotificationService(options: NotificationServiceOptions): NotificationService {
   const { store, batcher, clock, logger } = options;
   const routesByName = new Map(options.routes.map((r) => [r.name, r]));
+  options.metrics?.routesConfigured(options.routes.map((r) => r.name));
   const timers = new Set<NodeJS.Timeout>();
   const inFlight = new Set<Promise<void>>();
   /** Ids queued or in flight, so a delivery is never run twice at once (resume vs. a fresh enqueue). */

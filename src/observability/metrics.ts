@@ -1,8 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ALERT_SOURCES, ALERT_STATUSES } from '../incidents/alert.js';
+import type { EscalationReason } from '../incidents/escalation.js';
 import type { IncidentMetrics } from '../incidents/incident.service.js';
 import type { NotificationMetrics } from '../incidents/notification.service.js';
 import type { RowBatcherMetrics } from '../storage/row-batcher.js';
 import type { WriterMetrics } from '../storage/sample-writer.js';
+import { PRIORITIES } from '../incidents/priority.js';
+
+export const INGEST_PROTOCOLS = ['prometheus', 'otlp', 'influx'] as const;
+export const INGEST_OUTCOMES = ['stored', 'invalid', 'too_large', 'unsupported', 'overloaded', 'failed'] as const;
+export const ALERT_REQUEST_OUTCOMES = ['stored', 'invalid', 'too_large', 'unsupported', 'unavailable', 'failed'] as const;
+export type AlertRequestOutcome = (typeof ALERT_REQUEST_OUTCOMES)[number];
+const ESCALATION_REASONS: readonly EscalationReason[] = ['not_acknowledged', 'sla_breached'];
+const NOTIFICATION_OUTCOMES = ['delivered', 'retrying', 'failed'] as const;
 
 /** What the alert, incident and notification gauges read at each scrape (from memory, no I/O). */
 export interface CoreStateReaders {
@@ -34,7 +44,7 @@ export interface Metrics {
    * `pagerduty`) and outcome (`stored`, `invalid`, `too_large`, `unsupported`, `unavailable`,
    * `failed`).
    */
-  alertRequest(source: string, outcome: string): void;
+  alertRequest(source: string, outcome: AlertRequestOutcome): void;
   /** Alert events stored, by sender and status (`firing`, `resolved`). */
   alertEvents(source: string, status: string, count: number): void;
   readonly incidents: IncidentMetrics;
@@ -240,6 +250,22 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
       this.set(readers ? readers.pendingNotifications() : 0);
     },
   });
+  // Every series a rule or dashboard may ask for starts at 0: increase() and rate() see a
+  // counter's first event only if the series existed before it (Prometheus' advice:
+  // initialise your metrics). Notification routes are known later (notifications.routes).
+  for (const protocol of INGEST_PROTOCOLS) for (const outcome of INGEST_OUTCOMES) requests.inc({ protocol, outcome }, 0);
+  for (const source of ALERT_SOURCES) {
+    for (const outcome of ALERT_REQUEST_OUTCOMES) alertRequests.inc({ source, outcome }, 0);
+    for (const status of ALERT_STATUSES) alertEvents.inc({ source, status }, 0);
+  }
+  for (const priority of PRIORITIES) incidentsCreated.inc({ priority }, 0);
+  for (const reason of ESCALATION_REASONS) escalations.inc({ reason }, 0);
+  rejected.inc({ reason: 'overload' }, 0);
+  journalRejected.inc({ reason: 'overload' }, 0);
+  for (const outcome of ['ok', 'error']) {
+    insertSeconds.zero({ outcome });
+    journalInsertSeconds.zero({ outcome });
+  }
   return {
     registry,
     journal: {
@@ -283,6 +309,12 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
       escalated: (reason) => escalations.inc({ reason }),
     },
     notifications: {
+      routesConfigured: (routes) => {
+        for (const route of routes) {
+          for (const outcome of NOTIFICATION_OUTCOMES) notificationAttempts.inc({ route, outcome }, 0);
+          notificationSeconds.zero({ route });
+        }
+      },
       attempted: (route, outcome, seconds) => {
         notificationAttempts.inc({ route, outcome });
         notificationSeconds.observe({ route }, seconds);

@@ -10,7 +10,7 @@ import {
   type NormalizeResult,
 } from '../../incidents/normalize-alerts.js';
 import type { AlertSource } from '../../incidents/alert.js';
-import type { Metrics } from '../../observability/index.js';
+import type { AlertRequestOutcome, Metrics } from '../../observability/metrics.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import type { AlertColumns, StoredAlertEvent } from '../../storage/alerts.queries.js';
@@ -28,7 +28,7 @@ export interface AlertRouteDeps {
 }
 
 /** An intake request's outcome, by the status it was answered with (the error handler chose it). */
-function outcomeOf(statusCode: number): string {
+function outcomeOf(statusCode: number): AlertRequestOutcome {
   if (statusCode < 300) return 'stored';
   if (statusCode === 413) return 'too_large';
   if (statusCode === 415) return 'unsupported';
