@@ -7,6 +7,29 @@ import { AppError } from '../shared/errors.js';
  * time.Time as -62135596800); `fallback` when absent; throws a 400 naming the parameter.
  */
 export function parseTimeParam(name: string, value: string | undefined, fallbackMs: number): number {
+  return clampTime(readTime(name, value, fallbackMs));
+}
+
+/**
+ * Parses a range's two times as parseTimeParam does, refusing (400, in Prometheus' words) an
+ * end before the start as sent: before the clamp, which would make -2 and -1 equal (0).
+ */
+export function parseTimeRange(
+  start: { name: string; value: string | undefined; fallbackMs: number },
+  end: { name: string; value: string | undefined; fallbackMs: number },
+): { startMs: number; endMs: number } {
+  const startMs = readTime(start.name, start.value, start.fallbackMs);
+  const endMs = readTime(end.name, end.value, end.fallbackMs);
+  if (endMs < startMs) throw new AppError('REQUEST_INVALID', `${end.name} must not be before ${start.name}`, { httpStatus: 400 });
+  return { startMs: clampTime(startMs), endMs: clampTime(endMs) };
+}
+
+function clampTime(ms: number): number {
+  return Math.min(Math.max(ms, MIN_TIME_MS), MAX_TIME_MS);
+}
+
+/** parseTimeParam without the clamp. */
+function readTime(name: string, value: string | undefined, fallbackMs: number): number {
   if (value === undefined || value === '') return fallbackMs;
   if (value === PROMETHEUS_MIN_TIME) return MIN_TIME_MS;
   if (value === PROMETHEUS_MAX_TIME) return MAX_TIME_MS;
@@ -20,7 +43,7 @@ export function parseTimeParam(name: string, value: string | undefined, fallback
     if (Number.isNaN(ms)) throw new AppError('REQUEST_INVALID', `${name}: ${JSON.stringify(value)} is neither RFC 3339 (with Z or an offset) nor Unix seconds`, { httpStatus: 400 });
   }
   if (!Number.isFinite(ms)) throw new AppError('REQUEST_INVALID', `${name}: ${JSON.stringify(value)} is not a finite time`, { httpStatus: 400 });
-  return Math.min(Math.max(ms, MIN_TIME_MS), MAX_TIME_MS);
+  return ms;
 }
 
 /** How Prometheus' API writes its earliest and latest time (web/api/v1: minTimeFormatted, maxTimeFormatted). */

@@ -192,7 +192,8 @@ describe('remote_write rejects bad requests whole, with a reason', () => {
   });
 
   it('answers 400 for bad selectors and times on the read side, in the error shape of Prometheus for its series API', async () => {
-    for (const query of ['match[]=up{', 'match[]=up&start=yesterday', '', 'match[]={a=~".*"}']) {
+    // start=-1&end=-2: both clamp to 1970, but the end is before the start as sent.
+    for (const query of ['match[]=up{', 'match[]=up&start=yesterday', '', 'match[]={a=~".*"}', 'match[]=up&start=-1&end=-2']) {
       const response = await fetch(`${vigil.url}/api/v1/series?${query}`);
       expect(response.status, query).toBe(400);
       const body = (await response.json()) as { status: string; errorType: string; error: string };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePaging } from '../../src/api/paging.js';
-import { parseTimeParam } from '../../src/api/time-params.js';
+import { parseTimeParam, parseTimeRange } from '../../src/api/time-params.js';
 
 describe('parseTimeParam', () => {
   it('reads Unix seconds (with decimals or an exponent) and RFC 3339 with Z or an offset', () => {
@@ -29,6 +29,22 @@ describe('parseTimeParam', () => {
     ['an infinite time', '1e400'],
   ])('refuses %s with a 400 naming the parameter', (_name, value) => {
     expect(() => parseTimeParam('end', value, 0)).toThrow(expect.objectContaining({ httpStatus: 400, message: expect.stringContaining('end: ') }));
+  });
+});
+
+describe('parseTimeRange', () => {
+  const range = (start: string | undefined, end: string | undefined) => parseTimeRange({ name: 'start', value: start, fallbackMs: 0 }, { name: 'end', value: end, fallbackMs: 5_000 });
+
+  it('refuses an end before the start as sent, also where both clamp to the same time (Prometheus answers 400)', () => {
+    expect(() => range('-1', '-2')).toThrow(expect.objectContaining({ httpStatus: 400, message: 'end must not be before start' }));
+    expect(() => range('2026-11-23T10:00:00Z', '2026-11-23T09:59:59Z')).toThrow(expect.objectContaining({ httpStatus: 400 }));
+    expect(() => range('6', undefined)).toThrow(expect.objectContaining({ httpStatus: 400 }));
+  });
+
+  it('takes an empty range and clamps both ends as parseTimeParam does', () => {
+    expect(range('-2', '-1')).toEqual({ startMs: 0, endMs: 0 });
+    expect(range('3', '3')).toEqual({ startMs: 3_000, endMs: 3_000 });
+    expect(range(undefined, undefined)).toEqual({ startMs: 0, endMs: 5_000 });
   });
 });
 

@@ -6,7 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import { exportSamples, findSeries, type SeriesQuery } from '../../storage/metrics.queries.js';
 import type { Store } from '../../storage/store.js';
 import { parsePaging } from '../paging.js';
-import { parseTimeParam } from '../time-params.js';
+import { parseTimeRange } from '../time-params.js';
 
 export interface SeriesRouteDeps {
   store: Store;
@@ -35,9 +35,7 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
       return Array.isArray(v) ? v[0] : v;
     };
     const nowMs = deps.clock.nowMs();
-    const endMs = parseTimeParam('end', single('end'), nowMs);
-    const startMs = parseTimeParam('start', single('start'), 0);
-    if (startMs > endMs) throw new AppError('REQUEST_INVALID', 'start is after end', { httpStatus: 400 });
+    const { startMs, endMs } = parseTimeRange({ name: 'start', value: single('start'), fallbackMs: 0 }, { name: 'end', value: single('end'), fallbackMs: nowMs });
     // limit=0: no limit, as in Prometheus; here the ceiling.
     const limitText = single('limit') === '0' ? String(MAX_SERIES_LIMIT) : single('limit');
     const { limit } = parsePaging(limitText === undefined ? {} : { limit: limitText }, { limit: defaultLimit, maxLimit: MAX_SERIES_LIMIT });
