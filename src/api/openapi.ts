@@ -236,8 +236,8 @@ export const openApiDocument = {
           required: false,
           ...json({
             type: 'object',
-            description: 'assign: { assignee, actor? }; comments: { text, author? or actor? }; pause/resume: { actor?, reason? }; transitions: { actor?, note? }',
-            properties: { actor: { type: 'string' }, note: { type: 'string' }, reason: { type: 'string' }, assignee: { type: 'string' }, text: { type: 'string' }, author: { type: 'string' } },
+            description: 'assign: { assignee, actor? } (assignee null: unassign); comments: { text, author? or actor? }; pause/resume: { actor?, reason? }; transitions: { actor?, note? }',
+            properties: { actor: { type: 'string' }, note: { type: 'string' }, reason: { type: 'string' }, assignee: { type: 'string', nullable: true }, text: { type: 'string' }, author: { type: 'string' } },
           }),
         },
         responses: actionResponses,

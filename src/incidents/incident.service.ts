@@ -100,7 +100,8 @@ export interface IncidentService {
    * as they are.
    */
   acknowledgeAlerts(fingerprints: readonly string[], actor: string): Promise<void>;
-  assign(id: string, assignee: string, actor: string): Promise<Incident>;
+  /** Assigns the incident to `assignee`, or takes it off its assignee (null). 404, or 409 when closed. */
+  assign(id: string, assignee: string | null, actor: string): Promise<Incident>;
   /** Stops (pause) or restarts (resume) the SLA clocks while waiting on a third party. 409 when already so. */
   pause(id: string, actor: string, reason: string | undefined, resume: boolean): Promise<Incident>;
   comment(id: string, text: string, author: string): Promise<Incident>;

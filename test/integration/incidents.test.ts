@@ -26,7 +26,7 @@ interface IncidentJson {
   responseDueAt: string;
   resolutionDueAt: string;
   relatedIncidentId?: string;
-  timeline?: { kind: string; actor: string; action?: string }[];
+  timeline?: { kind: string; actor: string; action?: string; from?: string | null; to?: string | null }[];
   alerts?: { fingerprint: string; labels: Record<string, string>; status: string }[];
 }
 
@@ -84,6 +84,24 @@ describe('alerts become incidents', () => {
     expect((await post(`/api/v1/incidents/${incident!.id}/explode`)).status).toBe(404);
     expect((await post(`/api/v1/incidents/${incident!.id}/assign`, { assignee: 'bob', colour: 'red' })).status).toBe(400);
     expect((await fetch(`${vigil.url}/api/v1/incidents/no-such-id`)).status).toBe(404);
+  });
+
+  it('unassigns with {"assignee": null}, on the timeline, once', async () => {
+    const hostDown = (await incidents('open')).find((i) => i.title.startsWith('HostDown'))!;
+    const assign = (body: unknown) => post(`/api/v1/incidents/${hostDown.id}/assign`, body);
+    expect(await (await assign({ assignee: 'bob', actor: 'alice' })).json()).toMatchObject({ assignee: 'bob' });
+    const unassigned = await assign({ assignee: null, actor: 'bob' });
+    expect(unassigned.status).toBe(200);
+    expect(await unassigned.json()).not.toHaveProperty('assignee');
+    // A repeat (a client's retry) changes nothing and records nothing.
+    expect((await assign({ assignee: null })).status).toBe(200);
+    for (const bad of [{ assignee: '' }, { assignee: 5 }, {}, { assignee: null, colour: 'red' }]) expect((await assign(bad)).status, JSON.stringify(bad)).toBe(400);
+    const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${hostDown.id}`)).json()) as IncidentJson;
+    expect(detail).not.toHaveProperty('assignee');
+    expect(detail.timeline!.filter((e) => e.kind === 'assigned').map((e) => [e.actor, e.from ?? null, e.to ?? null])).toEqual([
+      ['alice', null, 'bob'],
+      ['bob', 'bob', null],
+    ]);
   });
 
   it('auto-resolves when every alert resolved, and a recurrence opens a new incident linked to it', async () => {
