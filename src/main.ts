@@ -120,6 +120,7 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
     logger,
     notifier: notifications,
     escalationLevels: config.incidents.escalation.levels,
+    ...(config.incidents.escalation.repeat ? { escalationRepeat: config.incidents.escalation.repeat } : {}),
     catalog: () => catalog.index(),
     rule: config.incidents.grouping,
     autoResolveHoldMs: config.incidents.autoResolveHoldMs,

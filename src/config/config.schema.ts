@@ -132,6 +132,20 @@ export const ConfigSchema = Type.Object(
               // More levels than people to wake is a typo.
               { maxItems: 20 },
             ),
+            /**
+             * Tell the highest `afterMs` level again every `intervalMs` while nobody takes the
+             * incident, at most `times` times per opening (PagerDuty's repeat). Absent: never.
+             */
+            repeat: Type.Optional(
+              Type.Object(
+                {
+                  // Under a minute is a page storm, not a reminder.
+                  intervalMs: Type.Integer({ minimum: 60_000 }),
+                  times: Type.Integer({ minimum: 1, maximum: 100 }),
+                },
+                { additionalProperties: false },
+              ),
+            ),
           },
           { additionalProperties: false },
         ),

@@ -48,6 +48,9 @@ function crossChecks(config: Config): string[] {
     if (names.indexOf(name) !== index) problems.push(`notifications.routes.${index}.name: duplicate route name ${JSON.stringify(name)}`);
   });
   for (const problem of validateEscalationLevels(config.incidents.escalation.levels, names)) problems.push(`incidents.escalation.${problem}`);
+  if (config.incidents.escalation.repeat && !config.incidents.escalation.levels.some((level) => level.afterMs !== undefined)) {
+    problems.push('incidents.escalation.repeat: repeats the highest level with afterMs, and no level has one');
+  }
   const { incidentUrl } = config.notifications;
   // No spaces, |, < or >: Slack's link syntax <url|text> could not hold them.
   if (incidentUrl !== undefined && !/^https?:\/\/[^{}\s|<>]*\{id\}[^{}\s|<>]*$/.test(incidentUrl)) {

@@ -19,6 +19,11 @@
  * told before the reopen is not told again (`breachedAtReopen`). A `reopened` incident
  * stored before reopenings were (no `reopenedAtMs`) escalates as it did then: from its
  * creation, and only if never acknowledged.
+ *
+ * Repeat (optional, PagerDuty's "repeat if no one acknowledges"): while nobody has taken the
+ * incident, the highest `afterMs` level is told again every `intervalMs` after it fell due,
+ * at most `times` times per opening (a reopen starts over). A reminder, not a backlog: after
+ * downtime only the latest repeat due is told.
  */
 import type { Incident } from './incident.js';
 import { isOpen } from './incident-lifecycle.js';
@@ -30,6 +35,13 @@ export interface EscalationLevel {
   onBreach?: boolean;
   /** Notification routes (by name) told, with kind `escalated`, when the level is reached. */
   routes: readonly string[];
+}
+
+/** Telling the highest `afterMs` level again while nobody takes the incident. */
+export interface EscalationRepeat {
+  intervalMs: number;
+  /** Repeats per opening of the incident, at most. */
+  times: number;
 }
 
 export type EscalationReason = 'not_acknowledged' | 'sla_breached';
@@ -55,9 +67,8 @@ export function dueEscalations(
 ): EscalationStep[] {
   const steps: EscalationStep[] = [];
   if (!isOpen(incident.status)) return steps;
-  // Acknowledge (and start) move an incident out of these two: nobody has taken it since it opened.
-  const untaken = incident.status === 'new' || (incident.status === 'reopened' && (incident.reopenedAtMs !== null || incident.acknowledgedAtMs === null));
-  const openedAtMs = incident.reopenedAtMs ?? incident.createdAtMs;
+  const untaken = isUntaken(incident);
+  const openedAtMs = openedAtMsOf(incident);
   const newBreach = incident.slaBreached && !incident.breachedAtReopen;
   for (let index = incident.escalationLevel; index < levels.length; index++) {
     const level = levels[index]!;
@@ -66,6 +77,37 @@ export function dueEscalations(
     else if (level.onBreach === true && newBreach) steps.push({ level: index + 1, reason: 'sla_breached', routes: level.routes });
   }
   return steps;
+}
+
+type Taking = Pick<Incident, 'status' | 'createdAtMs' | 'acknowledgedAtMs' | 'reopenedAtMs'>;
+
+/** Nobody has taken the incident since it opened: acknowledge (and start) move it out of `new` and `reopened`. */
+function isUntaken(incident: Taking): boolean {
+  return incident.status === 'new' || (incident.status === 'reopened' && (incident.reopenedAtMs !== null || incident.acknowledgedAtMs === null));
+}
+
+/** Where `afterMs` counts from: the creation, or the last reopening. */
+function openedAtMsOf(incident: Taking): number {
+  return incident.reopenedAtMs ?? incident.createdAtMs;
+}
+
+/**
+ * The repeat of the highest `afterMs` level due at `nowMs` (its 1-based count, beyond the
+ * `escalationRepeats` already told), or null. Idempotent once the caller records the count.
+ */
+export function dueRepeat(
+  incident: Taking & Pick<Incident, 'escalationLevel' | 'escalationRepeats'>,
+  levels: readonly EscalationLevel[],
+  repeat: EscalationRepeat | undefined,
+  nowMs: number,
+): (EscalationStep & { repeat: number }) | null {
+  if (!repeat || !isOpen(incident.status) || !isUntaken(incident)) return null;
+  const top = levels.findLastIndex((level) => level.afterMs !== undefined);
+  if (top < 0 || incident.escalationLevel < top + 1) return null;
+  const level = levels[top]!;
+  const due = Math.min(repeat.times, Math.floor((nowMs - openedAtMsOf(incident) - level.afterMs!) / repeat.intervalMs));
+  if (due <= incident.escalationRepeats) return null;
+  return { level: top + 1, reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes, repeat: due };
 }
 
 /**

@@ -27,7 +27,7 @@ import type { Store } from '../storage/store.js';
 import { mapAlertToCatalog, type CatalogIndex } from '../catalog/catalog-index.js';
 import { SEVERITIES, type Severity } from './alert.js';
 import type { AlertState } from './alert-state.js';
-import { dueEscalations, type EscalationLevel, type EscalationReason } from './escalation.js';
+import { dueEscalations, dueRepeat, type EscalationLevel, type EscalationReason, type EscalationRepeat, type EscalationStep } from './escalation.js';
 import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
 import type { Incident, IncidentEvent } from './incident.js';
 import { applyTransition, isOpen, statusAfter, type IncidentAction } from './incident-lifecycle.js';
@@ -59,6 +59,8 @@ export interface IncidentServiceOptions {
   notifier?: Notifier;
   /** Escalation policy levels, in order (escalation.ts); none: never escalates. */
   escalationLevels?: readonly EscalationLevel[];
+  /** Tells the highest `afterMs` level again while nobody takes the incident (escalation.ts); none: never. */
+  escalationRepeat?: EscalationRepeat;
   metrics?: IncidentMetrics;
 }
 
@@ -316,8 +318,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         else if (detail.action === 'reopen') add('reopened');
         else if (detail.to === 'acknowledged' || (detail.action === 'start' && (detail.from === 'new' || detail.from === 'reopened'))) add('acknowledged');
       } else if (event.kind === 'escalated') {
-        const { level, reason, routes } = event.detail as { level: number; reason: 'not_acknowledged' | 'sla_breached'; routes: string[] };
-        notices.push({ kind: 'escalated', incident, atMs: event.atMs, actor: event.actor, escalation: { level, reason, routes } });
+        const { level, reason, routes, repeat } = event.detail as { level: number; reason: 'not_acknowledged' | 'sla_breached'; routes: string[]; repeat?: number };
+        notices.push({ kind: 'escalated', incident, atMs: event.atMs, actor: event.actor, escalation: { level, reason, routes, ...(repeat !== undefined ? { repeat } : {}) } });
       }
     }
     for (const [id, kinds] of byIncident) {
@@ -455,17 +457,32 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     return escalate(incident, nowMs, events) || newlyResponse || newlyResolution;
   }
 
-  /** Moves the incident up the escalation levels now due, one timeline event (and notice) per level; true when it moved. */
+  /**
+   * Moves the incident up the escalation levels now due, then tells the highest `afterMs`
+   * level again if a repeat is due: one timeline event (and notice) each; true when any.
+   */
   function escalate(incident: Incident, nowMs: number, events: IncidentEvent[]): boolean {
-    const steps = dueEscalations(incident, escalationLevels, nowMs);
+    const steps: (EscalationStep & { repeat?: number })[] = dueEscalations(incident, escalationLevels, nowMs);
+    for (const step of steps) incident.escalationLevel = step.level;
+    const repeat = dueRepeat(incident, escalationLevels, options.escalationRepeat, nowMs);
+    if (repeat) {
+      incident.escalationRepeats = repeat.repeat;
+      // Reached only now (Vigil was down, or the policy changed): the level itself is told, not also a reminder.
+      if (!steps.some((step) => step.level === repeat.level)) steps.push(repeat);
+    }
     for (const step of steps) {
-      incident.escalationLevel = step.level;
       events.push({
         incidentId: incident.id,
         atMs: nowMs,
         actor: 'vigil',
         kind: 'escalated',
-        detail: { level: step.level, reason: step.reason, ...(step.afterMs !== undefined ? { afterMs: step.afterMs } : {}), routes: [...step.routes] },
+        detail: {
+          level: step.level,
+          reason: step.reason,
+          ...(step.afterMs !== undefined ? { afterMs: step.afterMs } : {}),
+          routes: [...step.routes],
+          ...(step.repeat !== undefined ? { repeat: step.repeat } : {}),
+        },
       });
     }
     return steps.length > 0;
@@ -539,6 +556,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       closedAtMs: null,
       reopenedAtMs: null,
       breachedAtReopen: false,
+      escalationRepeats: 0,
       assignee: null,
       responseDueAtMs: nowMs,
       resolutionDueAtMs: nowMs,
@@ -612,6 +630,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       incident.reopenedAtMs = nowMs;
       incident.breachedAtReopen = incident.slaBreached;
       incident.escalationLevel = 0;
+      incident.escalationRepeats = 0;
       // Members that fire now, from the alerts themselves: resolves of members arriving
       // while the incident was resolved were not counted.
       const firing = firingOf(incident.id);
@@ -692,7 +711,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
         if (refreshSla(incident, nowMs, events)) changed.add(incident);
       }
       // Levels reached by time without acknowledgement (breach levels come with the breach above).
-      if (incident.escalationLevel < escalationLevels.length && escalate(incident, nowMs, events)) changed.add(incident);
+      if ((incident.escalationLevel < escalationLevels.length || options.escalationRepeat) && escalate(incident, nowMs, events)) changed.add(incident);
       if (incident.status === 'closed') forget(incident);
     }
   }

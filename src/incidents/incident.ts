@@ -28,6 +28,8 @@ export interface Incident {
   reopenedAtMs: number | null;
   /** Whether it was in breach when last reopened: the breach levels were told then, not again. */
   breachedAtReopen: boolean;
+  /** Repeats of the highest `afterMs` escalation level told since the incident opened or was last reopened (escalation.ts). */
+  escalationRepeats: number;
   assignee: string | null;
   responseDueAtMs: number;
   resolutionDueAtMs: number;

@@ -36,7 +36,7 @@ export interface Notice {
   /** The incident as the change left it (rendered at once: later changes do not alter the message). */
   incident: Incident;
   /** For `escalated`: the level reached, why, and the level's own routes (told besides the routes subscribing to `escalated`). */
-  escalation?: { level: number; reason: EscalationReason; routes: readonly string[] };
+  escalation?: { level: number; reason: EscalationReason; routes: readonly string[]; repeat?: number };
   /** When the change happened (the delivery may be sent much later, after retries). */
   atMs?: number;
   /** Who made the change (a person's name from the API, `vigil` for the core's own). */
@@ -120,7 +120,11 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string, in
     const verb = {
       created: newServices ? `Now affects ${slackEscape(newServices.join(', '))}` : 'New',
       acknowledged: `Acknowledged${by}`,
-      escalated: escalation ? `Escalated to level ${escalation.level} (${escalation.reason === 'sla_breached' ? 'SLA breached' : 'not acknowledged'})` : 'Escalated',
+      escalated: !escalation
+        ? 'Escalated'
+        : escalation.repeat !== undefined
+          ? `Still not acknowledged: level ${escalation.level} again (reminder ${escalation.repeat})`
+          : `Escalated to level ${escalation.level} (${escalation.reason === 'sla_breached' ? 'SLA breached' : 'not acknowledged'})`,
       priority_changed: previousPriority ? `Priority changed from ${previousPriority}` : 'Priority changed',
       reopened: `Reopened${by}`,
       resolved: `Resolved${by}`,
@@ -138,7 +142,7 @@ function render(route: NotificationRoute, notice: Notice, deliveryId: string, in
     ...(note !== undefined ? { note } : {}),
     ...(previousPriority !== undefined ? { previousPriority } : {}),
     ...(newServices !== undefined ? { newServices } : {}),
-    ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason } } : {}),
+    ...(escalation ? { escalation: { level: escalation.level, reason: escalation.reason, ...(escalation.repeat !== undefined ? { repeat: escalation.repeat } : {}) } } : {}),
     ...(url !== undefined ? { url } : {}),
     incident: toIncidentJson(incident),
   });

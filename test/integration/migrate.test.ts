@@ -98,7 +98,7 @@ describe('migrate on the embedded engine', () => {
     );
     await store.command('state before 015', `INSERT INTO alerts_v1 (fingerprint, labels, annotations, version) VALUES ('fp-maps', map('alertname', 'Maps'), map('summary', 's'), 1)`);
     expect(await migrate(store, ctx, undefined, migrations.slice(0, 15))).toEqual([15]);
-    expect(await migrate(store, ctx)).toEqual([16, 17]);
+    expect(await migrate(store, ctx)).toEqual([16, 17, 18]);
     // As after a start cut short between 012's statements and its record.
     for (const statement of migrations[11]!.statements(ctx)) await store.command('012 again', statement);
     afterFirst = await tables();
@@ -137,9 +137,9 @@ describe('migrate on the embedded engine', () => {
 
   it('records each version once in schema_migrations', async () => {
     const rows = await store.query<{ version: number; name: string }>('migrations', 'SELECT version, name FROM schema_migrations FINAL');
-    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [14, 'alert-event-ttl'], [15, 'alert-map-columns'], [16, 'alert-event-repeats'], [17, 'incident-reopened-at'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
+    expect(rows.map((r) => [Number(r.version), r.name]).sort()).toEqual([[1, 'metrics'], [10, 'ttl-recalculate-only'], [11, 'sla-breach-targets'], [12, 'alert-activity'], [13, 'view-dedup'], [14, 'alert-event-ttl'], [15, 'alert-map-columns'], [16, 'alert-event-repeats'], [17, 'incident-reopened-at'], [18, 'incident-escalation-repeats'], [2, 'alerts'], [3, 'incidents'], [4, 'notifications'], [5, 'catalog'], [6, 'escalation-deliveries'], [7, 'journal-dedup'], [8, 'rollup-last'], [9, 'drop-old-rollups']]);
     const all = await store.query<{ n: string | number }>('count', 'SELECT count() AS n FROM schema_migrations');
-    expect(Number(all[0]!.n)).toBe(17);
+    expect(Number(all[0]!.n)).toBe(18);
   });
 
   it('re-running the exact statements of the latest migrations is a no-op (IF [NOT] EXISTS)', async () => {
@@ -171,16 +171,17 @@ describe('migrate on the embedded engine', () => {
           {
             id, title: id, status: resolvedAt ? 'resolved' : 'acknowledged', priority: 'P3', severity: 'major', escalationLevel: 0, groupKey: id, services: [], cis: [],
             alertFingerprints: [], alertCount: 1, createdAtMs: Date.parse('2026-11-20T10:00:00Z'),
-            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null, reopenedAtMs: null, breachedAtReopen: false,
+            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null, reopenedAtMs: null, breachedAtReopen: false, escalationRepeats: 0,
             assignee: null, responseDueAtMs: Date.parse('2026-11-20T14:00:00Z'), resolutionDueAtMs: Date.parse('2026-11-21T10:00:00Z'),
             slaBreached: true, responseBreached: false, resolutionBreached: false, relatedIncidentId: null, allAlertsResolvedAtMs: null, pauses: [],
           },
           1,
         ),
       };
-      // As written before 011: no per-target columns.
+      // As written before 011: no per-target columns (nor 018's repeat count, which reads 0).
       delete row.response_breached;
       delete row.resolution_breached;
+      delete row.escalation_repeats;
       return row;
     };
     await store.insertRows('incidents_v1', [
@@ -195,6 +196,11 @@ describe('migrate on the embedded engine', () => {
     expect(await flags('late-ack')).toEqual([true, false]);
     expect(await flags('late-fix')).toEqual([false, true]);
     expect(await flags('never-acked')).toEqual([true, false]);
+    expect((await findIncident(store, 'late-ack'))?.escalationRepeats).toBe(0);
+  });
+
+  it('018 counts the escalation repeats told per opening (0 by default)', async () => {
+    expect(await createQuery('incidents_v1')).toContain('`escalation_repeats` UInt16 DEFAULT 0');
   });
 
   it('012 seeds each alert\'s activity from its latest state row once; its view adds the events that carry the alert\'s first-seen time', async () => {

@@ -307,4 +307,27 @@ describe('validateConfig: escalation policy and routes', () => {
     expect(problems).toContain('incidents.escalation.levels.0.after: unknown key');
     expect(problems.some((p) => p.startsWith('incidents.escalation.levels.0.afterMs: '))).toBe(true);
   });
+
+  it('takes a repeat of the highest afterMs level, and refuses one with no such level or a page storm', () => {
+    const config = validateConfig(
+      withDefaults((c) => {
+        c.incidents.escalation.levels = [{ afterMs: 600_000, routes: [] }];
+        c.incidents.escalation.repeat = { intervalMs: 900_000, times: 3 };
+      }),
+    );
+    expect(config.incidents.escalation.repeat).toEqual({ intervalMs: 900_000, times: 3 });
+    expect(problemsOf(() => validateConfig(withDefaults((c) => (c.incidents.escalation.repeat = { intervalMs: 900_000, times: 3 }))))).toEqual([
+      'incidents.escalation.repeat: repeats the highest level with afterMs, and no level has one',
+    ]);
+    const storm = problemsOf(() =>
+      validateConfig(
+        withDefaults((c) => {
+          c.incidents.escalation.levels = [{ afterMs: 600_000, routes: [] }];
+          c.incidents.escalation.repeat = { intervalMs: 1_000, times: 0 };
+        }),
+      ),
+    );
+    expect(storm.some((p) => p.startsWith('incidents.escalation.repeat.intervalMs: '))).toBe(true);
+    expect(storm.some((p) => p.startsWith('incidents.escalation.repeat.times: '))).toBe(true);
+  });
 });

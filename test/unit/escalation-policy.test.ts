@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueEscalations, validateEscalationLevels, type EscalationLevel } from '../../src/incidents/escalation.js';
+import { dueEscalations, dueRepeat, validateEscalationLevels, type EscalationLevel } from '../../src/incidents/escalation.js';
 import type { Incident } from '../../src/incidents/incident.js';
 
 const t0 = Date.parse('2026-11-23T09:00:00Z');
@@ -86,5 +86,35 @@ describe('validateEscalationLevels', () => {
       'levels.2: needs afterMs or onBreach: true (what reaches level 3)',
     ]);
     expect(validateEscalationLevels([{ onBreach: true, routes: ['x'] }], [])).toEqual(['levels.0.routes: unknown route "x"; configured routes (notifications.routes): none']);
+  });
+});
+
+describe('dueRepeat', () => {
+  // The manager (level 2, 30 min) again every 15 min while nobody takes it, twice at most.
+  const repeat = { intervalMs: 15 * MIN, times: 2 };
+  type RepeatSubject = Subject & { escalationRepeats: number };
+  const atTop = (over: Partial<RepeatSubject> = {}): RepeatSubject => ({ ...incident({ escalationLevel: 2 }), escalationRepeats: 0, ...over });
+
+  it.each([
+    ['not configured', atTop(), t0 + 60 * MIN, undefined, null],
+    ['the top afterMs level not reached yet', atTop({ escalationLevel: 1 }), t0 + 60 * MIN, repeat, null],
+    ['before the first interval after the level', atTop(), t0 + 45 * MIN - 1, repeat, null],
+    ['at the first interval', atTop(), t0 + 45 * MIN, repeat, 1],
+    ['the first told, before the second', atTop({ escalationRepeats: 1 }), t0 + 59 * MIN, repeat, null],
+    ['several due at once (after downtime): only the latest', atTop(), t0 + 61 * MIN, repeat, 2],
+    ['past the limit', atTop({ escalationRepeats: 2 }), t0 + 600 * MIN, repeat, null],
+    ['the limit caps a long downtime', atTop(), t0 + 600 * MIN, repeat, 2],
+    ['acknowledged', atTop({ status: 'acknowledged', acknowledgedAtMs: t0 + 40 * MIN }), t0 + 60 * MIN, repeat, null],
+    ['resolved', atTop({ status: 'resolved', resolvedAtMs: t0 + 40 * MIN } as Partial<RepeatSubject>), t0 + 60 * MIN, repeat, null],
+    ['at the breach level above it, still untaken', atTop({ escalationLevel: 3, slaBreached: true }), t0 + 45 * MIN, repeat, 1],
+    ['reopened: counted from the reopening', { ...reopened({ escalationLevel: 2 }), escalationRepeats: 0 }, t0 + 120 * MIN + 45 * MIN - 1, repeat, null],
+    ['reopened, an interval after its top level', { ...reopened({ escalationLevel: 2 }), escalationRepeats: 0 }, t0 + 120 * MIN + 45 * MIN, repeat, 1],
+  ] as const)('%s', (_name, subject, nowMs, config, expected) => {
+    expect(dueRepeat(subject as RepeatSubject, policy, config, nowMs)?.repeat ?? null).toBe(expected);
+  });
+
+  it("tells the top afterMs level's routes, and nothing without such a level", () => {
+    expect(dueRepeat(atTop(), policy, repeat, t0 + 45 * MIN)).toEqual({ level: 2, reason: 'not_acknowledged', afterMs: 30 * MIN, routes: ['manager'], repeat: 1 });
+    expect(dueRepeat(atTop({ escalationLevel: 1 }), [{ onBreach: true, routes: ['director'] }], repeat, t0 + 600 * MIN)).toBeNull();
   });
 });

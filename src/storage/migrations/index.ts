@@ -15,10 +15,11 @@ import { alertEventTtlMigration } from './014-alert-event-ttl.js';
 import { alertMapColumnsMigration } from './015-alert-map-columns.js';
 import { alertEventRepeatsMigration } from './016-alert-event-repeats.js';
 import { incidentReopenedAtMigration } from './017-incident-reopened-at.js';
+import { incidentEscalationRepeatsMigration } from './018-incident-escalation-repeats.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append only. */
-export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration, slaBreachTargetsMigration, alertActivityMigration, viewDedupMigration, alertEventTtlMigration, alertMapColumnsMigration, alertEventRepeatsMigration, incidentReopenedAtMigration];
+export const migrations: readonly Migration[] = [metricsMigration, alertsMigration, incidentsMigration, notificationsMigration, catalogMigration, escalationDeliveriesMigration, journalDedupMigration, rollupLastMigration, dropOldRollupsMigration, ttlRecalculateMigration, slaBreachTargetsMigration, alertActivityMigration, viewDedupMigration, alertEventTtlMigration, alertMapColumnsMigration, alertEventRepeatsMigration, incidentReopenedAtMigration, incidentEscalationRepeatsMigration];
 
 export type { Migration } from './migration.js';
 export { retentionTtl } from './retention.js';
