@@ -1,0 +1,286 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+
+// The Grafana dashboards under dashboards/ against a running Vigil: every metric a query names
+// must be on GET /metrics, so renaming a metric without the dashboards fails here. Also the
+// shape Grafana needs (panel ids, grid, the datasource variable) and PromQL habits: counters
+// through rate()/increase() over $__rate_interval or $__range, every selector filtered by a
+// dashboard variable (the process metrics exist on every Node target Prometheus scrapes).
+
+const dashboardDir = join(import.meta.dirname, '../../dashboards');
+const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
+const PANEL_TYPES = new Set(['row', 'timeseries', 'stat', 'gauge', 'bargauge', 'table', 'text', 'heatmap']);
+
+interface GridPos {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+interface Target {
+  refId?: unknown;
+  expr?: unknown;
+  datasource?: unknown;
+}
+interface Panel {
+  id?: unknown;
+  type?: unknown;
+  title?: unknown;
+  datasource?: unknown;
+  gridPos?: GridPos;
+  targets?: Target[];
+  panels?: Panel[];
+}
+interface Variable {
+  name?: unknown;
+  type?: unknown;
+  query?: unknown;
+  datasource?: unknown;
+}
+interface Dashboard {
+  uid?: unknown;
+  title?: unknown;
+  schemaVersion?: unknown;
+  panels?: Panel[];
+  templating?: { list?: Variable[] };
+}
+
+const dashboards = readdirSync(dashboardDir)
+  .filter((file) => file.endsWith('.json'))
+  .sort()
+  .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(dashboardDir, file), 'utf8')) as Dashboard }));
+
+/** Every panel, those inside (collapsed) rows included. */
+function panelsOf(dashboard: Dashboard): Panel[] {
+  return (dashboard.panels ?? []).flatMap((panel) => [panel, ...(panel.panels ?? [])]);
+}
+
+/** Every query of the dashboard, named for messages. */
+function queriesOf(dashboard: Dashboard): { where: string; expr: string }[] {
+  return panelsOf(dashboard).flatMap((panel) =>
+    (panel.targets ?? []).map((target) => ({ where: `panel ${String(panel.id)} "${String(panel.title)}" ${String(target.refId)}`, expr: String(target.expr) })),
+  );
+}
+
+/** Names of the template variables other than the datasource one. */
+function filterVariables(dashboard: Dashboard): string[] {
+  return (dashboard.templating?.list ?? []).filter((v) => v.type !== 'datasource').map((v) => String(v.name));
+}
+
+const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g;
+/** PromQL words that are not metric names when not followed by `(`. */
+const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'atan2', 'inf', 'nan']);
+const COUNTER_FUNCTIONS = /\b(?:rate|irate|increase)\s*\(\s*$/;
+
+interface MetricUse {
+  name: string;
+  /** The raw label matchers of the selector (between the braces), '' without braces. */
+  matchers: string;
+  /** Directly inside rate(), irate() or increase(). */
+  throughCounterFunction: boolean;
+}
+
+/**
+ * The metric names a PromQL expression (with Grafana variables) selects: identifiers standing as
+ * an operand, with or without `{...}` / `[...]`, that are not functions, aggregations, keywords,
+ * label names (matchers, `by (...)` lists) or parts of numbers and durations.
+ */
+function metricUses(expr: string): MetricUse[] {
+  const matcherTexts: string[] = [];
+  const normalised = expr
+    // Grafana variables: ${name} and ${name:format} as $name, so their braces are not selectors.
+    .replace(/\$\{(\w+)(?::\w+)?\}/g, '$$$1')
+    // Label matchers (strings inside kept), set aside as {N}.
+    .replace(/\{((?:[^}"'`]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)*)\}/g, (_all, inner: string) => `{${matcherTexts.push(inner) - 1}}`)
+    .replace(STRING, '""')
+    .replace(/#[^\n]*/g, '')
+    .replace(/\$\w+|\[\[\w+\]\]/g, '')
+    .replace(/\[[^\]]*\]/g, '[]')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/gi, ' ');
+  const uses: MetricUse[] = [];
+  for (const match of normalised.matchAll(/(?<![\w.:$])[a-zA-Z_:][\w:]*(?![\w:])/g)) {
+    const name = match[0];
+    const rest = normalised.slice(match.index + name.length);
+    if (/^\s*\(/.test(rest) || KEYWORDS.has(name.toLowerCase())) continue;
+    const braces = /^\s*\{(\d+)\}/.exec(rest);
+    uses.push({
+      name,
+      matchers: braces ? (matcherTexts[Number(braces[1])] ?? '') : '',
+      throughCounterFunction: COUNTER_FUNCTIONS.test(normalised.slice(0, match.index)),
+    });
+  }
+  return uses;
+}
+
+type SeriesKind = 'counter' | 'gauge' | 'untyped';
+
+/** Series names a Prometheus exposition provides, from its `# TYPE` lines, with how to read them. */
+function seriesNamesOf(exposition: string): Map<string, SeriesKind> {
+  const names = new Map<string, SeriesKind>();
+  for (const [, family, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const name = family!;
+    if (type === 'counter') {
+      names.set(name, 'counter');
+      if (!name.endsWith('_total')) names.set(`${name}_total`, 'counter'); // OpenMetrics names the family without _total
+    } else if (type === 'histogram') {
+      for (const suffix of ['_bucket', '_sum', '_count']) names.set(name + suffix, 'counter');
+    } else if (type === 'summary') {
+      names.set(name, 'gauge');
+      for (const suffix of ['_sum', '_count']) names.set(name + suffix, 'counter');
+    } else {
+      names.set(name, type === 'gauge' ? 'gauge' : 'untyped');
+    }
+  }
+  return names;
+}
+
+/** `where: name` for each metric a query names that the exposition does not provide. */
+function unknownMetrics(dashboard: Dashboard, series: ReadonlyMap<string, SeriesKind>): string[] {
+  return queriesOf(dashboard).flatMap(({ where, expr }) =>
+    metricUses(expr)
+      .filter((use) => !series.has(use.name))
+      .map((use) => `${where}: ${use.name}`),
+  );
+}
+
+describe('metricUses (PromQL metric names)', () => {
+  const names = (expr: string) => metricUses(expr).map((use) => use.name);
+  it('finds selectors and bare operands, not functions, keywords, label names, numbers or durations', () => {
+    expect(names('histogram_quantile(0.99, sum by (le, route) (rate(x_seconds_bucket{route="a", le!="b"}[$__rate_interval])))')).toEqual(['x_seconds_bucket']);
+    expect(names('60 * sum(rate(a_total{instance=~"${instance}"}[5m])) / b_gauge')).toEqual(['a_total', 'b_gauge']);
+    expect(names('sum(rate(c_total[1m] offset 5m)) without (instance) > bool 1e3')).toEqual(['c_total']);
+    expect(names('max(d) by (job) and on (job) group_left (version) e{}')).toEqual(['d', 'e']);
+    expect(names('label_replace(f, "dst", "${1}", "src", "(.*)") or vigil_bare')).toEqual(['f', 'vigil_bare']);
+    expect(names('sum(increase(g_total{instance=~"$instance"}[$__range])) + Inf - NaN')).toEqual(['g_total']);
+  });
+  it('tells what a selector matches on and whether rate()/increase() reads it', () => {
+    expect(metricUses('sum(rate(a_total{instance=~"$instance", x="}"}[$__rate_interval])) + b{instance=~"$instance"}')).toEqual([
+      { name: 'a_total', matchers: 'instance=~"$instance", x="}"', throughCounterFunction: true },
+      { name: 'b', matchers: 'instance=~"$instance"', throughCounterFunction: false },
+    ]);
+  });
+});
+
+describe.each(dashboards)('dashboards/$file', ({ file, dashboard }) => {
+  it('is a dashboard with a Prometheus datasource variable that every other variable reads', () => {
+    expect(typeof dashboard.uid, file).toBe('string');
+    expect(typeof dashboard.title).toBe('string');
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
+    const variables = dashboard.templating?.list ?? [];
+    expect(variables.filter((v) => v.name === 'datasource')).toMatchObject([{ type: 'datasource', query: 'prometheus' }]);
+    for (const variable of variables.filter((v) => v.type === 'query')) expect(variable.datasource, String(variable.name)).toEqual(DATASOURCE);
+  });
+
+  it('has unique panel ids, known panel types, and panels inside the 24-column grid that do not overlap', () => {
+    const panels = panelsOf(dashboard);
+    expect(panels.length).toBeGreaterThan(0);
+    const ids = panels.map((panel) => panel.id);
+    expect(ids.every((id) => Number.isInteger(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const panel of panels) {
+      const where = `panel ${String(panel.id)} "${String(panel.title)}"`;
+      expect(PANEL_TYPES.has(String(panel.type)), `${where} type ${String(panel.type)}`).toBe(true);
+      const g = panel.gridPos;
+      expect(g, where).toBeDefined();
+      expect(g!.x >= 0 && g!.y >= 0 && g!.w >= 1 && g!.h >= 1 && g!.x + g!.w <= 24, `${where} gridPos ${JSON.stringify(g)}`).toBe(true);
+    }
+    const overlaps = (a: GridPos, b: GridPos) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    // Panels of a collapsed row are laid out when it opens: compare the top level only.
+    const top = dashboard.panels ?? [];
+    for (const [i, a] of top.entries()) {
+      for (const b of top.slice(i + 1)) expect(overlaps(a.gridPos!, b.gridPos!), `panels ${String(a.id)} and ${String(b.id)} overlap`).toBe(false);
+    }
+  });
+
+  it('reads the datasource variable in every query panel, and every target has a refId and an expr', () => {
+    for (const panel of panelsOf(dashboard).filter((p) => p.type !== 'row' && p.type !== 'text')) {
+      const where = `panel ${String(panel.id)} "${String(panel.title)}"`;
+      expect(panel.datasource, where).toEqual(DATASOURCE);
+      const targets = panel.targets ?? [];
+      expect(targets.length, where).toBeGreaterThan(0);
+      for (const target of targets) {
+        expect(typeof target.refId === 'string' && target.refId !== '', `${where} refId`).toBe(true);
+        expect(typeof target.expr === 'string' && target.expr.trim() !== '', `${where} ${String(target.refId)} expr`).toBe(true);
+        if (target.datasource !== undefined) expect(target.datasource, `${where} ${String(target.refId)}`).toEqual(DATASOURCE);
+      }
+      const refIds = targets.map((target) => target.refId);
+      expect(new Set(refIds).size, `${where} refIds`).toBe(refIds.length);
+    }
+  });
+
+  it("uses Grafana's ranges and filters every selector by a dashboard variable", () => {
+    const variables = filterVariables(dashboard);
+    expect(variables.length).toBeGreaterThan(0);
+    for (const { where, expr } of queriesOf(dashboard)) {
+      for (const [, range] of expr.replace(STRING, '""').matchAll(/\[([^\]]*)\]/g)) expect(range, `${where}: ${expr}`).toMatch(/^\$__(rate_interval|range)$/);
+      const uses = metricUses(expr);
+      expect(uses.length, `${where}: ${expr}`).toBeGreaterThan(0);
+      for (const use of uses) {
+        const filtered = variables.some((name) => new RegExp(`"\\$(?:${name}|\\{${name}(?::\\w+)?\\})"`).test(use.matchers));
+        expect(filtered, `${where}: ${use.name} without a variable filter`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('dashboards against the metrics of a running Vigil', () => {
+  let vigil: TestVigil;
+  let exposition: string;
+  let series: Map<string, SeriesKind>;
+
+  beforeAll(async () => {
+    vigil = await startTestVigil();
+    const response = await fetch(`${vigil.url}/metrics`);
+    expect(response.status).toBe(200);
+    exposition = await response.text();
+    series = seriesNamesOf(exposition);
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('scrapes the families the dashboards are about', () => {
+    expect(series.get('vigil_ingest_requests_total')).toBe('counter');
+    expect(series.get('vigil_notification_attempt_duration_seconds_bucket')).toBe('counter');
+    expect(series.get('vigil_incidents')).toBe('gauge');
+    expect(series.get('process_resident_memory_bytes')).toBe('gauge');
+  });
+
+  it.each(dashboards)('dashboards/$file names only metrics Vigil exposes', ({ dashboard }) => {
+    const used = new Set(queriesOf(dashboard).flatMap(({ expr }) => metricUses(expr).map((use) => use.name)));
+    expect(used.size).toBeGreaterThan(0);
+    expect(unknownMetrics(dashboard, series)).toEqual([]);
+  });
+
+  it.each(dashboards)('dashboards/$file reads counters through rate() or increase(), and gauges as they are', ({ dashboard }) => {
+    const misread = queriesOf(dashboard).flatMap(({ where, expr }) =>
+      metricUses(expr)
+        .filter((use) => {
+          const kind = series.get(use.name);
+          return (kind === 'counter' && !use.throughCounterFunction) || (kind === 'gauge' && use.throughCounterFunction);
+        })
+        .map((use) => `${where}: ${use.name} (${series.get(use.name)})`),
+    );
+    expect(misread).toEqual([]);
+  });
+
+  it.each(dashboards)("dashboards/$file variables list values of a series /metrics carries from the start", ({ dashboard }) => {
+    for (const variable of (dashboard.templating?.list ?? []).filter((v) => v.type === 'query')) {
+      const query = typeof variable.query === 'string' ? variable.query : String((variable.query as { query?: unknown } | undefined)?.query);
+      const metric = /label_values\(\s*([a-zA-Z_:][\w:]*)/.exec(query)?.[1];
+      expect(metric, `variable ${String(variable.name)}: ${query}`).toBeDefined();
+      // A labelled counter shows no sample before it counts something: the variable would list nothing.
+      expect(new RegExp(`^${metric}[ {]`, 'm').test(exposition), `variable ${String(variable.name)}: ${metric} has no sample`).toBe(true);
+    }
+  });
+
+  it('would catch a misspelt metric name', () => {
+    const { dashboard } = dashboards[0]!;
+    const broken = structuredClone(dashboard);
+    const target = panelsOf(broken).flatMap((panel) => panel.targets ?? []).find((t) => String(t.expr).includes('vigil_'))!;
+    target.expr = String(target.expr).replace('vigil_', 'vigil_misspelt_');
+    expect(unknownMetrics(broken, series)).toContainEqual(expect.stringContaining('vigil_misspelt_'));
+  });
+});
