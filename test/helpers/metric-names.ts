@@ -3,28 +3,70 @@
  * renamed metric, or a typo in an example, fails a test instead of a panel going blank.
  */
 
-/** The sample names a scrape of `metricsUrl` can carry: every family's, with a histogram's and a summary's series. */
-export async function exposedSampleNames(metricsUrl: string): Promise<Set<string>> {
-  const text = await (await fetch(metricsUrl)).text();
-  const names = new Set<string>();
-  for (const match of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-    const [, family, type] = match as unknown as [string, string, string];
-    names.add(family);
-    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(family + suffix);
-    if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(family + suffix);
-  }
-  return names;
+/** A PromQL string literal (double, single or back quotes). */
+export const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g;
+/** PromQL words that are not metric names when not followed by `(`. */
+const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'atan2', 'inf', 'nan']);
+const COUNTER_FUNCTIONS = /\b(?:rate|irate|increase)\s*\(\s*$/;
+
+export interface MetricUse {
+  name: string;
+  /** The raw label matchers of the selector (between the braces), '' without braces. */
+  matchers: string;
+  /** Directly inside rate(), irate() or increase(). */
+  throughCounterFunction: boolean;
 }
 
 /**
- * The metric names a PromQL expression reads: a name before a selector's `{` or a range's
- * `[`, or any identifier with one of Vigil's or prom-client's prefixes. Label names inside
- * braces and functions (followed by `(`) are not metric names.
+ * The metric names a PromQL expression (with Grafana variables) selects: identifiers standing as
+ * an operand, with or without `{...}` / `[...]`, that are not functions, aggregations, keywords,
+ * label names (matchers, `by (...)` lists) or parts of numbers and durations.
  */
-export function metricNamesIn(promql: string): string[] {
-  const withoutMatchers = promql.replace(/\{[^}]*\}/g, '{}');
-  const names = new Set<string>();
-  for (const match of withoutMatchers.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?=[{[])/g)) names.add(match[1]!);
-  for (const match of withoutMatchers.matchAll(/\b((?:vigil|process|nodejs)_[a-zA-Z0-9_:]*)\b(?!\s*\()/g)) names.add(match[1]!);
-  return [...names];
+export function metricUses(expr: string): MetricUse[] {
+  const matcherTexts: string[] = [];
+  const normalised = expr
+    // Grafana variables: ${name} and ${name:format} as $name, so their braces are not selectors.
+    .replace(/\$\{(\w+)(?::\w+)?\}/g, '$$$1')
+    // Label matchers (strings inside kept), set aside as {N}.
+    .replace(/\{((?:[^}"'`]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)*)\}/g, (_all, inner: string) => `{${matcherTexts.push(inner) - 1}}`)
+    .replace(STRING, '""')
+    .replace(/#[^\n]*/g, '')
+    .replace(/\$\w+|\[\[\w+\]\]/g, '')
+    .replace(/\[[^\]]*\]/g, '[]')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/gi, ' ');
+  const uses: MetricUse[] = [];
+  for (const match of normalised.matchAll(/(?<![\w.:$])[a-zA-Z_:][\w:]*(?![\w:])/g)) {
+    const name = match[0];
+    const rest = normalised.slice(match.index + name.length);
+    if (/^\s*\(/.test(rest) || KEYWORDS.has(name.toLowerCase())) continue;
+    const braces = /^\s*\{(\d+)\}/.exec(rest);
+    uses.push({
+      name,
+      matchers: braces ? (matcherTexts[Number(braces[1])] ?? '') : '',
+      throughCounterFunction: COUNTER_FUNCTIONS.test(normalised.slice(0, match.index)),
+    });
+  }
+  return uses;
+}
+
+export type SeriesKind = 'counter' | 'gauge' | 'untyped';
+
+/** Series names a Prometheus exposition provides, from its `# TYPE` lines, with how to read them. */
+export function seriesNamesOf(exposition: string): Map<string, SeriesKind> {
+  const names = new Map<string, SeriesKind>();
+  for (const [, family, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const name = family!;
+    if (type === 'counter') {
+      names.set(name, 'counter');
+      if (!name.endsWith('_total')) names.set(`${name}_total`, 'counter'); // OpenMetrics names the family without _total
+    } else if (type === 'histogram') {
+      for (const suffix of ['_bucket', '_sum', '_count']) names.set(name + suffix, 'counter');
+    } else if (type === 'summary') {
+      names.set(name, 'gauge');
+      for (const suffix of ['_sum', '_count']) names.set(name + suffix, 'counter');
+    } else {
+      names.set(name, type === 'gauge' ? 'gauge' : 'untyped');
+    }
+  }
+  return names;
 }

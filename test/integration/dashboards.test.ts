@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricUses, seriesNamesOf, STRING, type SeriesKind } from '../helpers/metric-names.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 // The Grafana dashboards under dashboards/ against a running Vigil: every metric a query names
@@ -69,73 +70,6 @@ function filterVariables(dashboard: Dashboard): string[] {
   return (dashboard.templating?.list ?? []).filter((v) => v.type !== 'datasource').map((v) => String(v.name));
 }
 
-const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g;
-/** PromQL words that are not metric names when not followed by `(`. */
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'atan2', 'inf', 'nan']);
-const COUNTER_FUNCTIONS = /\b(?:rate|irate|increase)\s*\(\s*$/;
-
-interface MetricUse {
-  name: string;
-  /** The raw label matchers of the selector (between the braces), '' without braces. */
-  matchers: string;
-  /** Directly inside rate(), irate() or increase(). */
-  throughCounterFunction: boolean;
-}
-
-/**
- * The metric names a PromQL expression (with Grafana variables) selects: identifiers standing as
- * an operand, with or without `{...}` / `[...]`, that are not functions, aggregations, keywords,
- * label names (matchers, `by (...)` lists) or parts of numbers and durations.
- */
-function metricUses(expr: string): MetricUse[] {
-  const matcherTexts: string[] = [];
-  const normalised = expr
-    // Grafana variables: ${name} and ${name:format} as $name, so their braces are not selectors.
-    .replace(/\$\{(\w+)(?::\w+)?\}/g, '$$$1')
-    // Label matchers (strings inside kept), set aside as {N}.
-    .replace(/\{((?:[^}"'`]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)*)\}/g, (_all, inner: string) => `{${matcherTexts.push(inner) - 1}}`)
-    .replace(STRING, '""')
-    .replace(/#[^\n]*/g, '')
-    .replace(/\$\w+|\[\[\w+\]\]/g, '')
-    .replace(/\[[^\]]*\]/g, '[]')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/gi, ' ');
-  const uses: MetricUse[] = [];
-  for (const match of normalised.matchAll(/(?<![\w.:$])[a-zA-Z_:][\w:]*(?![\w:])/g)) {
-    const name = match[0];
-    const rest = normalised.slice(match.index + name.length);
-    if (/^\s*\(/.test(rest) || KEYWORDS.has(name.toLowerCase())) continue;
-    const braces = /^\s*\{(\d+)\}/.exec(rest);
-    uses.push({
-      name,
-      matchers: braces ? (matcherTexts[Number(braces[1])] ?? '') : '',
-      throughCounterFunction: COUNTER_FUNCTIONS.test(normalised.slice(0, match.index)),
-    });
-  }
-  return uses;
-}
-
-type SeriesKind = 'counter' | 'gauge' | 'untyped';
-
-/** Series names a Prometheus exposition provides, from its `# TYPE` lines, with how to read them. */
-function seriesNamesOf(exposition: string): Map<string, SeriesKind> {
-  const names = new Map<string, SeriesKind>();
-  for (const [, family, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-    const name = family!;
-    if (type === 'counter') {
-      names.set(name, 'counter');
-      if (!name.endsWith('_total')) names.set(`${name}_total`, 'counter'); // OpenMetrics names the family without _total
-    } else if (type === 'histogram') {
-      for (const suffix of ['_bucket', '_sum', '_count']) names.set(name + suffix, 'counter');
-    } else if (type === 'summary') {
-      names.set(name, 'gauge');
-      for (const suffix of ['_sum', '_count']) names.set(name + suffix, 'counter');
-    } else {
-      names.set(name, type === 'gauge' ? 'gauge' : 'untyped');
-    }
-  }
-  return names;
-}
-
 /** `where: name` for each metric a query names that the exposition does not provide. */
 function unknownMetrics(dashboard: Dashboard, series: ReadonlyMap<string, SeriesKind>): string[] {
   return queriesOf(dashboard).flatMap(({ where, expr }) =>
@@ -144,24 +78,6 @@ function unknownMetrics(dashboard: Dashboard, series: ReadonlyMap<string, Series
       .map((use) => `${where}: ${use.name}`),
   );
 }
-
-describe('metricUses (PromQL metric names)', () => {
-  const names = (expr: string) => metricUses(expr).map((use) => use.name);
-  it('finds selectors and bare operands, not functions, keywords, label names, numbers or durations', () => {
-    expect(names('histogram_quantile(0.99, sum by (le, route) (rate(x_seconds_bucket{route="a", le!="b"}[$__rate_interval])))')).toEqual(['x_seconds_bucket']);
-    expect(names('60 * sum(rate(a_total{instance=~"${instance}"}[5m])) / b_gauge')).toEqual(['a_total', 'b_gauge']);
-    expect(names('sum(rate(c_total[1m] offset 5m)) without (instance) > bool 1e3')).toEqual(['c_total']);
-    expect(names('max(d) by (job) and on (job) group_left (version) e{}')).toEqual(['d', 'e']);
-    expect(names('label_replace(f, "dst", "${1}", "src", "(.*)") or vigil_bare')).toEqual(['f', 'vigil_bare']);
-    expect(names('sum(increase(g_total{instance=~"$instance"}[$__range])) + Inf - NaN')).toEqual(['g_total']);
-  });
-  it('tells what a selector matches on and whether rate()/increase() reads it', () => {
-    expect(metricUses('sum(rate(a_total{instance=~"$instance", x="}"}[$__rate_interval])) + b{instance=~"$instance"}')).toEqual([
-      { name: 'a_total', matchers: 'instance=~"$instance", x="}"', throughCounterFunction: true },
-      { name: 'b', matchers: 'instance=~"$instance"', throughCounterFunction: false },
-    ]);
-  });
-});
 
 describe.each(dashboards)('dashboards/$file', ({ file, dashboard }) => {
   it('is a dashboard with a Prometheus datasource variable that every other variable reads', () => {
