@@ -10,6 +10,7 @@ import { ingestRoutes } from './api/routes/ingest.routes.js';
 import { seriesRoutes } from './api/routes/series.routes.js';
 import { serviceRoutes } from './api/routes/services.routes.js';
 import type { CatalogService } from './catalog/catalog.service.js';
+import { registerAuth } from './api/auth.js';
 import { registerErrorHandler } from './api/error-handler.js';
 import { decodeContentEncoding, parseJsonBody } from './api/request-body.js';
 import { AppError } from './shared/errors.js';
@@ -64,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   registerErrorHandler(app);
+  // Before any body is read: an unauthenticated sender costs no parsing.
+  if (deps.config.server.auth) registerAuth(app, deps.config.server.auth.tokens, deps.metrics.authRefused);
   // A repeated parameter would reach the queries as a list and quietly match nothing.
   app.addHook('preHandler', async (request) => {
     for (const [name, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {

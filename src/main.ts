@@ -181,6 +181,9 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
   const [host, port] = splitListen(config.server.listen);
   const address = await app.listen({ host, port });
   logger.info({ address, storage: store.mode }, 'vigil listening');
+  if (!config.server.auth && !isLoopback(host)) {
+    logger.warn({ listen: config.server.listen }, 'listening beyond loopback without server.auth: anyone who reaches this port can read incidents, act on them and change the catalog');
+  }
   return {
     app,
     address,
@@ -196,6 +199,10 @@ export async function startVigil(config: Readonly<Config>, options: { logger?: L
       await store.close();
     },
   };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 function splitListen(listen: string): [string, number] {

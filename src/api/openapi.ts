@@ -82,7 +82,7 @@ export const openApiDocument = {
     title: 'Vigil',
     version: '0.1.0',
     description:
-      'Monitoring-driven IT service management: metrics and alerts in, incidents with priorities, SLA timers and notifications out. Errors are `{ "error": CODE, "detail": text }`; load is shed with 503 + Retry-After.',
+      'Monitoring-driven IT service management: metrics and alerts in, incidents with priorities, SLA timers and notifications out. Errors are `{ "error": CODE, "detail": text }`; load is shed with 503 + Retry-After. With `server.auth` configured, every route but /healthz, /readyz, /metrics and /docs needs `Authorization: Bearer <token>` (or `Token`, or Basic with the token as password; PagerDuty events may give it as `routing_key`) of scope `write` (ingest and alert intake), `read` (reads) or `operate` (incident actions, catalog changes): 401 without a known token, 403 without the scope.',
   },
   tags: [{ name: 'ingest' }, { name: 'read' }, { name: 'alerts' }, { name: 'incidents' }, { name: 'notifications' }, { name: 'catalog' }, { name: 'self' }],
   paths: {

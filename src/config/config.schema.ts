@@ -19,6 +19,30 @@ export const ConfigSchema = Type.Object(
         // Split roles (ingest, core) are not built yet: a process set to one would still run
         // everything, and migrate. Only `all` is accepted until they are.
         role: Type.Literal('all'),
+        /**
+         * Bearer tokens with scopes (src/api/auth.ts); absent: no authentication (the default
+         * listens on loopback only). Give `token`, or `tokenSha256` to keep the secret out of the file.
+         */
+        auth: Type.Optional(
+          Type.Object(
+            {
+              tokens: Type.Array(
+                Type.Object(
+                  {
+                    name: Type.String({ minLength: 1, maxLength: 200 }),
+                    // Shorter is guessable; `openssl rand -hex 32` gives 64 characters.
+                    token: Type.Optional(Type.String({ minLength: 16, maxLength: 4096 })),
+                    tokenSha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })),
+                    scopes: Type.Array(Type.Union([Type.Literal('write'), Type.Literal('read'), Type.Literal('operate')]), { minItems: 1, uniqueItems: true }),
+                  },
+                  { additionalProperties: false },
+                ),
+                { minItems: 1 },
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

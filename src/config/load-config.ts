@@ -48,6 +48,12 @@ function crossChecks(config: Config): string[] {
     if (names.indexOf(name) !== index) problems.push(`notifications.routes.${index}.name: duplicate route name ${JSON.stringify(name)}`);
   });
   for (const problem of validateEscalationLevels(config.incidents.escalation.levels, names)) problems.push(`incidents.escalation.${problem}`);
+  const tokenNames = new Set<string>();
+  config.server.auth?.tokens.forEach((token, index) => {
+    if ((token.token === undefined) === (token.tokenSha256 === undefined)) problems.push(`server.auth.tokens.${index}: give token or tokenSha256, one of the two`);
+    if (tokenNames.has(token.name)) problems.push(`server.auth.tokens.${index}.name: duplicate token name ${JSON.stringify(token.name)}`);
+    tokenNames.add(token.name);
+  });
   if (config.incidents.escalation.repeat && !config.incidents.escalation.levels.some((level) => level.afterMs !== undefined)) {
     problems.push('incidents.escalation.repeat: repeats the highest level with afterMs, and no level has one');
   }

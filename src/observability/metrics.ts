@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ALERT_SOURCES, ALERT_STATUSES } from '../incidents/alert.js';
 import type { EscalationReason } from '../incidents/escalation.js';
+import { AUTH_SCOPES, type AuthRefusals } from '../api/auth.js';
 import type { IncidentMetrics } from '../incidents/incident.service.js';
 import type { NotificationMetrics } from '../incidents/notification.service.js';
 import type { RowBatcherMetrics } from '../storage/row-batcher.js';
@@ -9,7 +10,7 @@ import { PRIORITIES } from '../incidents/priority.js';
 
 export const INGEST_PROTOCOLS = ['prometheus', 'otlp', 'influx'] as const;
 export const INGEST_OUTCOMES = ['stored', 'invalid', 'too_large', 'unsupported', 'overloaded', 'failed'] as const;
-export const ALERT_REQUEST_OUTCOMES = ['stored', 'invalid', 'too_large', 'unsupported', 'unavailable', 'failed'] as const;
+export const ALERT_REQUEST_OUTCOMES = ['stored', 'invalid', 'unauthorized', 'too_large', 'unsupported', 'unavailable', 'failed'] as const;
 export type AlertRequestOutcome = (typeof ALERT_REQUEST_OUTCOMES)[number];
 const ESCALATION_REASONS: readonly EscalationReason[] = ['not_acknowledged', 'sla_breached'];
 const NOTIFICATION_OUTCOMES = ['delivered', 'retrying', 'failed'] as const;
@@ -49,6 +50,8 @@ export interface Metrics {
   alertEvents(source: string, status: string, count: number): void;
   readonly incidents: IncidentMetrics;
   readonly notifications: NotificationMetrics;
+  /** Counts a request refused by authentication (server.auth), by the scope its route needs and why. */
+  authRefused: AuthRefusals;
   /** Sets what the alert, incident and notification gauges read; until then they read nothing. */
   readCoreState(readers: CoreStateReaders): void;
 }
@@ -202,6 +205,12 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const authRefused = new Counter({
+    name: 'vigil_auth_refused_total',
+    help: 'Requests refused by authentication, by the scope the route needs and reason (missing, invalid: 401; forbidden: 403).',
+    labelNames: ['scope', 'reason'],
+    registers: [registry],
+  });
   let readers: CoreStateReaders | null = null;
   new Gauge({
     name: 'vigil_alerts_active',
@@ -259,6 +268,7 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     for (const status of ALERT_STATUSES) alertEvents.inc({ source, status }, 0);
   }
   for (const priority of PRIORITIES) incidentsCreated.inc({ priority }, 0);
+  for (const scope of AUTH_SCOPES) for (const reason of ['missing', 'invalid', 'forbidden']) authRefused.inc({ scope, reason }, 0);
   for (const reason of ESCALATION_REASONS) escalations.inc({ reason }, 0);
   rejected.inc({ reason: 'overload' }, 0);
   journalRejected.inc({ reason: 'overload' }, 0);
@@ -303,6 +313,7 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     ingestSkipped: (protocol, reason, count) => skipped.inc({ protocol, reason }, count),
     ingestNewSeries: (protocol, count) => newSeries.inc({ protocol }, count),
     alertRequest: (source, outcome) => alertRequests.inc({ source, outcome }),
+    authRefused: (scope, reason) => authRefused.inc({ scope, reason }),
     alertEvents: (source, status, count) => alertEvents.inc({ source, status }, count),
     incidents: {
       created: (priority) => incidentsCreated.inc({ priority }),

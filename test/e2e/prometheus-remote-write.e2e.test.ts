@@ -30,6 +30,10 @@ const peers = findPeers('prometheus-remote-write', {
   nodeExporter: { names: NODE_EXPORTER_NAMES, debianPackage: 'prometheus-node-exporter' },
 });
 
+// Vigil runs with server.auth: Prometheus writes with its token (remote_write `authorization`),
+// the test reads back with a read-only one.
+const WRITE_TOKEN = 'e2e-prometheus-write-token';
+const READ_TOKEN = 'e2e-test-read-only-token';
 
 async function get(url: string, init: RequestInit = {}): Promise<Response> {
   return fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
@@ -129,6 +133,7 @@ function prometheusConfig(vigilUrl: string, targets: { node: string; prometheus:
     remote_write: [
       {
         url: `${vigilUrl}/api/v1/write`,
+        authorization: { credentials: WRITE_TOKEN },
         // Short deadline and backoff so the queue drains within a second or two of the last scrape.
         queue_config: { batch_send_deadline: '1s', min_backoff: '50ms', max_backoff: '1s' },
         // Metadata-only requests every 2 s (default 1 min) so Vigil sees them during the run.
@@ -160,7 +165,16 @@ describe.skipIf(peers.skipReason !== undefined)('Prometheus 2.42 remote_write of
     process.once('exit', killOnExit);
     tempDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-prometheus-'));
     const startMs = Date.now();
-    vigil = await startTestVigil();
+    vigil = await startTestVigil({
+      overrides: (c) => {
+        c.server.auth = {
+          tokens: [
+            { name: 'prometheus', token: WRITE_TOKEN, scopes: ['write'] },
+            { name: 'e2e-test', token: READ_TOKEN, scopes: ['read'] },
+          ],
+        };
+      },
+    });
     const [nodePort, prometheusPort] = [await freePort(), await freePort()];
     const nodeInstance = `127.0.0.1:${nodePort}`;
     const prometheusInstance = `127.0.0.1:${prometheusPort}`;
@@ -233,7 +247,7 @@ describe.skipIf(peers.skipReason !== undefined)('Prometheus 2.42 remote_write of
     }
 
     const exportParams = new URLSearchParams({ 'match[]': '{__name__=~".+"}', start: String((startMs - 60_000) / 1000), end: String((Date.now() + 60_000) / 1000), limit: '100000' });
-    const exported = await get(`${vigil.url}/api/v1/export?${exportParams.toString()}`);
+    const exported = await get(`${vigil.url}/api/v1/export?${exportParams.toString()}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
     expect(exported.status).toBe(200);
     const vigilSeries = (await exported.text()).split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as ExportLine);
 

@@ -331,3 +331,38 @@ describe('validateConfig: escalation policy and routes', () => {
     expect(storm.some((p) => p.startsWith('incidents.escalation.repeat.times: '))).toBe(true);
   });
 });
+
+describe('validateConfig: server.auth', () => {
+  const hex = 'ab'.repeat(32);
+  it('takes tokens given as the secret or its SHA-256, each with scopes', () => {
+    const config = validateConfig(
+      withDefaults((c) => {
+        c.server.auth = { tokens: [{ name: 'prometheus', token: 'x'.repeat(16), scopes: ['write'] }, { name: 'grafana', tokenSha256: hex, scopes: ['read'] }] };
+      }),
+    );
+    expect(config.server.auth?.tokens.map((t) => t.name)).toEqual(['prometheus', 'grafana']);
+  });
+
+  it('names each problem: both or neither secret, a duplicate name, a short token, no scopes', () => {
+    const problems = problemsOf(() =>
+      validateConfig(
+        withDefaults((c) => {
+          c.server.auth = {
+            tokens: [
+              { name: 'a', token: 'x'.repeat(16), tokenSha256: hex, scopes: ['write'] },
+              { name: 'a', scopes: ['read'] },
+            ],
+          };
+        }),
+      ),
+    );
+    expect(problems).toEqual([
+      'server.auth.tokens.0: give token or tokenSha256, one of the two',
+      'server.auth.tokens.1: give token or tokenSha256, one of the two',
+      'server.auth.tokens.1.name: duplicate token name "a"',
+    ]);
+    const schema = problemsOf(() => validateConfig(withDefaults((c) => (c.server.auth = { tokens: [{ name: 'b', token: 'short', scopes: [] }] }))));
+    expect(schema.some((p) => p.startsWith('server.auth.tokens.0.token: '))).toBe(true);
+    expect(schema.some((p) => p.startsWith('server.auth.tokens.0.scopes: '))).toBe(true);
+  });
+});

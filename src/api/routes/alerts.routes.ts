@@ -30,6 +30,7 @@ export interface AlertRouteDeps {
 /** An intake request's outcome, by the status it was answered with (the error handler chose it). */
 function outcomeOf(statusCode: number): AlertRequestOutcome {
   if (statusCode < 300) return 'stored';
+  if (statusCode === 401 || statusCode === 403) return 'unauthorized';
   if (statusCode === 413) return 'too_large';
   if (statusCode === 415) return 'unsupported';
   if (statusCode === 503) return 'unavailable';

@@ -1,0 +1,114 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../shared/errors.js';
+
+/**
+ * Bearer tokens with scopes (`server.auth`): what each sender and person may do. Off when no
+ * tokens are configured (the default listens on loopback only).
+ * - `write`: metric ingest and alert intake, what monitoring systems send.
+ * - `read`: every read of stored data (series, export, alerts, incidents, notifications, services, reports).
+ * - `operate`: changes people make (incident actions, the service catalog).
+ * Probes, /metrics and /docs stay open: load balancers and Prometheus scrape them, and they
+ * hold no data of the monitored estate.
+ */
+export const AUTH_SCOPES = ['write', 'read', 'operate'] as const;
+export type AuthScope = (typeof AUTH_SCOPES)[number];
+
+export interface AuthToken {
+  /** Who holds it: named in 403 answers and logs, never the token itself. */
+  name: string;
+  /** The token, or instead its SHA-256 (hex), so the configuration file need not hold the secret. */
+  token?: string;
+  tokenSha256?: string;
+  scopes: AuthScope[];
+}
+
+/** Routes senders post to (metric ingest, alert intake). */
+const WRITE_ROUTES: ReadonlySet<string> = new Set(['/api/v1/write', '/v1/metrics', '/api/v2/write', '/write', '/api/v1/alerts/alertmanager', '/api/v2/alerts', '/api/v1/alerts', '/v2/enqueue']);
+/** POST routes that only read: Prometheus' and VictoriaMetrics' form-encoded queries. */
+const READ_POST_ROUTES: ReadonlySet<string> = new Set(['/api/v1/series', '/api/v1/export']);
+const OPEN_PREFIXES = ['/healthz', '/readyz', '/metrics', '/docs'];
+/** PagerDuty's Events API authenticates by the routing key in the body: tools that speak it send no header. */
+const PAGERDUTY_ROUTE = '/v2/enqueue';
+
+/** The scope a route needs, or null when it is open (probes, self-monitoring, the API document, no such route). */
+export function scopeOf(method: string, routeUrl: string | undefined): AuthScope | null {
+  if (routeUrl === undefined || OPEN_PREFIXES.some((prefix) => routeUrl === prefix || routeUrl.startsWith(`${prefix}/`))) return null;
+  if (method === 'GET' || method === 'HEAD') return 'read';
+  if (method === 'POST' && WRITE_ROUTES.has(routeUrl)) return 'write';
+  if (method === 'POST' && READ_POST_ROUTES.has(routeUrl)) return 'read';
+  return 'operate';
+}
+
+/**
+ * The credential of an Authorization header: `Bearer <token>` (Prometheus' and Alertmanager's
+ * `authorization`, the OpenTelemetry collector's headers), `Token <token>` (Telegraf's
+ * InfluxDB v2 output), or the password of `Basic` (their `basic_auth`; the user name is not
+ * checked). Undefined when absent or of another scheme.
+ */
+export function credentialOf(header: string | undefined): string | undefined {
+  const match = /^\s*(Bearer|Token|Basic)\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const [, scheme, value] = match as unknown as [string, string, string];
+  if (scheme.toLowerCase() !== 'basic') return value;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/** Finds the token a credential is, comparing SHA-256 digests in constant time (every token is compared). */
+export function createTokenLookup(tokens: readonly AuthToken[]): (credential: string) => AuthToken | undefined {
+  const digests = tokens.map((token) => ({ token, digest: token.tokenSha256 !== undefined ? Buffer.from(token.tokenSha256, 'hex') : sha256(token.token ?? '') }));
+  return (credential) => {
+    const presented = sha256(credential);
+    let found: AuthToken | undefined;
+    for (const { token, digest } of digests) if (timingSafeEqual(presented, digest) && !found) found = token;
+    return found;
+  };
+}
+
+/** Counts refused requests by the scope they needed and why (`missing`, `invalid`, `forbidden`). */
+export type AuthRefusals = (scope: AuthScope, reason: 'missing' | 'invalid' | 'forbidden') => void;
+
+const CHALLENGE = 'Bearer realm="vigil", Basic realm="vigil"';
+
+/**
+ * Refuses, before the body is read, a request without a token of the scope its route needs:
+ * 401 (with a challenge) when the credential is missing or unknown, 403 when the token lacks
+ * the scope. A PagerDuty event without the header is judged by its `routing_key` once parsed.
+ */
+export function registerAuth(app: FastifyInstance, tokens: readonly AuthToken[], refused: AuthRefusals): void {
+  const lookup = createTokenLookup(tokens);
+  const check = (request: FastifyRequest, reply: FastifyReply, scope: AuthScope, credential: string | undefined, via: string) => {
+    if (credential === undefined) {
+      refused(scope, 'missing');
+      reply.header('www-authenticate', CHALLENGE);
+      throw new AppError('AUTH_REQUIRED', `${request.method} ${request.routeOptions.url} needs a token with scope ${scope}: ${via}`, { httpStatus: 401 });
+    }
+    const token = lookup(credential);
+    if (!token) {
+      refused(scope, 'invalid');
+      reply.header('www-authenticate', CHALLENGE);
+      throw new AppError('AUTH_REQUIRED', 'the token given is not one Vigil knows', { httpStatus: 401 });
+    }
+    if (!token.scopes.includes(scope)) {
+      refused(scope, 'forbidden');
+      throw new AppError('AUTH_FORBIDDEN', `token ${token.name} has scopes ${token.scopes.join(', ')}; ${request.method} ${request.routeOptions.url} needs ${scope}`, { httpStatus: 403 });
+    }
+  };
+  app.addHook('onRequest', async (request, reply) => {
+    const scope = scopeOf(request.method, request.routeOptions.url);
+    if (scope === null) return;
+    const credential = credentialOf(request.headers.authorization);
+    if (credential === undefined && request.routeOptions.url === PAGERDUTY_ROUTE) return;
+    check(request, reply, scope, credential, 'send Authorization: Bearer <token> (or Basic with the token as password)');
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== PAGERDUTY_ROUTE || request.headers.authorization !== undefined) return;
+    const body = request.body as { routing_key?: unknown } | undefined;
+    const routingKey = typeof body === 'object' && body !== null && typeof body.routing_key === 'string' ? body.routing_key : undefined;
+    check(request, reply, 'write', routingKey, 'give the token as routing_key (or send Authorization: Bearer <token>)');
+  });
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+
+// server.auth over real HTTP: senders with a write token, a dashboard with a read token, an
+// operator who may act; the PagerDuty route taking the token as routing_key.
+const SENDER = 'sender-token-0123456789';
+const READER = 'reader-token-0123456789';
+const OPERATOR = 'operator-token-0123456789';
+let vigil: TestVigil;
+
+beforeAll(async () => {
+  vigil = await startTestVigil({
+    overrides: (c) => {
+      c.server.auth = {
+        tokens: [
+          { name: 'prometheus', token: SENDER, scopes: ['write'] },
+          { name: 'grafana', tokenSha256: createHash('sha256').update(READER).digest('hex'), scopes: ['read'] },
+          { name: 'alice', token: OPERATOR, scopes: ['read', 'operate'] },
+        ],
+      };
+    },
+  });
+});
+afterAll(async () => {
+  await vigil?.stop();
+});
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const request = (method: string, path: string, headers: Record<string, string> = {}, body?: string) => fetch(`${vigil.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+const alertBody = JSON.stringify([{ labels: { alertname: 'AuthProbe', instance: 'web-1:9100' }, startsAt: new Date().toISOString() }]);
+const json = { 'content-type': 'application/json' };
+
+describe('server.auth', () => {
+  it('leaves probes, /metrics and the API document open', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/docs/json']) expect((await request('GET', path)).status, path).toBe(200);
+  });
+
+  it('answers 401 with a challenge, naming the scope, when no token or an unknown one is given', async () => {
+    const missing = await request('POST', '/api/v2/alerts', json, alertBody);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer realm="vigil"/);
+    expect(await missing.json()).toEqual({ error: 'AUTH_REQUIRED', detail: expect.stringContaining('scope write') as unknown });
+    const unknown = await request('GET', '/api/v1/incidents', bearer('not-a-token-of-vigil'));
+    expect(unknown.status).toBe(401);
+    // Nothing was stored from the refused post.
+    expect(await (await request('GET', '/api/v1/alerts', bearer(READER))).json()).toMatchObject({ total: 0 });
+  });
+
+  it("takes senders' tokens as Bearer, Influx's Token and Basic's password", async () => {
+    expect((await request('POST', '/api/v2/alerts', { ...json, ...bearer(SENDER) }, alertBody)).status).toBe(200);
+    const seconds = Math.floor(Date.now() / 1000);
+    expect((await request('POST', '/api/v2/write?precision=s', { authorization: `Token ${SENDER}` }, `auth_probe value=1 ${seconds}`)).status).toBe(204);
+    const basic = `Basic ${Buffer.from(`prometheus:${SENDER}`).toString('base64')}`;
+    expect((await request('POST', '/write?precision=s', { authorization: basic }, `auth_probe value=2 ${seconds}`)).status).toBe(204);
+  });
+
+  it('answers 403 naming the scopes when a token lacks the one a route needs', async () => {
+    const forbidden = await request('GET', '/api/v1/alerts', bearer(SENDER));
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toEqual({ error: 'AUTH_FORBIDDEN', detail: 'token prometheus has scopes write; GET /api/v1/alerts needs read' });
+    expect((await request('PUT', '/api/v1/services', { ...json, ...bearer(READER) }, '{"services":[]}')).status).toBe(403);
+    expect((await request('POST', '/api/v1/incidents/no-such/acknowledge', bearer(READER))).status).toBe(403);
+    expect((await request('POST', '/api/v2/alerts', { ...json, ...bearer(READER) }, alertBody)).status).toBe(403);
+  });
+
+  it('lets each token do what its scopes allow (a hashed one too)', async () => {
+    expect(await (await request('GET', '/api/v1/alerts', bearer(READER))).json()).toMatchObject({ total: 1 });
+    const form = { 'content-type': 'application/x-www-form-urlencoded', ...bearer(READER) };
+    expect((await request('POST', '/api/v1/series', form, 'match[]=auth_probe_value')).status).toBe(200);
+    // The operator reaches the action: 404 is the incident's, not the door's.
+    expect((await request('POST', '/api/v1/incidents/no-such/acknowledge', bearer(OPERATOR))).status).toBe(404);
+  });
+
+  it('takes the token as routing_key on the PagerDuty route, as PagerDuty senders send it', async () => {
+    const event = (routingKey: string) => JSON.stringify({ routing_key: routingKey, event_action: 'trigger', dedup_key: 'auth-pd', payload: { summary: 'disk full', source: 'db-1', severity: 'critical' } });
+    expect((await request('POST', '/v2/enqueue', json, event(SENDER))).status).toBe(202);
+    expect((await request('POST', '/v2/enqueue', json, event('wrong-routing-key-xyz'))).status).toBe(401);
+    expect((await request('POST', '/v2/enqueue', json, '{"event_action":"trigger"}')).status).toBe(401);
+    expect((await request('POST', '/v2/enqueue', { ...json, ...bearer(SENDER) }, event('any-key-given-the-header'))).status).toBe(202);
+  });
+
+  it('counts refusals by scope and reason, and refused alert posts as unauthorized', async () => {
+    const text = await (await request('GET', '/metrics')).text();
+    const value = (sample: string) => Number(new RegExp(`^${sample.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    // Missing: the first alert post, and a PagerDuty event without routing_key.
+    expect(value('vigil_auth_refused_total{scope="write",reason="missing"}')).toBe(2);
+    expect(value('vigil_auth_refused_total{scope="write",reason="invalid"}')).toBe(1);
+    expect(value('vigil_auth_refused_total{scope="read",reason="invalid"}')).toBe(1);
+    expect(value('vigil_auth_refused_total{scope="write",reason="forbidden"}')).toBe(1);
+    expect(value('vigil_auth_refused_total{scope="read",reason="forbidden"}')).toBe(1);
+    expect(value('vigil_auth_refused_total{scope="operate",reason="forbidden"}')).toBe(2);
+    expect(value('vigil_alert_requests_total{source="prometheus",outcome="unauthorized"}')).toBe(2);
+    expect(value('vigil_alert_requests_total{source="pagerduty",outcome="unauthorized"}')).toBe(2);
+  });
+});
