@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { panelsOf, queriesOf, readDashboards, variableQueryOf, type Dashboard, type GridPos } from '../helpers/dashboards.js';
 import { metricUses, seriesNamesOf, STRING, type SeriesKind } from '../helpers/metric-names.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
@@ -10,60 +9,10 @@ import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 // through rate()/increase() over $__rate_interval or $__range, every selector filtered by a
 // dashboard variable (the process metrics exist on every Node target Prometheus scrapes).
 
-const dashboardDir = join(import.meta.dirname, '../../dashboards');
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 const PANEL_TYPES = new Set(['row', 'timeseries', 'stat', 'gauge', 'bargauge', 'table', 'text', 'heatmap']);
 
-interface GridPos {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-interface Target {
-  refId?: unknown;
-  expr?: unknown;
-  datasource?: unknown;
-}
-interface Panel {
-  id?: unknown;
-  type?: unknown;
-  title?: unknown;
-  datasource?: unknown;
-  gridPos?: GridPos;
-  targets?: Target[];
-  panels?: Panel[];
-}
-interface Variable {
-  name?: unknown;
-  type?: unknown;
-  query?: unknown;
-  datasource?: unknown;
-}
-interface Dashboard {
-  uid?: unknown;
-  title?: unknown;
-  schemaVersion?: unknown;
-  panels?: Panel[];
-  templating?: { list?: Variable[] };
-}
-
-const dashboards = readdirSync(dashboardDir)
-  .filter((file) => file.endsWith('.json'))
-  .sort()
-  .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(dashboardDir, file), 'utf8')) as Dashboard }));
-
-/** Every panel, those inside (collapsed) rows included. */
-function panelsOf(dashboard: Dashboard): Panel[] {
-  return (dashboard.panels ?? []).flatMap((panel) => [panel, ...(panel.panels ?? [])]);
-}
-
-/** Every query of the dashboard, named for messages. */
-function queriesOf(dashboard: Dashboard): { where: string; expr: string }[] {
-  return panelsOf(dashboard).flatMap((panel) =>
-    (panel.targets ?? []).map((target) => ({ where: `panel ${String(panel.id)} "${String(panel.title)}" ${String(target.refId)}`, expr: String(target.expr) })),
-  );
-}
+const dashboards = readDashboards();
 
 /** Names of the template variables other than the datasource one. */
 function filterVariables(dashboard: Dashboard): string[] {
@@ -184,7 +133,7 @@ describe('dashboards against the metrics of a running Vigil', () => {
 
   it.each(dashboards)("dashboards/$file variables list values of a series /metrics carries from the start", ({ dashboard }) => {
     for (const variable of (dashboard.templating?.list ?? []).filter((v) => v.type === 'query')) {
-      const query = typeof variable.query === 'string' ? variable.query : String((variable.query as { query?: unknown } | undefined)?.query);
+      const query = variableQueryOf(variable);
       const metric = /label_values\(\s*([a-zA-Z_:][\w:]*)/.exec(query)?.[1];
       expect(metric, `variable ${String(variable.name)}: ${query}`).toBeDefined();
       // A labelled counter shows no sample before it counts something: the variable would list nothing.
