@@ -21,9 +21,11 @@
  * creation, and only if never acknowledged.
  *
  * Repeat (optional, PagerDuty's "repeat if no one acknowledges"): while nobody has taken the
- * incident, the highest `afterMs` level is told again every `intervalMs` after it fell due,
- * at most `times` times per opening (a reopen starts over). A reminder, not a backlog: after
- * downtime only the latest repeat due is told.
+ * incident, the highest `afterMs` level is told again `intervalMs` after it was last told
+ * (`escalationToldAtMs`: when it was reached, then each reminder), at most `times` times per
+ * opening (a reopen starts over). A level never told (a breach reached a higher level first,
+ * and levels are never gone back to) has no reminders. After downtime one reminder, then the
+ * interval again: a reminder, not a backlog.
  */
 import type { Incident } from './incident.js';
 import { isOpen } from './incident-lifecycle.js';
@@ -91,23 +93,26 @@ function openedAtMsOf(incident: Taking): number {
   return incident.reopenedAtMs ?? incident.createdAtMs;
 }
 
+/** The 1-based level of the highest `afterMs` level, the one repeats tell; 0 when no level has `afterMs`. */
+export function repeatedLevelOf(levels: readonly EscalationLevel[]): number {
+  return levels.findLastIndex((level) => level.afterMs !== undefined) + 1;
+}
+
 /**
- * The repeat of the highest `afterMs` level due at `nowMs` (its 1-based count, beyond the
- * `escalationRepeats` already told), or null. Idempotent once the caller records the count.
+ * The reminder of the highest `afterMs` level due at `nowMs` (`repeat`: its 1-based count), or
+ * null. Idempotent once the caller records the count and the time it was told.
  */
 export function dueRepeat(
-  incident: Taking & Pick<Incident, 'escalationLevel' | 'escalationRepeats'>,
+  incident: Taking & Pick<Incident, 'escalationRepeats' | 'escalationToldAtMs'>,
   levels: readonly EscalationLevel[],
   repeat: EscalationRepeat | undefined,
   nowMs: number,
 ): (EscalationStep & { repeat: number }) | null {
   if (!repeat || !isOpen(incident.status) || !isUntaken(incident)) return null;
-  const top = levels.findLastIndex((level) => level.afterMs !== undefined);
-  if (top < 0 || incident.escalationLevel < top + 1) return null;
-  const level = levels[top]!;
-  const due = Math.min(repeat.times, Math.floor((nowMs - openedAtMsOf(incident) - level.afterMs!) / repeat.intervalMs));
-  if (due <= incident.escalationRepeats) return null;
-  return { level: top + 1, reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes, repeat: due };
+  if (incident.escalationToldAtMs === null || incident.escalationRepeats >= repeat.times || nowMs < incident.escalationToldAtMs + repeat.intervalMs) return null;
+  const level = levels[repeatedLevelOf(levels) - 1];
+  if (!level) return null;
+  return { level: repeatedLevelOf(levels), reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes, repeat: incident.escalationRepeats + 1 };
 }
 
 /**

@@ -27,7 +27,7 @@ import type { Store } from '../storage/store.js';
 import { mapAlertToCatalog, type CatalogIndex } from '../catalog/catalog-index.js';
 import { SEVERITIES, type Severity } from './alert.js';
 import type { AlertState } from './alert-state.js';
-import { dueEscalations, dueRepeat, type EscalationLevel, type EscalationReason, type EscalationRepeat, type EscalationStep } from './escalation.js';
+import { dueEscalations, dueRepeat, repeatedLevelOf, type EscalationLevel, type EscalationReason, type EscalationRepeat, type EscalationStep } from './escalation.js';
 import { groupKeyOf, incidentTitle, type GroupingRule } from './group-alerts.js';
 import type { Incident, IncidentEvent } from './incident.js';
 import { applyTransition, isOpen, statusAfter, type IncidentAction } from './incident-lifecycle.js';
@@ -68,6 +68,8 @@ export interface IncidentServiceOptions {
 export interface IncidentMetrics {
   created(priority: Priority): void;
   escalated(reason: EscalationReason): void;
+  /** One sweep (SLA breaches, escalation, auto-resolve, stores retried), how long it took. */
+  swept(seconds: number): void;
 }
 
 export interface IncidentDetail {
@@ -139,6 +141,7 @@ const RECURRENCE_LINK_MS = 30 * 86_400_000;
 export function createIncidentService(options: IncidentServiceOptions): IncidentService {
   const { batcher, clock, logger, rule } = options;
   const escalationLevels = options.escalationLevels ?? [];
+  const repeatedLevel = repeatedLevelOf(escalationLevels);
   const incidents = new Map<string, Incident>();
   /** Open incident per group key. */
   const openByGroup = new Map<string, string>();
@@ -274,7 +277,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     const escalated: EscalationReason[] = [];
     for (const event of events) {
       if (event.kind === 'created') created.push(incidents.get(event.incidentId)?.priority ?? 'P4');
-      else if (event.kind === 'escalated') escalated.push((event.detail as { reason: EscalationReason }).reason);
+      // Levels reached; a reminder of one (repeat) reaches nothing new.
+      else if (event.kind === 'escalated' && event.detail['repeat'] === undefined) escalated.push((event.detail as { reason: EscalationReason }).reason);
     }
     let counted = false;
     // Once: a write waiting in `unsaved` may be stored by the sweep and by a caller's retry.
@@ -463,12 +467,16 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
    */
   function escalate(incident: Incident, nowMs: number, events: IncidentEvent[]): boolean {
     const steps: (EscalationStep & { repeat?: number })[] = dueEscalations(incident, escalationLevels, nowMs);
-    for (const step of steps) incident.escalationLevel = step.level;
+    for (const step of steps) {
+      incident.escalationLevel = step.level;
+      // The level repeats remind of, told now: the first reminder is an interval from here.
+      if (step.level === repeatedLevel && step.reason === 'not_acknowledged') incident.escalationToldAtMs = nowMs;
+    }
     const repeat = dueRepeat(incident, escalationLevels, options.escalationRepeat, nowMs);
     if (repeat) {
       incident.escalationRepeats = repeat.repeat;
-      // Reached only now (Vigil was down, or the policy changed): the level itself is told, not also a reminder.
-      if (!steps.some((step) => step.level === repeat.level)) steps.push(repeat);
+      incident.escalationToldAtMs = nowMs;
+      steps.push(repeat);
     }
     for (const step of steps) {
       events.push({
@@ -557,6 +565,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       reopenedAtMs: null,
       breachedAtReopen: false,
       escalationRepeats: 0,
+      escalationToldAtMs: null,
       assignee: null,
       responseDueAtMs: nowMs,
       resolutionDueAtMs: nowMs,
@@ -631,6 +640,7 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       incident.breachedAtReopen = incident.slaBreached;
       incident.escalationLevel = 0;
       incident.escalationRepeats = 0;
+      incident.escalationToldAtMs = null;
       // Members that fire now, from the alerts themselves: resolves of members arriving
       // while the incident was resolved were not counted.
       const firing = firingOf(incident.id);
@@ -823,7 +833,15 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
       // One sweep at a time, whoever asks (the timer, or a zero hold after alerts changed):
       // two over one slow store would both take unsaved writes off the same queue.
       sweepsQueued++;
-      return inLineWithSweeps(sweepOnce).finally(() => sweepsQueued--);
+      const timed = async () => {
+        const started = performance.now();
+        try {
+          await sweepOnce();
+        } finally {
+          options.metrics?.swept((performance.now() - started) / 1000);
+        }
+      };
+      return inLineWithSweeps(timed).finally(() => sweepsQueued--);
     },
     async act(id, action, actor, note) {
       const incident = await requireIncident(id, action);

@@ -30,6 +30,8 @@ export interface Incident {
   breachedAtReopen: boolean;
   /** Repeats of the highest `afterMs` escalation level told since the incident opened or was last reopened (escalation.ts). */
   escalationRepeats: number;
+  /** When that level was last told (reached, or reminded); null: not since the incident opened or was last reopened. */
+  escalationToldAtMs: number | null;
   assignee: string | null;
   responseDueAtMs: number;
   resolutionDueAtMs: number;

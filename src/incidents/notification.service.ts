@@ -281,8 +281,10 @@ export function createNotificationService(options: NotificationServiceOptions): 
       const joined = notice.newServices ?? notice.ignoredServices ?? [];
       const ofIncident = routesOf(notice.incident.services.filter((s) => !joined.includes(s)));
       const ofNewServices = notice.newServices ? routesOf(notice.newServices) : null;
+      // A reminder (escalation repeat) is for the level's own routes: the subscribers heard of the level.
+      const reminder = notice.escalation?.repeat !== undefined;
       for (const route of options.routes) {
-        if (!route.kinds.includes(notice.kind)) continue;
+        if (reminder || !route.kinds.includes(notice.kind)) continue;
         if (ofNewServices) {
           if (ofNewServices.has(route.name) && !ofIncident.has(route.name)) names.add(route.name);
         } else if (!index?.routesNamedByServices.has(route.name) || ofIncident.has(route.name)) names.add(route.name);

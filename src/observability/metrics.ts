@@ -192,6 +192,12 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     labelNames: ['reason'],
     registers: [registry],
   });
+  const sweepSeconds = new Histogram({
+    name: 'vigil_incident_sweep_duration_seconds',
+    help: 'Time of one incident sweep (every second: SLA breaches, escalation, auto-resolve, writes retried).',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
   const notificationAttempts = new Counter({
     name: 'vigil_notification_attempts_total',
     help: 'Webhook delivery attempts by route and outcome (delivered; retrying: failed, tried again later; failed: given up).',
@@ -318,6 +324,7 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     incidents: {
       created: (priority) => incidentsCreated.inc({ priority }),
       escalated: (reason) => escalations.inc({ reason }),
+      swept: (seconds) => sweepSeconds.observe(seconds),
     },
     notifications: {
       routesConfigured: (routes) => {

@@ -28,6 +28,7 @@ export function incidentRow(incident: Incident, version: number): Record<string,
     reopened_at: nullableDateTime(incident.reopenedAtMs),
     breached_at_reopen: incident.breachedAtReopen,
     escalation_repeats: incident.escalationRepeats,
+    escalation_told_at: nullableDateTime(incident.escalationToldAtMs),
     assignee: incident.assignee,
     response_due_at: dateTime(incident.responseDueAtMs),
     resolution_due_at: dateTime(incident.resolutionDueAtMs),
@@ -76,7 +77,7 @@ export const INCIDENT_ALERT_LAYOUT = rowBinaryLayout('incident-alert-1', [column
 
 const COLUMNS = `id, title, status, priority, severity, escalation_level, group_key, services, cis, alert_count,
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(acknowledged_at) AS acknowledged_ms,
-  toUnixTimestamp64Milli(resolved_at) AS resolved_ms, toUnixTimestamp64Milli(closed_at) AS closed_ms, toUnixTimestamp64Milli(reopened_at) AS reopened_ms, breached_at_reopen, escalation_repeats, assignee,
+  toUnixTimestamp64Milli(resolved_at) AS resolved_ms, toUnixTimestamp64Milli(closed_at) AS closed_ms, toUnixTimestamp64Milli(reopened_at) AS reopened_ms, breached_at_reopen, escalation_repeats, toUnixTimestamp64Milli(escalation_told_at) AS escalation_told_ms, assignee,
   toUnixTimestamp64Milli(response_due_at) AS response_due_ms, toUnixTimestamp64Milli(resolution_due_at) AS resolution_due_ms,
   sla_breached, response_breached, resolution_breached, related_incident_id, toUnixTimestamp64Milli(all_alerts_resolved_at) AS all_resolved_ms, pauses`;
 
@@ -101,6 +102,7 @@ interface Row {
   breached_at_reopen: boolean;
   /** 0 on rows from before migration 018. */
   escalation_repeats: number | string;
+  escalation_told_ms: number | null;
   assignee: string | null;
   response_due_ms: number;
   resolution_due_ms: number;
@@ -136,6 +138,7 @@ function toIncident(row: Row): Incident {
     reopenedAtMs: num(row.reopened_ms),
     breachedAtReopen: Boolean(row.breached_at_reopen),
     escalationRepeats: Number(row.escalation_repeats),
+    escalationToldAtMs: num(row.escalation_told_ms),
     assignee: row.assignee,
     responseDueAtMs: Number(row.response_due_ms),
     resolutionDueAtMs: Number(row.resolution_due_ms),

@@ -15,19 +15,30 @@ const t0 = Date.parse('2026-11-23T09:00:00Z');
 const clock = createFixedClock(t0);
 const dataDir = makeDataDir('vigil-repeat-');
 const paged: { kind: string; escalation?: { level: number; reason: string; repeat?: number }; incident: { id: string } }[] = [];
+/** What the route subscribing to every escalation heard: levels, not reminders. */
+const channel: { escalation?: { level: number; repeat?: number } }[] = [];
 let receiver: HttpReceiver;
 let vigil: TestVigil;
 
 function configure(c: Config): void {
   c.incidents.autoResolveHoldMs = 0;
   c.alerts.resolveTimeoutMs = 30 * 86_400_000;
-  c.notifications = { routes: [{ name: 'lead', url: `${receiver.url}/lead`, format: 'json', kinds: [] }], maxAttempts: 3, retryBaseDelayMs: 50, timeoutMs: 1_000 };
+  c.notifications = {
+    routes: [
+      { name: 'lead', url: `${receiver.url}/lead`, format: 'json', kinds: [] },
+      { name: 'channel', url: `${receiver.url}/channel`, format: 'json', kinds: ['escalated'] },
+    ],
+    maxAttempts: 3,
+    retryBaseDelayMs: 50,
+    timeoutMs: 1_000,
+  };
   c.incidents.escalation = { levels: [{ afterMs: 10 * MIN, routes: ['lead'] }], repeat: { intervalMs: 15 * MIN, times: 2 } };
 }
 
 beforeAll(async () => {
-  receiver = await startReceiver(({ body }, response) => {
-    paged.push(JSON.parse(body) as (typeof paged)[number]);
+  receiver = await startReceiver(({ path, body }, response) => {
+    if (path === '/channel') channel.push(JSON.parse(body) as (typeof channel)[number]);
+    else paged.push(JSON.parse(body) as (typeof paged)[number]);
     response.writeHead(200).end();
   });
   vigil = await startTestVigil({ dataDir, clock, overrides: configure });
@@ -39,7 +50,19 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown) => fetch(`${vigil.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function metric(sample: string): Promise<number> {
+  const text = await (await fetch(`${vigil.url}/metrics`)).text();
+  return Number(new RegExp(`^${sample.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+}
+/**
+ * Waits for two whole sweeps after the clock moved (the first may have begun before), and
+ * for every delivery they started: what was not told by then is not due.
+ */
+async function afterTwoSweeps(): Promise<void> {
+  const before = await metric('vigil_incident_sweep_duration_seconds_count');
+  await until('two sweeps', async () => ((await metric('vigil_incident_sweep_duration_seconds_count')) >= before + 2 ? true : undefined));
+  await until('deliveries done', async () => ((await metric('vigil_notifications_pending')) === 0 ? true : undefined));
+}
 /** What the lead was told so far: the level, and which reminder (0: the level itself). */
 const told = () => paged.map((p) => [p.escalation?.level, p.escalation?.repeat ?? 0]);
 const pagedTimes = (count: number) => until(`${count} pages`, () => (paged.length >= count ? true : undefined));
@@ -53,19 +76,21 @@ describe('escalation repeat', () => {
     await pagedTimes(1);
     id = paged[0]!.incident.id;
     clock.set(t0 + 25 * MIN - 1);
-    // Two sweeps: no reminder before its time.
-    await sleep(2_200);
+    // No reminder before its time.
+    await afterTwoSweeps();
     expect(told()).toEqual([[1, 0]]);
     clock.set(t0 + 25 * MIN);
     await pagedTimes(2);
     expect(paged[1]).toMatchObject({ kind: 'escalated', escalation: { level: 1, reason: 'not_acknowledged', repeat: 1 }, incident: { id } });
+    // A reminder reaches no new level: the escalations counter counts the level once.
+    expect(await metric('vigil_incident_escalations_total{reason="not_acknowledged"}')).toBe(1);
   });
 
   it('continues the count after a restart: no reminder told twice', async () => {
     await vigil.close();
     vigil = await startTestVigil({ dataDir, clock, overrides: configure });
     clock.set(t0 + 39 * MIN);
-    await sleep(2_200);
+    await afterTwoSweeps();
     expect(told()).toEqual([
       [1, 0],
       [1, 1],
@@ -77,10 +102,11 @@ describe('escalation repeat', () => {
 
   it('stops at its limit, and records each reminder on the timeline', async () => {
     clock.set(t0 + 300 * MIN);
-    await sleep(2_200);
+    await afterTwoSweeps();
     expect(paged).toHaveLength(3);
     const detail = (await (await fetch(`${vigil.url}/api/v1/incidents/${id}`)).json()) as { escalationLevel: number; timeline: { kind: string; level?: number; repeat?: number }[] };
     expect(detail.escalationLevel).toBe(1);
+    expect(channel.map((c) => [c.escalation?.level, c.escalation?.repeat ?? 0])).toEqual([[1, 0]]);
     expect(detail.timeline.filter((e) => e.kind === 'escalated').map((e) => [e.level, e.repeat ?? 0])).toEqual([
       [1, 0],
       [1, 1],
@@ -102,7 +128,7 @@ describe('escalation repeat', () => {
     ]);
     expect((await post(`/api/v1/incidents/${id}/acknowledge`, { actor: 'bob' })).status).toBe(200);
     clock.set(t0 + 340 * MIN);
-    await sleep(2_200);
+    await afterTwoSweeps();
     expect(paged).toHaveLength(5);
   });
 });

@@ -171,7 +171,7 @@ describe('migrate on the embedded engine', () => {
           {
             id, title: id, status: resolvedAt ? 'resolved' : 'acknowledged', priority: 'P3', severity: 'major', escalationLevel: 0, groupKey: id, services: [], cis: [],
             alertFingerprints: [], alertCount: 1, createdAtMs: Date.parse('2026-11-20T10:00:00Z'),
-            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null, reopenedAtMs: null, breachedAtReopen: false, escalationRepeats: 0,
+            acknowledgedAtMs: acknowledgedAt ? Date.parse(acknowledgedAt) : null, resolvedAtMs: resolvedAt ? Date.parse(resolvedAt) : null, closedAtMs: null, reopenedAtMs: null, breachedAtReopen: false, escalationRepeats: 0, escalationToldAtMs: null,
             assignee: null, responseDueAtMs: Date.parse('2026-11-20T14:00:00Z'), resolutionDueAtMs: Date.parse('2026-11-21T10:00:00Z'),
             slaBreached: true, responseBreached: false, resolutionBreached: false, relatedIncidentId: null, allAlertsResolvedAtMs: null, pauses: [],
           },
@@ -182,6 +182,7 @@ describe('migrate on the embedded engine', () => {
       delete row.response_breached;
       delete row.resolution_breached;
       delete row.escalation_repeats;
+      delete row.escalation_told_at;
       return row;
     };
     await store.insertRows('incidents_v1', [
@@ -196,11 +197,13 @@ describe('migrate on the embedded engine', () => {
     expect(await flags('late-ack')).toEqual([true, false]);
     expect(await flags('late-fix')).toEqual([false, true]);
     expect(await flags('never-acked')).toEqual([true, false]);
-    expect((await findIncident(store, 'late-ack'))?.escalationRepeats).toBe(0);
+    expect(await findIncident(store, 'late-ack')).toMatchObject({ escalationRepeats: 0, escalationToldAtMs: null });
   });
 
-  it('018 counts the escalation repeats told per opening (0 by default)', async () => {
-    expect(await createQuery('incidents_v1')).toContain('`escalation_repeats` UInt16 DEFAULT 0');
+  it('018 keeps the escalation repeats told per opening and when the level was last told (0, NULL by default)', async () => {
+    const incidents = await createQuery('incidents_v1');
+    expect(incidents).toContain('`escalation_repeats` UInt16 DEFAULT 0');
+    expect(incidents).toContain("`escalation_told_at` Nullable(DateTime64(3, 'UTC'))");
   });
 
   it('012 seeds each alert\'s activity from its latest state row once; its view adds the events that carry the alert\'s first-seen time', async () => {

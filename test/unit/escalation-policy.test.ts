@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueEscalations, dueRepeat, validateEscalationLevels, type EscalationLevel } from '../../src/incidents/escalation.js';
+import { dueEscalations, dueRepeat, repeatedLevelOf, validateEscalationLevels, type EscalationLevel } from '../../src/incidents/escalation.js';
 import type { Incident } from '../../src/incidents/incident.js';
 
 const t0 = Date.parse('2026-11-23T09:00:00Z');
@@ -92,29 +92,32 @@ describe('validateEscalationLevels', () => {
 describe('dueRepeat', () => {
   // The manager (level 2, 30 min) again every 15 min while nobody takes it, twice at most.
   const repeat = { intervalMs: 15 * MIN, times: 2 };
-  type RepeatSubject = Subject & { escalationRepeats: number };
-  const atTop = (over: Partial<RepeatSubject> = {}): RepeatSubject => ({ ...incident({ escalationLevel: 2 }), escalationRepeats: 0, ...over });
+  type RepeatSubject = Subject & { escalationRepeats: number; escalationToldAtMs: number | null };
+  /** Level 2 told at 30 min, on time. */
+  const told = (over: Partial<RepeatSubject> = {}): RepeatSubject => ({ ...incident({ escalationLevel: 2 }), escalationRepeats: 0, escalationToldAtMs: t0 + 30 * MIN, ...over });
 
   it.each([
-    ['not configured', atTop(), t0 + 60 * MIN, undefined, null],
-    ['the top afterMs level not reached yet', atTop({ escalationLevel: 1 }), t0 + 60 * MIN, repeat, null],
-    ['before the first interval after the level', atTop(), t0 + 45 * MIN - 1, repeat, null],
-    ['at the first interval', atTop(), t0 + 45 * MIN, repeat, 1],
-    ['the first told, before the second', atTop({ escalationRepeats: 1 }), t0 + 59 * MIN, repeat, null],
-    ['several due at once (after downtime): only the latest', atTop(), t0 + 61 * MIN, repeat, 2],
-    ['past the limit', atTop({ escalationRepeats: 2 }), t0 + 600 * MIN, repeat, null],
-    ['the limit caps a long downtime', atTop(), t0 + 600 * MIN, repeat, 2],
-    ['acknowledged', atTop({ status: 'acknowledged', acknowledgedAtMs: t0 + 40 * MIN }), t0 + 60 * MIN, repeat, null],
-    ['resolved', atTop({ status: 'resolved', resolvedAtMs: t0 + 40 * MIN } as Partial<RepeatSubject>), t0 + 60 * MIN, repeat, null],
-    ['at the breach level above it, still untaken', atTop({ escalationLevel: 3, slaBreached: true }), t0 + 45 * MIN, repeat, 1],
-    ['reopened: counted from the reopening', { ...reopened({ escalationLevel: 2 }), escalationRepeats: 0 }, t0 + 120 * MIN + 45 * MIN - 1, repeat, null],
-    ['reopened, an interval after its top level', { ...reopened({ escalationLevel: 2 }), escalationRepeats: 0 }, t0 + 120 * MIN + 45 * MIN, repeat, 1],
+    ['not configured', told(), t0 + 60 * MIN, undefined, null],
+    ['the level never told (a breach reached level 3 first)', told({ escalationLevel: 3, slaBreached: true, escalationToldAtMs: null }), t0 + 600 * MIN, repeat, null],
+    ['before an interval from when it was told', told(), t0 + 45 * MIN - 1, repeat, null],
+    ['an interval after it was told', told(), t0 + 45 * MIN, repeat, 1],
+    ['the first told, before the next interval', told({ escalationRepeats: 1, escalationToldAtMs: t0 + 45 * MIN }), t0 + 60 * MIN - 1, repeat, null],
+    ['the second, an interval after the first', told({ escalationRepeats: 1, escalationToldAtMs: t0 + 45 * MIN }), t0 + 60 * MIN, repeat, 2],
+    ['after downtime: the next one, not the backlog', told(), t0 + 600 * MIN, repeat, 1],
+    ['told late (reached after downtime): counted from then', told({ escalationToldAtMs: t0 + 58 * MIN }), t0 + 60 * MIN, repeat, null],
+    ['past the limit', told({ escalationRepeats: 2, escalationToldAtMs: t0 + 60 * MIN }), t0 + 600 * MIN, repeat, null],
+    ['acknowledged', told({ status: 'acknowledged', acknowledgedAtMs: t0 + 40 * MIN }), t0 + 60 * MIN, repeat, null],
+    ['resolved', told({ status: 'resolved' }), t0 + 60 * MIN, repeat, null],
+    ['at the breach level above it, still untaken', told({ escalationLevel: 3, slaBreached: true }), t0 + 45 * MIN, repeat, 1],
+    ['reopened and untaken, told since the reopening', { ...reopened({ escalationLevel: 2 }), escalationRepeats: 0, escalationToldAtMs: t0 + 150 * MIN }, t0 + 165 * MIN, repeat, 1],
   ] as const)('%s', (_name, subject, nowMs, config, expected) => {
     expect(dueRepeat(subject as RepeatSubject, policy, config, nowMs)?.repeat ?? null).toBe(expected);
   });
 
   it("tells the top afterMs level's routes, and nothing without such a level", () => {
-    expect(dueRepeat(atTop(), policy, repeat, t0 + 45 * MIN)).toEqual({ level: 2, reason: 'not_acknowledged', afterMs: 30 * MIN, routes: ['manager'], repeat: 1 });
-    expect(dueRepeat(atTop({ escalationLevel: 1 }), [{ onBreach: true, routes: ['director'] }], repeat, t0 + 600 * MIN)).toBeNull();
+    expect(dueRepeat(told(), policy, repeat, t0 + 45 * MIN)).toEqual({ level: 2, reason: 'not_acknowledged', afterMs: 30 * MIN, routes: ['manager'], repeat: 1 });
+    expect(dueRepeat(told({ escalationLevel: 1 }), [{ onBreach: true, routes: ['director'] }], repeat, t0 + 600 * MIN)).toBeNull();
+    expect(repeatedLevelOf(policy)).toBe(2);
+    expect(repeatedLevelOf([{ onBreach: true, routes: [] }])).toBe(0);
   });
 });
