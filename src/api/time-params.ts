@@ -13,6 +13,8 @@ export function parseTimeParam(name: string, value: string | undefined, fallback
 /**
  * Parses a range's two times as parseTimeParam does, refusing (400, in Prometheus' words) an
  * end before the start as sent: before the clamp, which would make -2 and -1 equal (0).
+ * Prometheus' earliest and latest time, and a fallback of ±Infinity, are before and after
+ * every other time.
  */
 export function parseTimeRange(
   start: { name: string; value: string | undefined; fallbackMs: number },
@@ -31,8 +33,9 @@ function clampTime(ms: number): number {
 /** parseTimeParam without the clamp. */
 function readTime(name: string, value: string | undefined, fallbackMs: number): number {
   if (value === undefined || value === '') return fallbackMs;
-  if (value === PROMETHEUS_MIN_TIME) return MIN_TIME_MS;
-  if (value === PROMETHEUS_MAX_TIME) return MAX_TIME_MS;
+  // Before and after any time a client may give: compared as such, clamped after.
+  if (value === PROMETHEUS_MIN_TIME) return Number.NEGATIVE_INFINITY;
+  if (value === PROMETHEUS_MAX_TIME) return Number.POSITIVE_INFINITY;
   let ms: number;
   if (/^-?\d+(\.\d+)?(e\d+)?$/i.test(value)) ms = Math.round(Number(value) * 1000);
   else {

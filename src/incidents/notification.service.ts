@@ -91,8 +91,11 @@ export interface NotificationServiceOptions {
 export interface NotificationMetrics {
   /** The configured routes, once at start: their series exist (at 0) before any attempt. */
   routesConfigured(routes: readonly string[]): void;
-  /** One attempt: `delivered`, `retrying` (failed, tried again later) or `failed` (given up). */
-  attempted(route: string, outcome: 'delivered' | 'retrying' | 'failed', seconds: number): void;
+  /**
+   * One attempt: `delivered`, `retrying` (failed, tried again later) or `failed` (given up);
+   * `seconds` null when no request was made (the route is no longer configured).
+   */
+  attempted(route: string, outcome: 'delivered' | 'retrying' | 'failed', seconds: number | null): void;
 }
 
 export interface NotificationService extends Notifier {
@@ -109,6 +112,8 @@ export interface NotificationService extends Notifier {
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 /** A delivery still pending after this long is stale news: a start does not resume it (it stays visible as pending). */
 const RESUME_WINDOW_MS = 7 * 86_400_000;
+/** The `route` label of attempts whose route is no longer configured (their names are the old configuration's). */
+export const REMOVED_ROUTE = '(removed)';
 /** Header (and JSON field `deliveryId`) receivers dedup on: at-least-once delivery sends a delivery again after a crash. */
 export const DELIVERY_ID_HEADER = 'x-vigil-delivery';
 
@@ -245,7 +250,9 @@ export function createNotificationService(options: NotificationServiceOptions): 
     const state: DeliveryState = delivered ? 'delivered' : givenUp ? 'failed' : 'pending';
     const nowMs = clock.nowMs();
     const outcome = delivered ? 'delivered' : givenUp ? 'failed' : 'retrying';
-    options.metrics?.attempted(delivery.route, outcome, (performance.now() - startedAt) / 1000);
+    // A route no longer configured is counted under one name, existing at 0 from the start
+    // (REMOVED_ROUTE): its resumed deliveries fail at once, in the first scrape.
+    options.metrics?.attempted(route ? delivery.route : REMOVED_ROUTE, outcome, route ? (performance.now() - startedAt) / 1000 : null);
     Object.assign(delivery, { attempts: number, state, updatedAtMs: nowMs });
     try {
       // One call: the attempt and the delivery's state together or neither.

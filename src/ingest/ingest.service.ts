@@ -10,7 +10,9 @@ import { SampleBatchBuilder, type SampleBatch } from './sample-batch.js';
 import { canonicalSeriesKey, MS_PER_DAY, type SeriesRegistry } from './series-registry.js';
 import { OLDER_THAN_RETENTION, validateSeries, type TimestampBounds } from './validate-series.js';
 
-export type Protocol = 'prometheus' | 'otlp' | 'influx';
+/** Metric ingest protocols, the `protocol` label of the ingest metrics (remote write is `prometheus`). */
+export const INGEST_PROTOCOLS = ['prometheus', 'otlp', 'influx'] as const;
+export type Protocol = (typeof INGEST_PROTOCOLS)[number];
 
 export interface IngestSummary {
   samples: number;

@@ -3,12 +3,13 @@ import { ALERT_SOURCES, ALERT_STATUSES } from '../incidents/alert.js';
 import type { EscalationReason } from '../incidents/escalation.js';
 import { AUTH_SCOPES, type AuthRefusals } from '../api/auth.js';
 import type { IncidentMetrics } from '../incidents/incident.service.js';
-import type { NotificationMetrics } from '../incidents/notification.service.js';
+import { REMOVED_ROUTE, type NotificationMetrics } from '../incidents/notification.service.js';
 import type { RowBatcherMetrics } from '../storage/row-batcher.js';
 import type { WriterMetrics } from '../storage/sample-writer.js';
+import { INCIDENT_STATUSES } from '../incidents/incident-lifecycle.js';
 import { PRIORITIES } from '../incidents/priority.js';
+import { INGEST_PROTOCOLS } from '../ingest/ingest.service.js';
 
-export const INGEST_PROTOCOLS = ['prometheus', 'otlp', 'influx'] as const;
 export const INGEST_OUTCOMES = ['stored', 'invalid', 'too_large', 'unsupported', 'overloaded', 'failed'] as const;
 export const ALERT_REQUEST_OUTCOMES = ['stored', 'invalid', 'unauthorized', 'too_large', 'unsupported', 'unavailable', 'failed'] as const;
 export type AlertRequestOutcome = (typeof ALERT_REQUEST_OUTCOMES)[number];
@@ -48,6 +49,8 @@ export interface Metrics {
   alertRequest(source: string, outcome: AlertRequestOutcome): void;
   /** Alert events stored, by sender and status (`firing`, `resolved`). */
   alertEvents(source: string, status: string, count: number): void;
+  /** Alerts Alertmanager left out of a webhook (its `truncatedAlerts`, past `max_alerts`). */
+  alertsTruncated(count: number): void;
   readonly incidents: IncidentMetrics;
   readonly notifications: NotificationMetrics;
   /** Counts a request refused by authentication (server.auth), by the scope its route needs and why. */
@@ -180,6 +183,11 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     labelNames: ['source', 'status'],
     registers: [registry],
   });
+  const alertsTruncated = new Counter({
+    name: 'vigil_alerts_truncated_total',
+    help: "Alerts Alertmanager left out of its webhook bodies (truncatedAlerts, past the receiver's max_alerts): never seen by Vigil.",
+    registers: [registry],
+  });
   const incidentsCreated = new Counter({
     name: 'vigil_incidents_created_total',
     help: 'Incidents opened, by priority at opening.',
@@ -231,20 +239,21 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
   });
   new Gauge({
     name: 'vigil_incidents',
-    help: 'Incidents held in memory (every one not yet closed), by status and priority.',
+    help: 'Incidents not yet closed, by status and priority.',
     labelNames: ['status', 'priority'],
     registers: [registry],
     collect() {
-      this.reset();
-      if (!readers) return;
-      const counts = new Map<string, { status: string; priority: string; count: number }>();
-      for (const { status, priority } of readers.incidents()) {
+      // Every status (but closed) and priority, 0 included: a line that drops to 0 must not end.
+      const counts = new Map<string, number>();
+      for (const status of INCIDENT_STATUSES) if (status !== 'closed') for (const priority of PRIORITIES) counts.set(`${status} ${priority}`, 0);
+      for (const { status, priority } of readers?.incidents() ?? []) {
         const key = `${status} ${priority}`;
-        const entry = counts.get(key) ?? { status, priority, count: 0 };
-        entry.count++;
-        counts.set(key, entry);
+        if (counts.has(key)) counts.set(key, counts.get(key)! + 1);
       }
-      for (const { status, priority, count } of counts.values()) this.set({ status, priority }, count);
+      for (const [key, count] of counts) {
+        const [status, priority] = key.split(' ') as [string, string];
+        this.set({ status, priority }, count);
+      }
     },
   });
   new Gauge({
@@ -321,6 +330,7 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     alertRequest: (source, outcome) => alertRequests.inc({ source, outcome }),
     authRefused: (scope, reason) => authRefused.inc({ scope, reason }),
     alertEvents: (source, status, count) => alertEvents.inc({ source, status }, count),
+    alertsTruncated: (count) => alertsTruncated.inc(count),
     incidents: {
       created: (priority) => incidentsCreated.inc({ priority }),
       escalated: (reason) => escalations.inc({ reason }),
@@ -328,14 +338,12 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     },
     notifications: {
       routesConfigured: (routes) => {
-        for (const route of routes) {
-          for (const outcome of NOTIFICATION_OUTCOMES) notificationAttempts.inc({ route, outcome }, 0);
-          notificationSeconds.zero({ route });
-        }
+        for (const route of [...routes, REMOVED_ROUTE]) for (const outcome of NOTIFICATION_OUTCOMES) notificationAttempts.inc({ route, outcome }, 0);
+        for (const route of routes) notificationSeconds.zero({ route });
       },
       attempted: (route, outcome, seconds) => {
         notificationAttempts.inc({ route, outcome });
-        notificationSeconds.observe({ route }, seconds);
+        if (seconds !== null) notificationSeconds.observe({ route }, seconds);
       },
     },
     readCoreState: (r) => {

@@ -70,6 +70,14 @@ describe('alert intake from Alertmanager 0.25 webhooks (captured bodies)', () =>
     expect(quiet.every((a) => a.status === 'firing')).toBe(true);
   });
 
+  it('counts the alerts Alertmanager left out of a webhook (max_alerts) on /metrics', async () => {
+    const body = JSON.parse(webhook(1)) as { truncatedAlerts: number };
+    body.truncatedAlerts = 7;
+    expect((await post('/api/v1/alerts/alertmanager', JSON.stringify(body))).status).toBe(200);
+    const metrics = await (await fetch(`${vigil.url}/metrics`)).text();
+    expect(metrics).toMatch(/^vigil_alerts_truncated_total 7$/m);
+  });
+
   it('rejects a malformed webhook whole, naming the problem', async () => {
     const before = (await alerts('all')).total;
     const response = await post('/api/v1/alerts/alertmanager', JSON.stringify({ version: '4', status: 'firing', alerts: [{ labels: { a: 1 } }] }));

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
@@ -120,4 +120,26 @@ describe('durable notification queue', () => {
     await waitExit(child);
     child = null;
   }, 180_000);
+
+  it('fails deliveries of a route removed from the configuration, counted where a rule sees the first', async () => {
+    // A pending delivery for ops, then ops is renamed: the delivery's route is gone.
+    await receiver!.close();
+    receiver = null;
+    child = await start();
+    expect((await fire('CpuHot')).status).toBe(200);
+    const [orphan] = await until('a delivery retrying', retried(1), CHILD_WAIT_MS, 100);
+    child.kill('SIGTERM');
+    await waitExit(child);
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('name: ops', 'name: ops-renamed'));
+    child = await start();
+    const failed = await until('the orphan failed', async () => (await deliveries('failed')).find((d) => d.id === orphan!.id), CHILD_WAIT_MS, 100);
+    expect(failed.route).toBe('ops');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^vigil_notification_attempts_total\{route="\(removed\)",outcome="failed"\} 1$/m);
+    // No request was made: no time observed under the old name.
+    expect(metrics).not.toMatch(/route="ops"/);
+    child.kill('SIGTERM');
+    await waitExit(child);
+    child = null;
+  }, 120_000);
 });

@@ -41,6 +41,16 @@ describe('parseTimeRange', () => {
     expect(() => range('6', undefined)).toThrow(expect.objectContaining({ httpStatus: 400 }));
   });
 
+  it("takes what Prometheus takes: its earliest and latest time, a default start, beyond what is stored", () => {
+    const from = (start: string | undefined, end: string | undefined) => parseTimeRange({ name: 'start', value: start, fallbackMs: Number.NEGATIVE_INFINITY }, { name: 'end', value: end, fallbackMs: 5_000 });
+    const max = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    // Go's zero time as end, no start: the range of everything before 1970 (none stored).
+    expect(from(undefined, '-62135596800')).toEqual({ startMs: 0, endMs: 0 });
+    expect(from('-292273086-05-16T16:47:06Z', '-1')).toEqual({ startMs: 0, endMs: 0 });
+    expect(from('1e12', '292277025-08-18T07:12:54.999999999Z')).toEqual({ startMs: max, endMs: max });
+    expect(() => from('292277025-08-18T07:12:54.999999999Z', '1e12')).toThrow(expect.objectContaining({ httpStatus: 400 }));
+  });
+
   it('takes an empty range and clamps both ends as parseTimeParam does', () => {
     expect(range('-2', '-1')).toEqual({ startMs: 0, endMs: 0 });
     expect(range('3', '3')).toEqual({ startMs: 3_000, endMs: 3_000 });

@@ -24,7 +24,7 @@ export interface AlertRouteDeps {
   clock: Clock;
   /** Resolves once every acknowledged row of these tables is queryable: listings read ClickHouse, writes are journaled first. */
   whenRowsVisible: (tables: readonly string[]) => Promise<void>;
-  metrics: Pick<Metrics, 'alertRequest' | 'alertEvents'>;
+  metrics: Pick<Metrics, 'alertRequest' | 'alertEvents' | 'alertsTruncated'>;
 }
 
 /** An intake request's outcome, by the status it was answered with (the error handler chose it). */
@@ -75,10 +75,11 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
   const intake = async (normalized: NormalizeResult) => {
     if (!normalized.ok) throw new AppError('ALERT_PAYLOAD_INVALID', normalized.detail, { httpStatus: 400 });
     const result = await deps.alerts.receive(normalized.alerts);
-    countEvents(normalized.alerts);
     // A PagerDuty acknowledge: stored as the alert's event above, and it acknowledges the incident.
     const acknowledged = normalized.alerts.filter((a) => a.acknowledged === true);
     if (acknowledged.length > 0) await deps.incidents.acknowledgeAlerts(acknowledged.map((a) => a.fingerprint), acknowledged[0]!.origin || acknowledged[0]!.source);
+    // Once answered 2xx: a sender retries a failed request, whose events would count twice.
+    countEvents(normalized.alerts);
     return result;
   };
   /** Stored events by sender and status: one body comes from one sender. */
@@ -105,6 +106,12 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
 
   app.post('/api/v1/alerts/alertmanager', options('alertmanager'), async (request) => {
     await intake(normalizeAlertmanagerWebhook(request.body, deps.clock.nowMs()));
+    // Past the receiver's max_alerts Alertmanager drops the rest of the group, saying only how many.
+    const { truncatedAlerts, groupKey } = request.body as { truncatedAlerts?: unknown; groupKey?: unknown };
+    if (typeof truncatedAlerts === 'number' && Number.isSafeInteger(truncatedAlerts) && truncatedAlerts > 0) {
+      deps.metrics.alertsTruncated(truncatedAlerts);
+      request.log.warn({ truncatedAlerts, groupKey }, "Alertmanager left alerts out of this webhook (the receiver's max_alerts): Vigil never sees them");
+    }
     return { status: 'success' };
   });
 

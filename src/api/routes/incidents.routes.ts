@@ -12,15 +12,18 @@ import { parseTimeParam } from '../time-params.js';
 import { toAlertJson } from './alerts.routes.js';
 
 /** Optional body of an action: who acts and why. Unknown fields are refused. */
-function actionBody(body: unknown, allowed: string[]): Record<string, string> {
+/** The fields of an action's JSON body, each a string (or null, for a field in `nullable`); 400 naming the valid fields otherwise. */
+function actionBody(body: unknown, allowed: string[]): Record<string, string>;
+function actionBody(body: unknown, allowed: string[], nullable: string[]): Record<string, string | null>;
+function actionBody(body: unknown, allowed: string[], nullable: string[] = []): Record<string, string | null> {
   if (body === undefined || body === null || body === '') return {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new AppError('REQUEST_INVALID', 'body must be a JSON object', { httpStatus: 400 });
-  const out: Record<string, string> = {};
+  const out: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (value === undefined) continue;
     if (!allowed.includes(key)) throw new AppError('REQUEST_INVALID', `unknown field ${key}; valid fields: ${allowed.join(', ')}`, { httpStatus: 400 });
-    if (typeof value !== 'string' || value.length > 10_000) throw new AppError('REQUEST_INVALID', `${key} must be a string of at most 10000 characters`, { httpStatus: 400 });
-    out[key] = value;
+    if (value === null && nullable.includes(key)) out[key] = null;
+    else if (typeof value !== 'string' || value.length > 10_000) throw new AppError('REQUEST_INVALID', `${key} must be a string of at most 10000 characters`, { httpStatus: 400 });
+    else out[key] = value;
   }
   return out;
 }
@@ -120,12 +123,10 @@ export async function incidentRoutes(app: FastifyInstance, deps: IncidentRouteDe
   app.post('/api/v1/incidents/:id/:action', async (request) => {
     const { id, action } = request.params as { id: string; action: string };
     if (action === 'assign') {
-      // {"assignee": null} takes the incident off whoever has it (the one value not a string).
-      const raw = request.body;
-      const unassign = typeof raw === 'object' && raw !== null && !Array.isArray(raw) && (raw as Record<string, unknown>)['assignee'] === null;
-      const body = actionBody(unassign ? { ...(raw as Record<string, unknown>), assignee: undefined } : raw, ['assignee', 'actor']);
-      if (!unassign && !body.assignee) throw new AppError('REQUEST_INVALID', 'assign needs {"assignee": "..."}, or {"assignee": null} to unassign', { httpStatus: 400 });
-      return toIncidentJson(await deps.incidents.assign(id, unassign ? null : body.assignee!, body.actor ?? 'api'));
+      // {"assignee": null} takes the incident off whoever has it.
+      const body = actionBody(request.body, ['assignee', 'actor'], ['assignee']);
+      if (body.assignee === undefined || body.assignee === '') throw new AppError('REQUEST_INVALID', 'assign needs {"assignee": "..."}, or {"assignee": null} to unassign', { httpStatus: 400 });
+      return toIncidentJson(await deps.incidents.assign(id, body.assignee, body.actor ?? 'api'));
     }
     if (action === 'pause' || action === 'resume') {
       const body = actionBody(request.body, ['actor', 'reason']);

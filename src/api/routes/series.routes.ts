@@ -35,7 +35,7 @@ export async function seriesRoutes(app: FastifyInstance, deps: SeriesRouteDeps):
       return Array.isArray(v) ? v[0] : v;
     };
     const nowMs = deps.clock.nowMs();
-    const { startMs, endMs } = parseTimeRange({ name: 'start', value: single('start'), fallbackMs: 0 }, { name: 'end', value: single('end'), fallbackMs: nowMs });
+    const { startMs, endMs } = parseTimeRange({ name: 'start', value: single('start'), fallbackMs: Number.NEGATIVE_INFINITY }, { name: 'end', value: single('end'), fallbackMs: nowMs });
     // limit=0: no limit, as in Prometheus; here the ceiling.
     const limitText = single('limit') === '0' ? String(MAX_SERIES_LIMIT) : single('limit');
     const { limit } = parsePaging(limitText === undefined ? {} : { limit: limitText }, { limit: defaultLimit, maxLimit: MAX_SERIES_LIMIT });
