@@ -30,6 +30,18 @@ const READ_POST_ROUTES: ReadonlySet<string> = new Set(['/api/v1/series', '/api/v
 const OPEN_PREFIXES = ['/healthz', '/readyz', '/metrics', '/docs'];
 /** PagerDuty's Events API authenticates by the routing key in the body: tools that speak it send no header. */
 const PAGERDUTY_ROUTE = '/v2/enqueue';
+/**
+ * A PagerDuty event without the header is parsed before its routing key can be checked: only
+ * a body of at most this many bytes, uncompressed (PagerDuty's own limit for an event is 512 KB).
+ */
+const UNAUTHENTICATED_BODY_BYTES = 512 * 1024;
+/** Requests let in to be judged by their body (PagerDuty's routing_key); still unverified until then. */
+const awaitingBody = new WeakSet<FastifyRequest>();
+
+/** Whether the request's credential is yet to be read from its body: a 4xx it gets before that is the door's, not the sender's. */
+export function isAwaitingBodyCredential(request: FastifyRequest): boolean {
+  return awaitingBody.has(request);
+}
 
 /** The scope a route needs, or null when it is open (probes, self-monitoring, the API document, no such route). */
 export function scopeOf(method: string, routeUrl: string | undefined): AuthScope | null {
@@ -101,14 +113,27 @@ export function registerAuth(app: FastifyInstance, tokens: readonly AuthToken[],
   app.addHook('onRequest', async (request, reply) => {
     const scope = scopeOf(request.method, request.routeOptions.url);
     if (scope === null) return;
-    const credential = credentialOf(request.headers.authorization);
-    if (credential === undefined && request.routeOptions.url === PAGERDUTY_ROUTE) return;
-    check(request, reply, scope, credential, 'send Authorization: Bearer <token> (or Basic with the token as password)');
+    // Only a request with no Authorization header at all may wait for its routing_key: a
+    // header given is judged as given (an unreadable one is no credential).
+    if (request.headers.authorization === undefined && request.routeOptions.url === PAGERDUTY_ROUTE) {
+      const length = Number(request.headers['content-length']);
+      const encoding = request.headers['content-encoding'];
+      if (!(length <= UNAUTHENTICATED_BODY_BYTES) || (encoding !== undefined && encoding !== 'identity')) {
+        refused(scope, 'missing');
+        reply.header('www-authenticate', CHALLENGE);
+        throw new AppError('AUTH_REQUIRED', `an event without Authorization is read for its routing_key only up to ${UNAUTHENTICATED_BODY_BYTES} bytes with a Content-Length, uncompressed; send Authorization: Bearer <token>`, { httpStatus: 401 });
+      }
+      awaitingBody.add(request);
+      return;
+    }
+    check(request, reply, scope, credentialOf(request.headers.authorization), 'send Authorization: Bearer <token> (or Basic with the token as password)');
   });
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.url !== PAGERDUTY_ROUTE || request.headers.authorization !== undefined) return;
+  // Before the route's own checks (content type): an unverified sender learns nothing more.
+  app.addHook('preValidation', async (request, reply) => {
+    if (!awaitingBody.has(request)) return;
     const body = request.body as { routing_key?: unknown } | undefined;
     const routingKey = typeof body === 'object' && body !== null && typeof body.routing_key === 'string' ? body.routing_key : undefined;
     check(request, reply, 'write', routingKey, 'give the token as routing_key (or send Authorization: Bearer <token>)');
+    awaitingBody.delete(request);
   });
 }

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** What a notification route can subscribe to (`notifications.routes[].kinds`). */
+/** The `route` label of notification attempts whose route is no longer configured; reserved as a route name. */
+export const REMOVED_ROUTE = '(removed)';
 export const NOTIFICATION_KINDS = ['created', 'acknowledged', 'escalated', 'priority_changed', 'reopened', 'resolved'] as const;
 
 /** `host:port`; the default keeps Vigil on loopback until an operator opens it. */
@@ -30,8 +32,9 @@ export const ConfigSchema = Type.Object(
                 Type.Object(
                   {
                     name: Type.String({ minLength: 1, maxLength: 200 }),
-                    // Shorter is guessable; `openssl rand -hex 32` gives 64 characters.
-                    token: Type.Optional(Type.String({ minLength: 16, maxLength: 4096 })),
+                    // Shorter is guessable; `openssl rand -hex 32` gives 64 characters. Visible
+                    // ASCII only: what an Authorization header carries as one word.
+                    token: Type.Optional(Type.String({ minLength: 16, maxLength: 4096, pattern: '^[\\x21-\\x7e]+$' })),
                     tokenSha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })),
                     scopes: Type.Array(Type.Union([Type.Literal('write'), Type.Literal('read'), Type.Literal('operate')]), { minItems: 1, uniqueItems: true }),
                   },

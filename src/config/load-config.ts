@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { validateEscalationLevels } from '../incidents/escalation.js';
-import { ConfigSchema, defaultConfig, type Config } from './config.schema.js';
+import { ConfigSchema, defaultConfig, REMOVED_ROUTE, type Config } from './config.schema.js';
 import { deepFreeze, isRecord } from '../shared/objects.js';
 
 export class ConfigError extends Error {
@@ -49,11 +50,17 @@ function crossChecks(config: Config): string[] {
   });
   for (const problem of validateEscalationLevels(config.incidents.escalation.levels, names)) problems.push(`incidents.escalation.${problem}`);
   const tokenNames = new Set<string>();
+  const tokenDigests = new Map<string, string>();
   config.server.auth?.tokens.forEach((token, index) => {
     if ((token.token === undefined) === (token.tokenSha256 === undefined)) problems.push(`server.auth.tokens.${index}: give token or tokenSha256, one of the two`);
     if (tokenNames.has(token.name)) problems.push(`server.auth.tokens.${index}.name: duplicate token name ${JSON.stringify(token.name)}`);
     tokenNames.add(token.name);
+    // One secret under two names: the first would take every request, the second's scopes never apply.
+    const digest = token.tokenSha256?.toLowerCase() ?? (token.token !== undefined ? createHash('sha256').update(token.token).digest('hex') : undefined);
+    if (digest !== undefined && tokenDigests.has(digest)) problems.push(`server.auth.tokens.${index}: the same secret as token ${JSON.stringify(tokenDigests.get(digest))}`);
+    else if (digest !== undefined) tokenDigests.set(digest, token.name);
   });
+  if (config.notifications.routes.some((route) => route.name === REMOVED_ROUTE)) problems.push(`notifications.routes: the name ${REMOVED_ROUTE} is reserved (metrics of routes no longer configured)`);
   if (config.incidents.escalation.repeat && !config.incidents.escalation.levels.some((level) => level.afterMs !== undefined)) {
     problems.push('incidents.escalation.repeat: repeats the highest level with afterMs, and no level has one');
   }
@@ -65,9 +72,14 @@ function crossChecks(config: Config): string[] {
   return problems;
 }
 
+/** Keys whose values are secrets (tokens, passwords). */
+const SECRET_KEYS = /(?:^|\.)(?:token|tokenSha256|password)$/;
+
 function describeProblem(path: string, message: string, value: unknown): string {
   const key = path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
   if (message.startsWith('Unexpected property')) return `${key}: unknown key`;
+  // Error messages reach logs: a secret given wrong is not repeated there.
+  if (SECRET_KEYS.test(key)) return `${key}: ${message}`;
   return `${key}: ${message} (got ${JSON.stringify(value)})`;
 }
 

@@ -103,7 +103,7 @@ export function repeatedLevelOf(levels: readonly EscalationLevel[]): number {
  * null. Idempotent once the caller records the count and the time it was told.
  */
 export function dueRepeat(
-  incident: Taking & Pick<Incident, 'escalationRepeats' | 'escalationToldAtMs'>,
+  incident: Taking & Pick<Incident, 'escalationLevel' | 'escalationRepeats' | 'escalationToldAtMs'>,
   levels: readonly EscalationLevel[],
   repeat: EscalationRepeat | undefined,
   nowMs: number,
@@ -111,7 +111,8 @@ export function dueRepeat(
   if (!repeat || !isOpen(incident.status) || !isUntaken(incident)) return null;
   if (incident.escalationToldAtMs === null || incident.escalationRepeats >= repeat.times || nowMs < incident.escalationToldAtMs + repeat.intervalMs) return null;
   const level = levels[repeatedLevelOf(levels) - 1];
-  if (!level) return null;
+  // Not reached (the policy grew since it was told): its people are paged when it is, not before.
+  if (!level || incident.escalationLevel < repeatedLevelOf(levels)) return null;
   return { level: repeatedLevelOf(levels), reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes, repeat: incident.escalationRepeats + 1 };
 }
 

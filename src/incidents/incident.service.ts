@@ -469,8 +469,8 @@ export function createIncidentService(options: IncidentServiceOptions): Incident
     const steps: (EscalationStep & { repeat?: number })[] = dueEscalations(incident, escalationLevels, nowMs);
     for (const step of steps) {
       incident.escalationLevel = step.level;
-      // The level repeats remind of, told now: the first reminder is an interval from here.
-      if (step.level === repeatedLevel && step.reason === 'not_acknowledged') incident.escalationToldAtMs = nowMs;
+      // The level repeats remind of, told now (by its delay or a breach): the first reminder is an interval from here.
+      if (step.level === repeatedLevel) incident.escalationToldAtMs = nowMs;
     }
     const repeat = dueRepeat(incident, escalationLevels, options.escalationRepeat, nowMs);
     if (repeat) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { CatalogIndex } from '../catalog/catalog-index.js';
-import type { NOTIFICATION_KINDS } from '../config/config.schema.js';
+import { REMOVED_ROUTE, type NOTIFICATION_KINDS } from '../config/config.schema.js';
 import type { Clock } from '../shared/clock.js';
 import {
   attemptRow,
@@ -112,8 +112,6 @@ export interface NotificationService extends Notifier {
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 /** A delivery still pending after this long is stale news: a start does not resume it (it stays visible as pending). */
 const RESUME_WINDOW_MS = 7 * 86_400_000;
-/** The `route` label of attempts whose route is no longer configured (their names are the old configuration's). */
-export const REMOVED_ROUTE = '(removed)';
 /** Header (and JSON field `deliveryId`) receivers dedup on: at-least-once delivery sends a delivery again after a crash. */
 export const DELIVERY_ID_HEADER = 'x-vigil-delivery';
 

@@ -80,17 +80,31 @@ describe('server.auth', () => {
     expect((await request('POST', '/v2/enqueue', { ...json, ...bearer(SENDER) }, event('any-key-given-the-header'))).status).toBe(202);
   });
 
+  it('judges a header given on the PagerDuty route as given, and reads a body without one only when small and plain', async () => {
+    const event = JSON.stringify({ routing_key: SENDER, event_action: 'trigger', dedup_key: 'auth-pd-2', payload: { summary: 'x', source: 'db-1', severity: 'info' } });
+    // An unreadable header is no credential, whatever the routing_key says.
+    for (const authorization of ['Bearer', 'Digest abc', '', `Basic ${Buffer.from('no-colon').toString('base64')}`]) {
+      expect((await request('POST', '/v2/enqueue', { ...json, authorization }, event)).status, authorization).toBe(401);
+    }
+    expect((await request('POST', '/v2/enqueue', { ...json, 'content-encoding': 'gzip' }, event)).status).toBe(401);
+    const big = JSON.stringify({ routing_key: SENDER, event_action: 'trigger', dedup_key: 'auth-pd-3', payload: { summary: 'x'.repeat(600_000), source: 'db-1', severity: 'info' } });
+    expect((await request('POST', '/v2/enqueue', json, big)).status).toBe(401);
+    // Refused before the route's own content-type check: an unverified sender learns nothing more.
+    expect((await request('POST', '/v2/enqueue', { 'content-type': 'text/plain' }, event)).status).toBe(401);
+  });
+
   it('counts refusals by scope and reason, and refused alert posts as unauthorized', async () => {
     const text = await (await request('GET', '/metrics')).text();
     const value = (sample: string) => Number(new RegExp(`^${sample.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
-    // Missing: the first alert post, and a PagerDuty event without routing_key.
-    expect(value('vigil_auth_refused_total{scope="write",reason="missing"}')).toBe(2);
+    // Missing: the first alert post, a PagerDuty event without routing_key, 'Bearer' and
+    // 'Digest' and '' and Basic without a password, gzip, too big, text/plain.
+    expect(value('vigil_auth_refused_total{scope="write",reason="missing"}')).toBe(9);
     expect(value('vigil_auth_refused_total{scope="write",reason="invalid"}')).toBe(1);
     expect(value('vigil_auth_refused_total{scope="read",reason="invalid"}')).toBe(1);
     expect(value('vigil_auth_refused_total{scope="write",reason="forbidden"}')).toBe(1);
     expect(value('vigil_auth_refused_total{scope="read",reason="forbidden"}')).toBe(1);
     expect(value('vigil_auth_refused_total{scope="operate",reason="forbidden"}')).toBe(2);
     expect(value('vigil_alert_requests_total{source="prometheus",outcome="unauthorized"}')).toBe(2);
-    expect(value('vigil_alert_requests_total{source="pagerduty",outcome="unauthorized"}')).toBe(2);
+    expect(value('vigil_alert_requests_total{source="pagerduty",outcome="unauthorized"}')).toBe(9);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -361,8 +362,26 @@ describe('validateConfig: server.auth', () => {
       'server.auth.tokens.1: give token or tokenSha256, one of the two',
       'server.auth.tokens.1.name: duplicate token name "a"',
     ]);
-    const schema = problemsOf(() => validateConfig(withDefaults((c) => (c.server.auth = { tokens: [{ name: 'b', token: 'short', scopes: [] }] }))));
+    const schema = problemsOf(() => validateConfig(withDefaults((c) => (c.server.auth = { tokens: [{ name: 'b', token: 'short-secret', scopes: [] }] }))));
     expect(schema.some((p) => p.startsWith('server.auth.tokens.0.token: '))).toBe(true);
     expect(schema.some((p) => p.startsWith('server.auth.tokens.0.scopes: '))).toBe(true);
+    // Problems reach logs: the secret is not repeated there.
+    expect(schema.join('\n')).not.toContain('short-secret');
+  });
+
+  it('refuses a token no header can carry, one secret under two names, and the reserved route name', () => {
+    const spaced = problemsOf(() => validateConfig(withDefaults((c) => (c.server.auth = { tokens: [{ name: 'a', token: 'has a space inside it', scopes: ['read'] }] }))));
+    expect(spaced.some((p) => p.startsWith('server.auth.tokens.0.token: '))).toBe(true);
+    const secret = 'the-one-shared-secret';
+    const twice = problemsOf(() =>
+      validateConfig(
+        withDefaults((c) => {
+          c.server.auth = { tokens: [{ name: 'a', token: secret, scopes: ['read'] }, { name: 'b', tokenSha256: createHash('sha256').update(secret).digest('hex'), scopes: ['operate'] }] };
+        }),
+      ),
+    );
+    expect(twice).toEqual(['server.auth.tokens.1: the same secret as token "a"']);
+    const reserved = problemsOf(() => validateConfig(withDefaults((c) => (c.notifications.routes = [{ name: '(removed)', url: 'http://127.0.0.1:1/hook', format: 'json', kinds: [] }]))));
+    expect(reserved).toContain('notifications.routes: the name (removed) is reserved (metrics of routes no longer configured)');
   });
 });

@@ -109,6 +109,7 @@ describe('dueRepeat', () => {
     ['acknowledged', told({ status: 'acknowledged', acknowledgedAtMs: t0 + 40 * MIN }), t0 + 60 * MIN, repeat, null],
     ['resolved', told({ status: 'resolved' }), t0 + 60 * MIN, repeat, null],
     ['at the breach level above it, still untaken', told({ escalationLevel: 3, slaBreached: true }), t0 + 45 * MIN, repeat, 1],
+    ['told, but the policy grew a higher afterMs level since, not reached yet', told({ escalationLevel: 1 }), t0 + 600 * MIN, repeat, null],
     ['reopened and untaken, told since the reopening', { ...reopened({ escalationLevel: 2 }), escalationRepeats: 0, escalationToldAtMs: t0 + 150 * MIN }, t0 + 165 * MIN, repeat, 1],
   ] as const)('%s', (_name, subject, nowMs, config, expected) => {
     expect(dueRepeat(subject as RepeatSubject, policy, config, nowMs)?.repeat ?? null).toBe(expected);

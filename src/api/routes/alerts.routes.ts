@@ -10,6 +10,7 @@ import {
   type NormalizeResult,
 } from '../../incidents/normalize-alerts.js';
 import type { AlertSource } from '../../incidents/alert.js';
+import { isAwaitingBodyCredential } from '../auth.js';
 import type { AlertRequestOutcome, Metrics } from '../../observability/metrics.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
@@ -36,6 +37,9 @@ function outcomeOf(statusCode: number): AlertRequestOutcome {
   if (statusCode === 503) return 'unavailable';
   return statusCode < 500 ? 'invalid' : 'failed';
 }
+
+/** More alerts than any Alertmanager holds: a larger `truncatedAlerts` is not believed. */
+const MAX_TRUNCATED_ALERTS = 10_000_000;
 
 /** Alert bodies can list thousands of alerts (an Alertmanager group in a storm). */
 const ALERT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -94,7 +98,9 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
   const options = (sender: AlertSource) => ({
     bodyLimit: ALERT_BODY_LIMIT_BYTES,
     // Every request counts by sender, whatever answered it (body parser, validation, storage).
-    onResponse: async (_request: FastifyRequest, reply: FastifyReply) => deps.metrics.alertRequest(sender, outcomeOf(reply.statusCode)),
+    // A body refused before its routing_key was read (PagerDuty without the header) is an unverified sender's.
+    onResponse: async (request: FastifyRequest, reply: FastifyReply) =>
+      deps.metrics.alertRequest(sender, isAwaitingBodyCredential(request) && reply.statusCode < 500 ? 'unauthorized' : outcomeOf(reply.statusCode)),
     // Every sender posts JSON; a text/plain body would otherwise reach the normaliser as a string.
     preValidation: async (request: FastifyRequest) => {
       const type = mediaType(request.headers['content-type']);
@@ -108,7 +114,8 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
     await intake(normalizeAlertmanagerWebhook(request.body, deps.clock.nowMs()));
     // Past the receiver's max_alerts Alertmanager drops the rest of the group, saying only how many.
     const { truncatedAlerts, groupKey } = request.body as { truncatedAlerts?: unknown; groupKey?: unknown };
-    if (typeof truncatedAlerts === 'number' && Number.isSafeInteger(truncatedAlerts) && truncatedAlerts > 0) {
+    // Bounded: a hostile count must not throw the counter off for good.
+    if (typeof truncatedAlerts === 'number' && Number.isInteger(truncatedAlerts) && truncatedAlerts > 0 && truncatedAlerts <= MAX_TRUNCATED_ALERTS) {
       deps.metrics.alertsTruncated(truncatedAlerts);
       request.log.warn({ truncatedAlerts, groupKey }, "Alertmanager left alerts out of this webhook (the receiver's max_alerts): Vigil never sees them");
     }
