@@ -86,6 +86,9 @@ export type AuthRefusals = (scope: AuthScope, reason: 'missing' | 'invalid' | 'f
 
 const CHALLENGE = 'Bearer realm="vigil", Basic realm="vigil"';
 
+/** The path asked for (not the route's pattern), for messages. */
+const pathOf = (request: FastifyRequest) => request.url.split('?')[0];
+
 /**
  * Refuses, before the body is read, a request without a token of the scope its route needs:
  * 401 (with a challenge) when the credential is missing or unknown, 403 when the token lacks
@@ -97,7 +100,7 @@ export function registerAuth(app: FastifyInstance, tokens: readonly AuthToken[],
     if (credential === undefined) {
       refused(scope, 'missing');
       reply.header('www-authenticate', CHALLENGE);
-      throw new AppError('AUTH_REQUIRED', `${request.method} ${request.routeOptions.url} needs a token with scope ${scope}: ${via}`, { httpStatus: 401 });
+      throw new AppError('AUTH_REQUIRED', `${request.method} ${pathOf(request)} needs a token with scope ${scope}: ${via}`, { httpStatus: 401 });
     }
     const token = lookup(credential);
     if (!token) {
@@ -107,7 +110,7 @@ export function registerAuth(app: FastifyInstance, tokens: readonly AuthToken[],
     }
     if (!token.scopes.includes(scope)) {
       refused(scope, 'forbidden');
-      throw new AppError('AUTH_FORBIDDEN', `token ${token.name} has scopes ${token.scopes.join(', ')}; ${request.method} ${request.routeOptions.url} needs ${scope}`, { httpStatus: 403 });
+      throw new AppError('AUTH_FORBIDDEN', `token ${token.name} has scopes ${token.scopes.join(', ')}; ${request.method} ${pathOf(request)} needs ${scope}`, { httpStatus: 403 });
     }
   };
   app.addHook('onRequest', async (request, reply) => {

@@ -60,7 +60,10 @@ describe('server.auth', () => {
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toEqual({ error: 'AUTH_FORBIDDEN', detail: 'token prometheus has scopes write; GET /api/v1/alerts needs read' });
     expect((await request('PUT', '/api/v1/services', { ...json, ...bearer(READER) }, '{"services":[]}')).status).toBe(403);
-    expect((await request('POST', '/api/v1/incidents/no-such/acknowledge', bearer(READER))).status).toBe(403);
+    const acting = await request('POST', '/api/v1/incidents/no-such/acknowledge', bearer(READER));
+    expect(acting.status).toBe(403);
+    // The path asked for, not the route's pattern.
+    expect(((await acting.json()) as { detail: string }).detail).toBe('token grafana has scopes read; POST /api/v1/incidents/no-such/acknowledge needs operate');
     expect((await request('POST', '/api/v2/alerts', { ...json, ...bearer(READER) }, alertBody)).status).toBe(403);
   });
 

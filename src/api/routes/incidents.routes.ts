@@ -22,7 +22,9 @@ function actionBody(body: unknown, allowed: string[], nullable: string[] = []): 
   for (const [key, value] of Object.entries(body)) {
     if (!allowed.includes(key)) throw new AppError('REQUEST_INVALID', `unknown field ${key}; valid fields: ${allowed.join(', ')}`, { httpStatus: 400 });
     if (value === null && nullable.includes(key)) out[key] = null;
-    else if (typeof value !== 'string' || value.length > 10_000) throw new AppError('REQUEST_INVALID', `${key} must be a string of at most 10000 characters`, { httpStatus: 400 });
+    else if (typeof value !== 'string' || value.length > 10_000) {
+      throw new AppError('REQUEST_INVALID', `${key} must be a string of at most 10000 characters${nullable.includes(key) ? ', or null' : ''}`, { httpStatus: 400 });
+    }
     else out[key] = value;
   }
   return out;
