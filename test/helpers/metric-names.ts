@@ -1,6 +1,7 @@
 /*
- * Metric names as rules and dashboards use them, against what a running Vigil exposes: a
- * renamed metric, or a typo in an example, fails a test instead of a panel going blank.
+ * Vigil's /metrics as tests read it: the samples of a scrape, the series names it provides,
+ * and the metric names PromQL (rules, dashboards) reads, so a renamed metric or a typo in an
+ * example fails a test instead of a panel going blank.
  */
 
 /** A PromQL string literal (double, single or back quotes). */
@@ -69,4 +70,20 @@ export function seriesNamesOf(exposition: string): Map<string, SeriesKind> {
     }
   }
   return names;
+}
+
+/**
+ * The samples of a /metrics scrape by `name{label="value",...}`, labels sorted by name (so a
+ * test need not know the order prom-client prints them in).
+ */
+export async function scrapeSamples(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels = [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => `${k}="${v}"`).sort();
+    samples.set(labels.length > 0 ? `${match[1]}{${labels.join(',')}}` : match[1]!, Number(match[3]));
+  }
+  return samples;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scrapeSamples } from '../helpers/metric-names.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 // server.auth over real HTTP: senders with a write token, a dashboard with a read token, an
@@ -97,17 +98,17 @@ describe('server.auth', () => {
   });
 
   it('counts refusals by scope and reason, and refused alert posts as unauthorized', async () => {
-    const text = await (await request('GET', '/metrics')).text();
-    const value = (sample: string) => Number(new RegExp(`^${sample.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    const samples = await scrapeSamples(`${vigil.url}/metrics`);
+    const value = (sample: string) => samples.get(sample);
     // Missing: the first alert post, a PagerDuty event without routing_key, 'Bearer' and
     // 'Digest' and '' and Basic without a password, gzip, too big, text/plain.
-    expect(value('vigil_auth_refused_total{scope="write",reason="missing"}')).toBe(9);
-    expect(value('vigil_auth_refused_total{scope="write",reason="invalid"}')).toBe(1);
-    expect(value('vigil_auth_refused_total{scope="read",reason="invalid"}')).toBe(1);
-    expect(value('vigil_auth_refused_total{scope="write",reason="forbidden"}')).toBe(1);
-    expect(value('vigil_auth_refused_total{scope="read",reason="forbidden"}')).toBe(1);
-    expect(value('vigil_auth_refused_total{scope="operate",reason="forbidden"}')).toBe(2);
-    expect(value('vigil_alert_requests_total{source="prometheus",outcome="unauthorized"}')).toBe(2);
-    expect(value('vigil_alert_requests_total{source="pagerduty",outcome="unauthorized"}')).toBe(9);
+    expect(value('vigil_auth_refused_total{reason="missing",scope="write"}')).toBe(9);
+    expect(value('vigil_auth_refused_total{reason="invalid",scope="write"}')).toBe(1);
+    expect(value('vigil_auth_refused_total{reason="invalid",scope="read"}')).toBe(1);
+    expect(value('vigil_auth_refused_total{reason="forbidden",scope="write"}')).toBe(1);
+    expect(value('vigil_auth_refused_total{reason="forbidden",scope="read"}')).toBe(1);
+    expect(value('vigil_auth_refused_total{reason="forbidden",scope="operate"}')).toBe(2);
+    expect(value('vigil_alert_requests_total{outcome="unauthorized",source="prometheus"}')).toBe(2);
+    expect(value('vigil_alert_requests_total{outcome="unauthorized",source="pagerduty"}')).toBe(9);
   });
 });

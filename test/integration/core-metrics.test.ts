@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../src/shared/clock.js';
 import { startReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
+import { scrapeSamples } from '../helpers/metric-names.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { until } from '../helpers/until.js';
 
@@ -40,18 +41,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** The samples of /metrics by `name{label="value",...}`, labels sorted by name. */
-async function scrape(): Promise<Map<string, number>> {
-  const text = await (await fetch(`${vigil.url}/metrics`)).text();
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) continue;
-    const labels = [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => `${k}="${v}"`).sort();
-    samples.set(labels.length > 0 ? `${match[1]}{${labels.join(',')}}` : match[1]!, Number(match[3]));
-  }
-  return samples;
-}
+const scrape = () => scrapeSamples(`${vigil.url}/metrics`);
 
 /** Waits until a sample of /metrics has this value. */
 const metricReaches = (sample: string, value: number) => until(`${sample} = ${value}`, async () => ((await scrape()).get(sample) === value ? true : undefined));
@@ -79,18 +69,21 @@ describe('/metrics of the incident core', () => {
   it('reads zero before anything arrived, with every series a rule may ask for already there', async () => {
     const metrics = await scrape();
     // increase() sees a counter's first event only when its series existed before it.
-    expect(metrics.get('vigil_notification_attempts_total{outcome="failed",route="ops"}')).toBe(0);
-    expect(metrics.get('vigil_alert_requests_total{outcome="unavailable",source="alertmanager"}')).toBe(0);
-    expect(metrics.get('vigil_alert_events_total{source="pagerduty",status="resolved"}')).toBe(0);
-    expect(metrics.get('vigil_ingest_requests_total{outcome="invalid",protocol="influx"}')).toBe(0);
-    expect(metrics.get('vigil_incidents_created_total{priority="P1"}')).toBe(0);
-    expect(metrics.get('vigil_writer_rejected_total{reason="overload"}')).toBe(0);
-    expect(metrics.get('vigil_journal_insert_duration_seconds_count{outcome="error"}')).toBe(0);
-    expect(metrics.get('vigil_alerts_active{status="firing"}')).toBe(0);
-    expect(metrics.get('vigil_incidents_sla_breached')).toBe(0);
-    expect(metrics.get('vigil_notifications_pending')).toBe(0);
-    expect(metrics.get('vigil_incidents{priority="P1",status="new"}')).toBe(0);
-    expect(metrics.get('vigil_notification_attempts_total{outcome="failed",route="(removed)"}')).toBe(0);
+    const atZero = [
+      'vigil_notification_attempts_total{outcome="failed",route="ops"}',
+      'vigil_alert_requests_total{outcome="unavailable",source="alertmanager"}',
+      'vigil_alert_events_total{source="pagerduty",status="resolved"}',
+      'vigil_ingest_requests_total{outcome="invalid",protocol="influx"}',
+      'vigil_incidents_created_total{priority="P1"}',
+      'vigil_writer_rejected_total{reason="overload"}',
+      'vigil_journal_insert_duration_seconds_count{outcome="error"}',
+      'vigil_alerts_active{status="firing"}',
+      'vigil_incidents_sla_breached',
+      'vigil_notifications_pending',
+      'vigil_incidents{priority="P1",status="new"}',
+      'vigil_notification_attempts_total{outcome="failed",route="(removed)"}',
+    ];
+    for (const sample of atZero) expect(metrics.get(sample), sample).toBe(0);
   });
 
   it('counts intake requests by sender and outcome, and events by status', async () => {

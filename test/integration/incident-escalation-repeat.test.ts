@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.js';
 import { createFixedClock } from '../../src/shared/clock.js';
 import { startReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
+import { scrapeSamples } from '../helpers/metric-names.js';
 import { until } from '../helpers/until.js';
 import { makeDataDir, startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
@@ -51,8 +52,7 @@ afterAll(async () => {
 
 const post = (path: string, body: unknown) => fetch(`${vigil.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 async function metric(sample: string): Promise<number> {
-  const text = await (await fetch(`${vigil.url}/metrics`)).text();
-  return Number(new RegExp(`^${sample.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return (await scrapeSamples(`${vigil.url}/metrics`)).get(sample) ?? Number.NaN;
 }
 /**
  * Waits for two whole sweeps after the clock moved (the first may have begun before), and
