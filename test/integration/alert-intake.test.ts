@@ -263,5 +263,9 @@ describe("Vigil's own JSON and PagerDuty events", () => {
     expect((await enqueue({ event_action: 'resolve', dedup_key: 'pd-ack-2' })).status).toBe(202);
     expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'pd-ack-2' })).status).toBe(202);
     expect((await incidentOf('pd-ack-2'))?.status).toBe('new');
+    // Nor the incident of another sender's alert whose key it names.
+    expect((await post('/api/v1/alerts', JSON.stringify([{ labels: { alertname: 'NotPagerDuty' }, severity: 'critical', status: 'firing', fingerprint: 'not-pd-1', startsAt: new Date(clock.nowMs()).toISOString() }]))).status).toBe(200);
+    expect((await enqueue({ event_action: 'acknowledge', dedup_key: 'not-pd-1', client: 'intruder' })).status).toBe(202);
+    expect((await incidentOf('not-pd-1'))?.status).toBe('new');
   });
 });

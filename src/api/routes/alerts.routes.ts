@@ -79,8 +79,10 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
   const intake = async (normalized: NormalizeResult) => {
     if (!normalized.ok) throw new AppError('ALERT_PAYLOAD_INVALID', normalized.detail, { httpStatus: 400 });
     const result = await deps.alerts.receive(normalized.alerts);
-    // A PagerDuty acknowledge: stored as the alert's event above, and it acknowledges the incident.
-    const acknowledged = normalized.alerts.filter((a) => a.acknowledged === true);
+    // A PagerDuty acknowledge: stored as the alert's event above, and it acknowledges the
+    // incident of an alert PagerDuty events raised. Not another sender's: its key is a label
+    // hash anyone can compute, and acknowledging is a person's act (scope operate), not a sender's.
+    const acknowledged = normalized.alerts.filter((a) => a.acknowledged === true && deps.alerts.get(a.fingerprint)?.source === 'pagerduty');
     if (acknowledged.length > 0) await deps.incidents.acknowledgeAlerts(acknowledged.map((a) => a.fingerprint), acknowledged[0]!.origin || acknowledged[0]!.source);
     // Once answered 2xx: a sender retries a failed request, whose events would count twice.
     countEvents(normalized.alerts);
