@@ -66,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandler(app);
   // Before any body is read: an unauthenticated sender costs no parsing.
-  if (deps.config.server.auth) registerAuth(app, deps.config.server.auth.tokens, deps.metrics.authRefused);
+  if (deps.config.server.auth) registerAuth(app, deps.config.server.auth, deps.metrics.authRefused);
   // A repeated parameter would reach the queries as a list and quietly match nothing.
   app.addHook('preHandler', async (request) => {
     for (const [name, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {

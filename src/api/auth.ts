@@ -9,7 +9,7 @@ import { AppError } from '../shared/errors.js';
  * - `read`: every read of stored data (series, export, alerts, incidents, notifications, services, reports).
  * - `operate`: changes people make (incident actions, the service catalog).
  * Probes, /metrics and /docs stay open: load balancers and Prometheus scrape them, and they
- * hold no data of the monitored estate.
+ * hold no data of the monitored estate (`protectMetrics` puts /metrics under `read`).
  */
 export const AUTH_SCOPES = ['write', 'read', 'operate'] as const;
 export type AuthScope = (typeof AUTH_SCOPES)[number];
@@ -43,8 +43,12 @@ export function isAwaitingBodyCredential(request: FastifyRequest): boolean {
   return awaitingBody.has(request);
 }
 
-/** The scope a route needs, or null when it is open (probes, self-monitoring, the API document, no such route). */
-export function scopeOf(method: string, routeUrl: string | undefined): AuthScope | null {
+/**
+ * The scope a route needs, or null when it is open (probes, self-monitoring, the API document,
+ * no such route). `protectMetrics`: /metrics needs `read` (a Prometheus scraping it sends a token).
+ */
+export function scopeOf(method: string, routeUrl: string | undefined, options: { protectMetrics?: boolean } = {}): AuthScope | null {
+  if (routeUrl === '/metrics' && options.protectMetrics === true) return 'read';
   if (routeUrl === undefined || OPEN_PREFIXES.some((prefix) => routeUrl === prefix || routeUrl.startsWith(`${prefix}/`))) return null;
   if (method === 'GET' || method === 'HEAD') return 'read';
   if (method === 'POST' && WRITE_ROUTES.has(routeUrl)) return 'write';
@@ -94,8 +98,9 @@ const pathOf = (request: FastifyRequest) => request.url.split('?')[0];
  * 401 (with a challenge) when the credential is missing or unknown, 403 when the token lacks
  * the scope. A PagerDuty event without the header is judged by its `routing_key` once parsed.
  */
-export function registerAuth(app: FastifyInstance, tokens: readonly AuthToken[], refused: AuthRefusals): void {
-  const lookup = createTokenLookup(tokens);
+export function registerAuth(app: FastifyInstance, auth: { tokens: readonly AuthToken[]; protectMetrics?: boolean }, refused: AuthRefusals): void {
+  const lookup = createTokenLookup(auth.tokens);
+  const scopeOptions = { protectMetrics: auth.protectMetrics === true };
   const check = (request: FastifyRequest, reply: FastifyReply, scope: AuthScope, credential: string | undefined, via: string) => {
     if (credential === undefined) {
       refused(scope, 'missing');
@@ -114,7 +119,7 @@ export function registerAuth(app: FastifyInstance, tokens: readonly AuthToken[],
     }
   };
   app.addHook('onRequest', async (request, reply) => {
-    const scope = scopeOf(request.method, request.routeOptions.url);
+    const scope = scopeOf(request.method, request.routeOptions.url, scopeOptions);
     if (scope === null) return;
     // Only a request with no Authorization header at all may wait for its routing_key: a
     // header given is judged as given (an unreadable one is no credential).

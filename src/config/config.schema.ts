@@ -42,6 +42,8 @@ export const ConfigSchema = Type.Object(
                 ),
                 { minItems: 1 },
               ),
+              /** /metrics needs a token with scope read too (open by default: it names no monitored host). */
+              protectMetrics: Type.Optional(Type.Boolean()),
             },
             { additionalProperties: false },
           ),

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTokenLookup, credentialOf, scopeOf } from '../../src/api/auth.js';
+import Fastify from 'fastify';
+import { createTokenLookup, credentialOf, registerAuth, scopeOf } from '../../src/api/auth.js';
+import { registerErrorHandler } from '../../src/api/error-handler.js';
 
 describe('scopeOf', () => {
   it.each([
@@ -26,6 +28,28 @@ describe('scopeOf', () => {
     ['GET', '/metricsx', 'read'],
   ] as const)('%s %s needs %s', (method, url, scope) => {
     expect(scopeOf(method, url)).toBe(scope);
+  });
+
+  it('puts /metrics under read with protectMetrics, and nothing else that is open', () => {
+    expect(scopeOf('GET', '/metrics', { protectMetrics: true })).toBe('read');
+    expect(scopeOf('GET', '/healthz', { protectMetrics: true })).toBeNull();
+    expect(scopeOf('GET', '/docs/json', { protectMetrics: true })).toBeNull();
+  });
+});
+
+describe('registerAuth with protectMetrics', () => {
+  it('asks a scraper for a read token, and leaves the probes open', async () => {
+    const app = Fastify();
+    registerErrorHandler(app);
+    const counted: string[] = [];
+    registerAuth(app, { tokens: [{ name: 'prometheus', token: 'scrape-token-0123456789', scopes: ['read'] }], protectMetrics: true }, (scope, reason) => counted.push(`${scope}:${reason}`));
+    app.get('/metrics', async () => 'ok');
+    app.get('/healthz', async () => 'ok');
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-token-0123456789' } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect(counted).toEqual(['read:missing']);
+    await app.close();
   });
 });
 
