@@ -85,8 +85,10 @@ export function createTokenLookup(tokens: readonly AuthToken[]): (credential: st
   };
 }
 
-/** Counts refused requests by the scope they needed and why (`missing`, `invalid`, `forbidden`). */
-export type AuthRefusals = (scope: AuthScope, reason: 'missing' | 'invalid' | 'forbidden') => void;
+/** Why a request was refused: no credential, an unknown one (401), a token without the scope (403). */
+export const AUTH_REFUSAL_REASONS = ['missing', 'invalid', 'forbidden'] as const;
+/** Counts refused requests by the scope they needed and why. */
+export type AuthRefusals = (scope: AuthScope, reason: (typeof AUTH_REFUSAL_REASONS)[number]) => void;
 
 const CHALLENGE = 'Bearer realm="vigil", Basic realm="vigil"';
 
@@ -101,18 +103,16 @@ const pathOf = (request: FastifyRequest) => request.url.split('?')[0];
 export function registerAuth(app: FastifyInstance, auth: { tokens: readonly AuthToken[]; protectMetrics?: boolean }, refused: AuthRefusals): void {
   const lookup = createTokenLookup(auth.tokens);
   const scopeOptions = { protectMetrics: auth.protectMetrics === true };
+  /** Counts the refusal and answers 401 with the challenge. */
+  const unauthorized = (reply: FastifyReply, scope: AuthScope, reason: 'missing' | 'invalid', detail: string): never => {
+    refused(scope, reason);
+    reply.header('www-authenticate', CHALLENGE);
+    throw new AppError('AUTH_REQUIRED', detail, { httpStatus: 401 });
+  };
   const check = (request: FastifyRequest, reply: FastifyReply, scope: AuthScope, credential: string | undefined, via: string) => {
-    if (credential === undefined) {
-      refused(scope, 'missing');
-      reply.header('www-authenticate', CHALLENGE);
-      throw new AppError('AUTH_REQUIRED', `${request.method} ${pathOf(request)} needs a token with scope ${scope}: ${via}`, { httpStatus: 401 });
-    }
+    if (credential === undefined) return unauthorized(reply, scope, 'missing', `${request.method} ${pathOf(request)} needs a token with scope ${scope}: ${via}`);
     const token = lookup(credential);
-    if (!token) {
-      refused(scope, 'invalid');
-      reply.header('www-authenticate', CHALLENGE);
-      throw new AppError('AUTH_REQUIRED', 'the token given is not one Vigil knows', { httpStatus: 401 });
-    }
+    if (!token) return unauthorized(reply, scope, 'invalid', 'the token given is not one Vigil knows');
     if (!token.scopes.includes(scope)) {
       refused(scope, 'forbidden');
       throw new AppError('AUTH_FORBIDDEN', `token ${token.name} has scopes ${token.scopes.join(', ')}; ${request.method} ${pathOf(request)} needs ${scope}`, { httpStatus: 403 });
@@ -127,9 +127,7 @@ export function registerAuth(app: FastifyInstance, auth: { tokens: readonly Auth
       const length = Number(request.headers['content-length']);
       const encoding = request.headers['content-encoding'];
       if (!(length <= UNAUTHENTICATED_BODY_BYTES) || (encoding !== undefined && encoding !== 'identity')) {
-        refused(scope, 'missing');
-        reply.header('www-authenticate', CHALLENGE);
-        throw new AppError('AUTH_REQUIRED', `an event without Authorization is read for its routing_key only up to ${UNAUTHENTICATED_BODY_BYTES} bytes with a Content-Length, uncompressed; send Authorization: Bearer <token>`, { httpStatus: 401 });
+        return unauthorized(reply, scope, 'missing', `an event without Authorization is read for its routing_key only up to ${UNAUTHENTICATED_BODY_BYTES} bytes with a Content-Length, uncompressed; send Authorization: Bearer <token>`);
       }
       awaitingBody.add(request);
       return;

@@ -46,7 +46,8 @@ export interface EscalationRepeat {
   times: number;
 }
 
-export type EscalationReason = 'not_acknowledged' | 'sla_breached';
+export const ESCALATION_REASONS = ['not_acknowledged', 'sla_breached'] as const;
+export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 
 export interface EscalationStep {
   /** 1-based: `levels[0]` is level 1; 0 on an incident means not escalated. */
@@ -110,10 +111,11 @@ export function dueRepeat(
 ): (EscalationStep & { repeat: number }) | null {
   if (!repeat || !isOpen(incident.status) || !isUntaken(incident)) return null;
   if (incident.escalationToldAtMs === null || incident.escalationRepeats >= repeat.times || nowMs < incident.escalationToldAtMs + repeat.intervalMs) return null;
-  const level = levels[repeatedLevelOf(levels) - 1];
+  const repeated = repeatedLevelOf(levels);
+  const level = levels[repeated - 1];
   // Not reached (the policy grew since it was told): its people are paged when it is, not before.
-  if (!level || incident.escalationLevel < repeatedLevelOf(levels)) return null;
-  return { level: repeatedLevelOf(levels), reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes, repeat: incident.escalationRepeats + 1 };
+  if (!level || incident.escalationLevel < repeated) return null;
+  return { level: repeated, reason: 'not_acknowledged', afterMs: level.afterMs!, routes: level.routes, repeat: incident.escalationRepeats + 1 };
 }
 
 /**

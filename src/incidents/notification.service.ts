@@ -87,6 +87,10 @@ export interface NotificationServiceOptions {
   metrics?: NotificationMetrics;
 }
 
+/** How one delivery attempt ended: delivered, failed and tried again later, or failed for good. */
+export const ATTEMPT_OUTCOMES = ['delivered', 'retrying', 'failed'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
 /** What delivery counts (src/observability/metrics.ts). */
 export interface NotificationMetrics {
   /** The configured routes, once at start: their series exist (at 0) before any attempt. */
@@ -95,7 +99,7 @@ export interface NotificationMetrics {
    * One attempt: `delivered`, `retrying` (failed, tried again later) or `failed` (given up);
    * `seconds` null when no request was made (the route is no longer configured).
    */
-  attempted(route: string, outcome: 'delivered' | 'retrying' | 'failed', seconds: number | null): void;
+  attempted(route: string, outcome: AttemptOutcome, seconds: number | null): void;
 }
 
 export interface NotificationService extends Notifier {

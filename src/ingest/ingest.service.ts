@@ -13,6 +13,9 @@ import { OLDER_THAN_RETENTION, validateSeries, type TimestampBounds } from './va
 /** Metric ingest protocols, the `protocol` label of the ingest metrics (remote write is `prometheus`). */
 export const INGEST_PROTOCOLS = ['prometheus', 'otlp', 'influx'] as const;
 export type Protocol = (typeof INGEST_PROTOCOLS)[number];
+/** How an ingest request ended, the `outcome` label of vigil_ingest_requests_total. */
+export const INGEST_OUTCOMES = ['stored', 'invalid', 'too_large', 'unsupported', 'overloaded', 'failed'] as const;
+export type IngestOutcome = (typeof INGEST_OUTCOMES)[number];
 
 export interface IngestSummary {
   samples: number;

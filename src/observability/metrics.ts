@@ -1,21 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ALERT_SOURCES, ALERT_STATUSES } from '../incidents/alert.js';
-import type { EscalationReason } from '../incidents/escalation.js';
-import { AUTH_SCOPES, type AuthRefusals } from '../api/auth.js';
+import { ESCALATION_REASONS } from '../incidents/escalation.js';
+import { AUTH_REFUSAL_REASONS, AUTH_SCOPES, type AuthRefusals } from '../api/auth.js';
 import type { IncidentMetrics } from '../incidents/incident.service.js';
 import { REMOVED_ROUTE } from '../config/config.schema.js';
-import type { NotificationMetrics } from '../incidents/notification.service.js';
+import { ATTEMPT_OUTCOMES, type NotificationMetrics } from '../incidents/notification.service.js';
 import type { RowBatcherMetrics } from '../storage/row-batcher.js';
 import type { WriterMetrics } from '../storage/sample-writer.js';
 import { INCIDENT_STATUSES } from '../incidents/incident-lifecycle.js';
 import { PRIORITIES } from '../incidents/priority.js';
-import { INGEST_PROTOCOLS } from '../ingest/ingest.service.js';
+import { INGEST_OUTCOMES, INGEST_PROTOCOLS, type IngestOutcome } from '../ingest/ingest.service.js';
 
-export const INGEST_OUTCOMES = ['stored', 'invalid', 'too_large', 'unsupported', 'overloaded', 'failed'] as const;
 export const ALERT_REQUEST_OUTCOMES = ['stored', 'invalid', 'unauthorized', 'too_large', 'unsupported', 'unavailable', 'failed'] as const;
 export type AlertRequestOutcome = (typeof ALERT_REQUEST_OUTCOMES)[number];
-const ESCALATION_REASONS: readonly EscalationReason[] = ['not_acknowledged', 'sla_breached'];
-const NOTIFICATION_OUTCOMES = ['delivered', 'retrying', 'failed'] as const;
 
 /** What the alert, incident and notification gauges read at each scrape (from memory, no I/O). */
 export interface CoreStateReaders {
@@ -37,7 +34,7 @@ export interface Metrics {
   /** The row journal of alerts, incidents and notifications (src/storage/row-batcher.ts). */
   readonly journal: RowBatcherMetrics;
   /** Counts an ingest request by protocol and outcome (`stored`, `invalid`, `too_large`, `unsupported`, `overloaded`, `failed`). */
-  ingestRequest(protocol: string, outcome: string): void;
+  ingestRequest(protocol: string, outcome: IngestOutcome): void;
   ingestSamples(protocol: string, count: number): void;
   /** Data points not stored on purpose (string fields, native histograms), by reason. */
   ingestSkipped(protocol: string, reason: string, count: number): void;
@@ -244,16 +241,11 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     labelNames: ['status', 'priority'],
     registers: [registry],
     collect() {
-      // Every status (but closed) and priority, 0 included: a line that drops to 0 must not end.
       const counts = new Map<string, number>();
-      for (const status of INCIDENT_STATUSES) if (status !== 'closed') for (const priority of PRIORITIES) counts.set(`${status} ${priority}`, 0);
-      for (const { status, priority } of readers?.incidents() ?? []) {
-        const key = `${status} ${priority}`;
-        if (counts.has(key)) counts.set(key, counts.get(key)! + 1);
-      }
-      for (const [key, count] of counts) {
-        const [status, priority] = key.split(' ') as [string, string];
-        this.set({ status, priority }, count);
+      for (const { status, priority } of readers?.incidents() ?? []) counts.set(`${status} ${priority}`, (counts.get(`${status} ${priority}`) ?? 0) + 1);
+      // Every status (but closed) and priority, 0 included: a line that drops to 0 must not end.
+      for (const status of INCIDENT_STATUSES) {
+        if (status !== 'closed') for (const priority of PRIORITIES) this.set({ status, priority }, counts.get(`${status} ${priority}`) ?? 0);
       }
     },
   });
@@ -284,7 +276,7 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     for (const status of ALERT_STATUSES) alertEvents.inc({ source, status }, 0);
   }
   for (const priority of PRIORITIES) incidentsCreated.inc({ priority }, 0);
-  for (const scope of AUTH_SCOPES) for (const reason of ['missing', 'invalid', 'forbidden']) authRefused.inc({ scope, reason }, 0);
+  for (const scope of AUTH_SCOPES) for (const reason of AUTH_REFUSAL_REASONS) authRefused.inc({ scope, reason }, 0);
   for (const reason of ESCALATION_REASONS) escalations.inc({ reason }, 0);
   rejected.inc({ reason: 'overload' }, 0);
   journalRejected.inc({ reason: 'overload' }, 0);
@@ -339,7 +331,7 @@ export function createMetrics(options: { collectProcessMetrics: boolean } = { co
     },
     notifications: {
       routesConfigured: (routes) => {
-        for (const route of [...routes, REMOVED_ROUTE]) for (const outcome of NOTIFICATION_OUTCOMES) notificationAttempts.inc({ route, outcome }, 0);
+        for (const route of [...routes, REMOVED_ROUTE]) for (const outcome of ATTEMPT_OUTCOMES) notificationAttempts.inc({ route, outcome }, 0);
         for (const route of routes) notificationSeconds.zero({ route });
       },
       attempted: (route, outcome, seconds) => {
