@@ -12,7 +12,7 @@ import { serviceRoutes } from './api/routes/services.routes.js';
 import type { CatalogService } from './catalog/catalog.service.js';
 import { registerAuth } from './api/auth.js';
 import { registerErrorHandler } from './api/error-handler.js';
-import { decodeContentEncoding, parseJsonBody } from './api/request-body.js';
+import { decodeContentEncoding, parseJsonBytes } from './api/request-body.js';
 import { AppError } from './shared/errors.js';
 import type { Config } from './config/index.js';
 import type { AlertService } from './incidents/alert.service.js';
@@ -80,8 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // no body (an action posted with a JSON content type and nothing to say).
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) => {
     const limit = request.routeOptions.bodyLimit ?? 1024 * 1024;
-    const text = (await decodeContentEncoding(body, request.headers['content-encoding'], limit)).toString('utf8');
-    return text.trim() === '' ? undefined : parseJsonBody(text);
+    return parseJsonBytes(await decodeContentEncoding(body, request.headers['content-encoding'], limit));
   });
   // /docs: Swagger UI (assets from the package, nothing fetched from elsewhere) and /docs/json.
   // The document is plain data (helpers widen its literals), checked by test/integration/openapi.test.ts.

@@ -32,6 +32,12 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/** A JSON body's bytes (UTF-8) as parseJsonBody reads them; an empty body is no body (undefined). */
+export function parseJsonBytes(bytes: Buffer): unknown {
+  const text = bytes.toString('utf8');
+  return text.trim() === '' ? undefined : parseJsonBody(text);
+}
+
 /**
  * JSON bodies of the API, as Fastify parses them (secure-json-parse refusing `__proto__` and
  * `constructor.prototype` keys), but the 400 says what is wrong and where: Fastify's own

@@ -4,6 +4,7 @@
  * or throws. Every rejection names the JSON path of the first problem found.
  */
 import { fingerprintLabels } from './alert-fingerprint.js';
+import { scanAlertList } from './alert-list-scan.js';
 import { SEVERITIES, type AlertEvent, type AlertSource, type AlertStatus, type Severity } from './alert.js';
 import { isRecord } from '../shared/objects.js';
 
@@ -218,10 +219,12 @@ function storable(ms: number): number {
 
 /** endsAt: absent, empty or Go's zero time all mean "no end" (null). */
 function endsAtMs(obj: Record<string, unknown>, path: JsonPath): number | null {
-  const text = optionalString(obj, 'endsAt', path);
+  return endsAtOfText(optionalString(obj, 'endsAt', path), path);
+}
+
+function endsAtOfText(text: string | undefined, path: JsonPath): number | null {
   if (text === undefined || text === '') return null;
-  const at = child(path, 'endsAt');
-  const ms = parsedTimestamp(text, at);
+  const ms = parsedTimestamp(text, child(path, 'endsAt'));
   return ms <= GO_ZERO_TIME_MS ? null : storable(ms);
 }
 
@@ -329,21 +332,116 @@ export function normalizeAlertmanagerV2Alerts(body: unknown, nowMs: number): Nor
       const labels = stringMap(a['labels'], child(path, 'labels'), { labels: true });
       const annotations = annotationsOf(a, path);
       const ends = endsAtMs(a, path);
-      const startsText = optionalString(a, 'startsAt', path);
-      // Unset: absent, empty, or Go's zero time (what Go clients send), as Alertmanager reads it.
-      const startsParsed = startsText === undefined || startsText === '' ? null : parsedTimestamp(startsText, child(path, 'startsAt'));
-      const starts = startsParsed === null || startsParsed === GO_ZERO_TIME_MS ? (ends ?? nowMs) : storable(startsParsed);
-      return buildAlert('prometheus', {
-        labels,
-        annotations,
-        status: ends !== null && ends <= nowMs ? 'resolved' : 'firing',
-        severity: mapSeverity(labels['severity']),
-        startsAtMs: starts,
-        endsAtMs: ends,
-        generatorUrl: optionalString(a, 'generatorURL', path),
-      }, nowMs, path);
+      return prometheusAlert(labels, annotations, ends, optionalString(a, 'startsAt', path), optionalString(a, 'generatorURL', path), nowMs, path);
     }),
   );
+}
+
+/**
+ * The same alert list read from its bytes when it is in the plain form Prometheus writes
+ * (alert-list-scan.ts), or null: then read it with normalizeAlertmanagerV2Alerts, which also
+ * words any error. Whatever this reads, that reads alike (a test holds them to it). A label
+ * set seen before is not built, checked and fingerprinted again: `known` has it by its text.
+ */
+export function normalizePlainAlertList(bytes: Buffer, nowMs: number, known: KnownLabelSets): NormalizeResult | null {
+  const scanned = scanAlertList(bytes);
+  if (scanned === null) return null;
+  return run(() =>
+    scanned.map((a, i) => {
+      const path = child('alerts', i);
+      const labelsText = bytes.toString('latin1', a.labelsStart, a.labelsEnd);
+      let set = known.get(labelsText);
+      if (set === undefined) {
+        const labels = stringMap(JSON.parse(labelsText), child(path, 'labels'), { labels: true });
+        set = { labels, fingerprint: fingerprintLabels(labels), severity: mapSeverity(labels['severity']), annotationsText: null, annotations: {} };
+        known.set(labelsText, set);
+      }
+      const annotationsText = a.annotationsStart < 0 ? '' : bytes.toString('latin1', a.annotationsStart, a.annotationsEnd);
+      if (annotationsText !== set.annotationsText) {
+        set.annotations = annotationsText === '' ? {} : stringMap(JSON.parse(annotationsText), child(path, 'annotations'), { labels: false });
+        set.annotationsText = annotationsText;
+      }
+      const ends = endsAtOfText(a.endsAt, path);
+      return prometheusAlert(set.labels, set.annotations, ends, a.startsAt, a.generatorUrl, nowMs, path, set);
+    }),
+  );
+}
+
+/** A label set as read from its JSON text, and the annotations last read beside it. */
+interface KnownLabelSet {
+  labels: Record<string, string>;
+  fingerprint: string;
+  severity: Severity;
+  /** The JSON text of those annotations ('' for none given); null before any. */
+  annotationsText: string | null;
+  annotations: Record<string, string>;
+}
+
+/**
+ * Label sets read by normalizePlainAlertList, by their JSON text. Prometheus re-sends every
+ * firing alert each evaluation with the same labels, mostly with the same annotations; only
+ * `endsAt` moves. Bounded: once `capacity` sets were added, those not seen since are dropped
+ * at the next `capacity`, so at most twice that many are held (a sender churning label sets
+ * costs memory, never unbounded).
+ */
+export class KnownLabelSets {
+  private recent = new Map<string, KnownLabelSet>();
+  private older = new Map<string, KnownLabelSet>();
+
+  constructor(private readonly capacity = 100_000) {}
+
+  get(text: string): KnownLabelSet | undefined {
+    const set = this.recent.get(text);
+    if (set !== undefined) return set;
+    const old = this.older.get(text);
+    if (old !== undefined) {
+      this.older.delete(text);
+      this.set(text, old);
+    }
+    return old;
+  }
+
+  set(text: string, set: KnownLabelSet): void {
+    if (this.recent.size >= this.capacity) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
+    this.recent.set(text, set);
+  }
+
+  get size(): number {
+    return this.recent.size + this.older.size;
+  }
+}
+
+/**
+ * An alert of an API v2 list from its parts, `endsAt` already read (its errors come first).
+ * `known`: the label set's fingerprint and severity, when already computed.
+ */
+function prometheusAlert(
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+  ends: number | null,
+  startsText: string | undefined,
+  generatorUrl: string | undefined,
+  nowMs: number,
+  path: JsonPath,
+  known?: { fingerprint: string; severity: Severity },
+): AlertEvent {
+  // Unset: absent, empty, or Go's zero time (what Go clients send), as Alertmanager reads it.
+  const startsParsed = startsText === undefined || startsText === '' ? null : parsedTimestamp(startsText, child(path, 'startsAt'));
+  const starts = startsParsed === null || startsParsed === GO_ZERO_TIME_MS ? (ends ?? nowMs) : storable(startsParsed);
+  return buildAlert('prometheus', {
+    labels,
+    annotations,
+    status: ends !== null && ends <= nowMs ? 'resolved' : 'firing',
+    severity: known?.severity ?? mapSeverity(labels['severity']),
+    startsAtMs: starts,
+    endsAtMs: ends,
+    // The fingerprint buildAlert would compute from these labels, computed before.
+    fingerprint: known?.fingerprint,
+    generatorUrl,
+  }, nowMs, path);
 }
 
 function normalizeVigilAlert(item: unknown, path: JsonPath, nowMs: number): AlertEvent {

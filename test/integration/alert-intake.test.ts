@@ -182,6 +182,22 @@ describe('bodies that are not JSON', () => {
     expect((await alerts('all')).alerts.some((a) => a.labels.alertname === 'Brotli')).toBe(false);
   });
 
+  it('reads Prometheus lists gzipped, and lists outside its plain form (escapes, UTF-8) as they mean', async () => {
+    const startsAt = new Date(clock.nowMs()).toISOString();
+    const zipped = await fetch(`${vigil.url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify([{ labels: { alertname: 'GzippedList' }, startsAt }])),
+    });
+    expect(zipped.status).toBe(200);
+    // An escaped quote and non-ASCII text take the general reading; both readings must agree on the result.
+    const general = await post('/api/v2/alerts', JSON.stringify([{ labels: { alertname: 'Quoted"List', room: 'Température' }, annotations: { summary: 'é' }, startsAt }]));
+    expect(general.status).toBe(200);
+    const listed = (await alerts('all')).alerts;
+    expect(listed.find((a) => a.labels.alertname === 'GzippedList')).toBeDefined();
+    expect(listed.find((a) => a.labels.alertname === 'Quoted"List')?.labels).toEqual({ alertname: 'Quoted"List', room: 'Température' });
+  });
+
   it('answers 415 for a body that is not sent as JSON, as Alertmanager does, storing nothing', async () => {
     const before = (await alerts('all')).total;
     const body = JSON.stringify([{ labels: { alertname: 'PlainText' } }]);

@@ -6,7 +6,9 @@ import {
   normalizeAlertmanagerV2Alerts,
   normalizeAlertmanagerWebhook,
   normalizePagerDutyEvent,
+  normalizePlainAlertList,
   normalizeVigilAlerts,
+  KnownLabelSets,
   type NormalizeResult,
 } from '../../incidents/normalize-alerts.js';
 import type { AlertSource } from '../../incidents/alert.js';
@@ -17,7 +19,7 @@ import { AppError } from '../../shared/errors.js';
 import type { AlertColumns, StoredAlertEvent } from '../../storage/alerts.queries.js';
 import { READ_TABLES } from '../../storage/read-tables.js';
 import { parsePaging } from '../paging.js';
-import { mediaType } from '../request-body.js';
+import { decodeContentEncoding, mediaType, parseJsonBytes } from '../request-body.js';
 
 export interface AlertRouteDeps {
   alerts: AlertService;
@@ -124,10 +126,22 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
     return { status: 'success' };
   });
 
-  // Alertmanager's own API answers 200 with an empty body; Prometheus needs only the 2xx.
-  app.post('/api/v2/alerts', options('prometheus'), async (request, reply) => {
-    await intake(normalizeAlertmanagerV2Alerts(request.body, deps.clock.nowMs()));
-    return reply.status(200).send();
+  // Prometheus' alert lists, the busiest sender: the route takes the body's bytes, so that a
+  // list in Prometheus' plain form is read without building its JSON (normalizePlainAlertList).
+  const knownLabelSets = new KnownLabelSets();
+  await app.register(async (prometheus) => {
+    prometheus.removeContentTypeParser('application/json');
+    prometheus.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) =>
+      decodeContentEncoding(body, request.headers['content-encoding'], ALERT_BODY_LIMIT_BYTES),
+    );
+    // Alertmanager's own API answers 200 with an empty body; Prometheus needs only the 2xx.
+    prometheus.post('/api/v2/alerts', options('prometheus'), async (request, reply) => {
+      const nowMs = deps.clock.nowMs();
+      // JSON's content parser gave bytes; another media type (refused in preValidation) never gets here.
+      const bytes = request.body as Buffer;
+      await intake(normalizePlainAlertList(bytes, nowMs, knownLabelSets) ?? normalizeAlertmanagerV2Alerts(parseJsonBytes(bytes), nowMs));
+      return reply.status(200).send();
+    });
   });
 
   app.post('/api/v1/alerts', options('vigil'), async (request) => {
