@@ -137,8 +137,9 @@ export async function alertRoutes(app: FastifyInstance, deps: AlertRouteDeps): P
     // Alertmanager's own API answers 200 with an empty body; Prometheus needs only the 2xx.
     prometheus.post('/api/v2/alerts', options('prometheus'), async (request, reply) => {
       const nowMs = deps.clock.nowMs();
-      // JSON's content parser gave bytes; another media type (refused in preValidation) never gets here.
-      const bytes = request.body as Buffer;
+      // JSON's content parser gives bytes (another media type is refused in preValidation); a
+      // request Fastify reads no body of reads as an empty one.
+      const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       await intake(normalizePlainAlertList(bytes, nowMs, knownLabelSets) ?? normalizeAlertmanagerV2Alerts(parseJsonBytes(bytes), nowMs));
       return reply.status(200).send();
     });
