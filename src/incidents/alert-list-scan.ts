@@ -3,11 +3,12 @@
  * without building the JSON objects: where each alert's `labels` and `annotations` objects
  * are, and its `startsAt`, `endsAt` and `generatorURL` strings.
  *
- * Only the plain form Prometheus writes is read: strings of printable ASCII without escapes,
- * label and annotation values that are strings, and no fields beside those five, each at most
- * once. Anything else (including anything that is not JSON) answers null, and the caller
- * reads the body the general way, which also words the error: whatever this scan accepts, the
- * general reading accepts with the same parts.
+ * Only the plain form Prometheus writes is read: label and annotation values that are
+ * strings, keys of printable ASCII without escapes, and no fields beside those five, each at
+ * most once. Values may hold escapes (Go's encoder writes `&` in every generatorURL as
+ * `\u0026`) and UTF-8. Anything else (including anything that is not JSON) answers null, and
+ * the caller reads the body the general way, which also words the error: whatever this scan
+ * accepts, the general reading accepts with the same parts.
  */
 
 const QUOTE = 0x22;
@@ -22,8 +23,11 @@ const SPACE = 0x20;
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
-/** Printable ASCII ends here; DEL and above (UTF-8) leave the plain form. */
+/** Printable ASCII ends here; DEL and above (UTF-8) are not plain in keys. */
 const LAST_PLAIN = 0x7e;
+/** What may follow a backslash in a JSON string (`u` takes four hex digits). */
+const ESCAPES = new Set([...'"\\/bfnrtu'].map((c) => c.charCodeAt(0)));
+const HEX_DIGIT = /^[0-9a-fA-F]{4}$/;
 
 /** One alert's parts: byte ranges of its maps (start at `{`, end after `}`), and its strings. */
 export interface ScannedAlert {
@@ -63,9 +67,9 @@ const NOT_PLAIN = new NotPlain();
 export function scanAlertList(bytes: Buffer): ScannedAlert[] | null {
   try {
     return new Scanner(bytes).list();
-  } catch (error) {
-    if (error === NOT_PLAIN) return null;
-    throw error;
+  } catch {
+    // NOT_PLAIN, or anything unforeseen: the general reading answers either way.
+    return null;
   }
 }
 
@@ -130,9 +134,10 @@ class Scanner {
           alert.annotationsEnd = this.at;
         }
       } else {
-        const start = this.at + 1;
-        const end = this.stringEnd();
-        const text = this.bytes.toString('latin1', start, end);
+        const start = this.at;
+        const end = this.valueEnd();
+        // Escapes and UTF-8 are decoded by JSON.parse, as the general reading decodes them.
+        const text = this.decoded ? (JSON.parse(this.bytes.toString('utf8', start, end + 1)) as string) : this.bytes.toString('latin1', start + 1, end);
         if (field === STARTS_AT) alert.startsAt = text;
         else if (field === ENDS_AT) alert.endsAt = text;
         else alert.generatorUrl = text;
@@ -162,7 +167,7 @@ class Scanner {
       this.skipSpace();
       this.expect(COLON);
       this.skipSpace();
-      this.stringEnd();
+      this.valueEnd();
       this.skipSpace();
       const next = this.take();
       if (next === CLOSE_BRACE) return;
@@ -171,7 +176,7 @@ class Scanner {
     }
   }
 
-  /** Reads a plain string at the cursor (which must be at its `"`); returns where its contents end. */
+  /** Reads a key at the cursor (at its `"`): printable ASCII, no escapes; returns where its contents end. */
   private stringEnd(): number {
     const bytes = this.bytes;
     if (bytes[this.at] !== QUOTE) throw NOT_PLAIN;
@@ -181,6 +186,38 @@ class Scanner {
       if (byte === QUOTE) break;
       // Past the end (undefined), a control character, an escape or non-ASCII: not plain.
       if (byte === undefined || byte < SPACE || byte > LAST_PLAIN || byte === BACKSLASH) throw NOT_PLAIN;
+      i++;
+    }
+    this.at = i + 1;
+    return i;
+  }
+
+  /** Whether the last value read held escapes or UTF-8 (JSON.parse must decode it). */
+  private decoded = false;
+
+  /**
+   * Reads a string value at the cursor (at its `"`): printable ASCII, valid escapes, and
+   * bytes of UTF-8 (decoded with the text, as the general reading decodes them); returns
+   * where its contents end. Sets `decoded`.
+   */
+  private valueEnd(): number {
+    const bytes = this.bytes;
+    if (bytes[this.at] !== QUOTE) throw NOT_PLAIN;
+    this.decoded = false;
+    let i = this.at + 1;
+    for (;;) {
+      const byte = bytes[i];
+      if (byte === QUOTE) break;
+      if (byte === undefined || byte < SPACE) throw NOT_PLAIN;
+      if (byte === BACKSLASH) {
+        const escape = bytes[i + 1];
+        if (escape === undefined || !ESCAPES.has(escape)) throw NOT_PLAIN;
+        if (escape === 0x75 && !HEX_DIGIT.test(this.bytes.toString('latin1', i + 2, i + 6))) throw NOT_PLAIN;
+        this.decoded = true;
+        i += escape === 0x75 ? 6 : 2;
+        continue;
+      }
+      if (byte > LAST_PLAIN) this.decoded = true;
       i++;
     }
     this.at = i + 1;

@@ -349,14 +349,14 @@ export function normalizePlainAlertList(bytes: Buffer, nowMs: number, known: Kno
   return run(() =>
     scanned.map((a, i) => {
       const path = child('alerts', i);
-      const labelsText = bytes.toString('latin1', a.labelsStart, a.labelsEnd);
+      const labelsText = bytes.toString('utf8', a.labelsStart, a.labelsEnd);
       let set = known.get(labelsText);
       if (set === undefined) {
         const labels = stringMap(JSON.parse(labelsText), child(path, 'labels'), { labels: true });
         set = { labels, fingerprint: fingerprintLabels(labels), severity: mapSeverity(labels['severity']), annotationsText: null, annotations: {} };
         known.set(labelsText, set);
       }
-      const annotationsText = a.annotationsStart < 0 ? '' : bytes.toString('latin1', a.annotationsStart, a.annotationsEnd);
+      const annotationsText = a.annotationsStart < 0 ? '' : bytes.toString('utf8', a.annotationsStart, a.annotationsEnd);
       if (annotationsText !== set.annotationsText) {
         set.annotations = annotationsText === '' ? {} : stringMap(JSON.parse(annotationsText), child(path, 'annotations'), { labels: false });
         set.annotationsText = annotationsText;

@@ -65,14 +65,23 @@ describe('the plain reading of Prometheus alert lists', () => {
     ['a malformed endsAt in the second alert', '[{"labels":{"alertname":"A"}},{"labels":{"alertname":"B"},"endsAt":"2026-13-01T00:00:00Z"}]'],
     ['endsAt before startsAt', '[{"labels":{"alertname":"A"},"startsAt":"2026-12-08T01:00:00Z","endsAt":"2026-12-07T01:00:00Z"}]'],
     ['a time past what is stored', '[{"labels":{"alertname":"A"},"startsAt":"9999-12-31T23:59:59Z"}]'],
+    ['escapes in values', '[{"labels":{"alertname":"A\\"B","path":"C:\\\\x"},"annotations":{"s":"a\\nb\\u00e9"},"startsAt":"2026-12-08T01:55:00\\u002e000Z"}]'],
+    ['UTF-8 in values', '[{"labels":{"alertname":"Température"},"annotations":{"summary":"élevée ≥ 90 %"},"generatorURL":"http://h/é"}]'],
+    // Captured from Prometheus 2.42 (Go writes & as \u0026 in every generatorURL), UTF-8 and an escaped quote.
+    [
+      'what Prometheus 2.42 sent',
+      '[{"annotations":{"description":"Température élevée \\"quoted\\"","summary":"value is 1"},"endsAt":"2026-12-08T02:19:18.904Z","startsAt":"2026-12-08T02:14:17.904Z","generatorURL":"http://vm:19650/graph?g0.expr=vector%281%29\\u0026g0.tab=1","labels":{"alertname":"NewUserAlwaysFiring","instance":"db-1:9100","severity":"critical"}},{"annotations":{"summary":"plain ASCII 2"},"endsAt":"2026-12-08T02:19:18.904Z","startsAt":"2026-12-08T02:14:17.904Z","generatorURL":"http://vm:19650/graph?g0.expr=vector%282%29\\u0026g0.tab=1","labels":{"alertname":"NewUserPlain","severity":"warning"}}]',
+    ],
   ])('reads %s alike the general reading', (_name, text) => {
     expect(readsAlike(text)).toBe(true);
   });
 
   it.each([
-    ['an escape in a string', '[{"labels":{"alertname":"A\\"B"}}]'],
+    ['an escape in a key', '[{"labels":{"alert\\u006eame":"A"}}]'],
     ['a \\u escape of __proto__', '[{"labels":{"alertname":"A","\\u005f_proto__":"x"}}]'],
-    ['non-ASCII text', '[{"labels":{"alertname":"Température"}}]'],
+    ['non-ASCII in a key', '[{"labels":{"pièce":"A"}}]'],
+    ['an unknown escape', '[{"labels":{"alertname":"A\\qB"}}]'],
+    ['a short \\u escape', '[{"labels":{"alertname":"A\\u00e"}}]'],
     ['a raw control character in a string', '[{"labels":{"alertname":"A\tB"}}]'],
     ['a null label value', '[{"labels":{"alertname":"A","team":null}}]'],
     ['null annotations', '[{"labels":{"alertname":"A"},"annotations":null}]'],
@@ -96,8 +105,8 @@ describe('the plain reading of Prometheus alert lists', () => {
 
   it('reads every byte-level change of a body alike the general reading, or declines it', () => {
     // Seeded mutations of a real-shaped body: deleted, replaced, inserted and doubled bytes.
-    const original = Buffer.from(JSON.stringify([alert(1), alert(2, { annotations: {} }), { labels: { alertname: 'X', team: '' }, endsAt: '' }]));
-    const alphabet = Buffer.from('{}[]",: 0aZ_-\\\n\u007f');
+    const original = Buffer.from(JSON.stringify([alert(1), alert(2, { annotations: { s: 'é \\ "' } }), { labels: { alertname: 'X', team: '' }, endsAt: '' }]).replace('&', '\\u0026'));
+    const alphabet = Buffer.from('{}[]",: 0aZ_-\\\nu\u007fé');
     // mulberry32: an LCG's low bits cycle too soon to mix position, kind and byte.
     let seed = 42;
     const random = (n: number) => {
