@@ -59,9 +59,8 @@ const FIELDS: readonly (readonly [Buffer, number])[] = [
 /** `__proto__`: the general reading refuses it as a key; left to it, with its message. */
 const PROTO_KEY = Buffer.from('__proto__');
 
-/** Thrown inside the scan when the body leaves the plain form; never escapes this module. */
-class NotPlain extends Error {}
-const NOT_PLAIN = new NotPlain();
+/** Thrown inside the scan when the body leaves the plain form; scanAlertList catches it. */
+const NOT_PLAIN = new Error('not in the plain form');
 
 /** The alerts of a plain alert list, in order, or null: read the body the general way. */
 export function scanAlertList(bytes: Buffer): ScannedAlert[] | null {
@@ -75,6 +74,8 @@ export function scanAlertList(bytes: Buffer): ScannedAlert[] | null {
 
 class Scanner {
   private at = 0;
+  /** Whether the last value read held escapes or UTF-8 (JSON.parse must decode it). */
+  private decoded = false;
 
   constructor(private readonly bytes: Buffer) {}
 
@@ -192,9 +193,6 @@ class Scanner {
     return i;
   }
 
-  /** Whether the last value read held escapes or UTF-8 (JSON.parse must decode it). */
-  private decoded = false;
-
   /**
    * Reads a string value at the cursor (at its `"`): printable ASCII, valid escapes, and
    * bytes of UTF-8 (decoded with the text, as the general reading decodes them); returns
@@ -212,7 +210,7 @@ class Scanner {
       if (byte === BACKSLASH) {
         const escape = bytes[i + 1];
         if (escape === undefined || !ESCAPES.has(escape)) throw NOT_PLAIN;
-        if (escape === 0x75 && !HEX_DIGIT.test(this.bytes.toString('latin1', i + 2, i + 6))) throw NOT_PLAIN;
+        if (escape === 0x75 && !HEX_DIGIT.test(bytes.toString('latin1', i + 2, i + 6))) throw NOT_PLAIN;
         this.decoded = true;
         i += escape === 0x75 ? 6 : 2;
         continue;
